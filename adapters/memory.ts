@@ -1,0 +1,143 @@
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+import { ownerOf, type Storage } from './storage.js';
+
+interface Entry {
+  readonly model: string;
+  readonly payload: AdapterPayload;
+  /** Epoch milliseconds, or Infinity for records without expiry. */
+  readonly expiresAt: number;
+}
+
+const SWEEP_EVERY = 1000;
+
+/**
+ * In-memory storage for development and tests. Everything is lost when the process ends and nothing
+ * is shared between processes: production deployments use the Redis storage.
+ */
+export class MemoryStorage implements Storage {
+  readonly #records = new Map<string, Entry>();
+  readonly #byGrant = new Map<string, Set<string>>();
+  readonly #byClient = new Map<string, Set<string>>();
+  readonly #uid = new Map<string, string>();
+  readonly #userCode = new Map<string, string>();
+  readonly #adapters = new Map<string, Adapter>();
+  readonly #now: () => number;
+  #writes = 0;
+
+  constructor(options: { now?: () => number } = {}) {
+    this.#now = options.now ?? Date.now;
+  }
+
+  adapterFor(model: string): Adapter {
+    let adapter = this.#adapters.get(model);
+    if (!adapter) {
+      adapter = this.#createAdapter(model);
+      this.#adapters.set(model, adapter);
+    }
+    return adapter;
+  }
+
+  async removeClient(clientId: string): Promise<void> {
+    for (const key of [...(this.#byClient.get(clientId) ?? [])]) this.#delete(key);
+    this.#byClient.delete(clientId);
+  }
+
+  /** Number of live records, for tests and diagnostics. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  #get(key: string): Entry | undefined {
+    const entry = this.#records.get(key);
+    if (entry && entry.expiresAt <= this.#now()) {
+      this.#delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  #delete(key: string): void {
+    const entry = this.#records.get(key);
+    if (!entry) return;
+    this.#records.delete(key);
+    const { payload } = entry;
+    if (typeof payload.grantId === 'string') this.#unindex(this.#byGrant, payload.grantId, key);
+    const owner = ownerOf(entry.model, key.slice(entry.model.length + 1), payload);
+    if (owner) this.#unindex(this.#byClient, owner, key);
+    if (typeof payload.uid === 'string' && this.#uid.get(payload.uid) === key) this.#uid.delete(payload.uid);
+    if (typeof payload.userCode === 'string' && this.#userCode.get(payload.userCode) === key) {
+      this.#userCode.delete(payload.userCode);
+    }
+  }
+
+  #unindex(index: Map<string, Set<string>>, name: string, key: string): void {
+    const members = index.get(name);
+    if (!members) return;
+    members.delete(key);
+    if (!members.size) index.delete(name);
+  }
+
+  #index(index: Map<string, Set<string>>, name: string, key: string): void {
+    let members = index.get(name);
+    if (!members) {
+      members = new Set();
+      index.set(name, members);
+    }
+    members.add(key);
+  }
+
+  #sweep(): void {
+    const now = this.#now();
+    for (const [key, entry] of this.#records) {
+      if (entry.expiresAt <= now) this.#delete(key);
+    }
+  }
+
+  #createAdapter(model: string): Adapter {
+    const keyOf = (id: string) => `${model}:${id}`;
+    const copy = (payload: AdapterPayload): AdapterPayload => structuredClone(payload);
+
+    return {
+      upsert: async (id, payload, expiresIn) => {
+        const key = keyOf(id);
+        this.#delete(key);
+        const expiresAt = typeof expiresIn === 'number' ? this.#now() + expiresIn * 1000 : Infinity;
+        this.#records.set(key, { model, payload: copy(payload), expiresAt });
+        if (typeof payload.grantId === 'string') this.#index(this.#byGrant, payload.grantId, key);
+        const owner = ownerOf(model, id, payload);
+        if (owner) this.#index(this.#byClient, owner, key);
+        if (typeof payload.uid === 'string') this.#uid.set(payload.uid, key);
+        if (typeof payload.userCode === 'string') this.#userCode.set(payload.userCode, key);
+        this.#writes += 1;
+        if (this.#writes % SWEEP_EVERY === 0) this.#sweep();
+      },
+      find: async (id) => {
+        const entry = this.#get(keyOf(id));
+        return entry ? copy(entry.payload) : undefined;
+      },
+      findByUid: async (uid) => {
+        const key = this.#uid.get(uid);
+        const entry = key ? this.#get(key) : undefined;
+        return entry ? copy(entry.payload) : undefined;
+      },
+      findByUserCode: async (userCode) => {
+        const key = this.#userCode.get(userCode);
+        const entry = key ? this.#get(key) : undefined;
+        return entry ? copy(entry.payload) : undefined;
+      },
+      consume: async (id) => {
+        const entry = this.#get(keyOf(id));
+        if (entry) entry.payload.consumed = Math.floor(this.#now() / 1000);
+      },
+      destroy: async (id) => {
+        this.#delete(keyOf(id));
+      },
+      revokeByGrantId: async (grantId) => {
+        for (const key of [...(this.#byGrant.get(grantId) ?? [])]) {
+          if (key.startsWith(`${model}:`)) this.#delete(key);
+        }
+      },
+    };
+  }
+}

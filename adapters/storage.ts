@@ -1,0 +1,19 @@
+import type { Adapter } from 'oidc-provider';
+
+/**
+ * The storage seam of the authorization server. Besides oidc-provider's per-model adapters it keeps
+ * the client → records index that oidc-provider itself lacks, so that deleting or suspending a client
+ * removes every grant, code and token it holds.
+ */
+export interface Storage {
+  /** oidc-provider adapter for one model (`Client`, `Grant`, `AccessToken`, …). */
+  adapterFor(model: string): Adapter;
+  /** Removes every record held for the client: its metadata, grants, codes, tokens. */
+  removeClient(clientId: string): Promise<void>;
+}
+
+/** Models whose records belong to a client through their `clientId` payload field. */
+export function ownerOf(model: string, id: string, payload: { clientId?: unknown; client_id?: unknown }): string | undefined {
+  if (model === 'Client') return id;
+  return typeof payload.clientId === 'string' ? payload.clientId : undefined;
+}

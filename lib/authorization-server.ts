@@ -1,0 +1,155 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+
+import { MemoryStorage } from '../adapters/memory.js';
+import type { Storage } from '../adapters/storage.js';
+import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
+import type { CertificateSource } from './certificates/extract.js';
+import { InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
+import { stderrLogger, type Logger } from './logger.js';
+import { resolveOptions, type AuthorizationServerOptions } from './options.js';
+import { ROUTES, createProvider } from './provider.js';
+import { SCOPES } from './psd2/scopes.js';
+import { RequestIdentities } from './request-identity.js';
+
+/** What {@link createAuthorizationServer} returns. */
+export interface AuthorizationServer {
+  /** Express router to mount where the issuer URL points, e.g. `app.use('/oauth2', router)`. */
+  readonly router: Router;
+  /** The underlying oidc-provider instance, for its events (`provider.on('grant.success', …)`). */
+  readonly provider: Provider;
+  /** The storage in use. */
+  readonly storage: Storage;
+}
+
+/** OpenID Connect fields of oidc-provider's discovery document that a pure OAuth 2 server omits. */
+const OIDC_ONLY_METADATA = [
+  'claims_parameter_supported',
+  'claims_supported',
+  'claim_types_supported',
+  'id_token_signing_alg_values_supported',
+  'subject_types_supported',
+  'request_parameter_supported',
+  'request_uri_parameter_supported',
+  'require_request_uri_registration',
+] as const;
+
+function sendError(res: ServerResponse, error: OAuthError): void {
+  res.statusCode = error.status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  res.end(JSON.stringify(error));
+}
+
+type EphemeralTokenClass = new (payload: { clientId: string; expiresIn: number }) => { save(): Promise<string> };
+
+type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
+
+/**
+ * Creates the PSD2 authorization server: validates `options` (throwing a ConfigurationError that
+ * names the option) and returns an Express router to mount under the issuer's path.
+ */
+export function createAuthorizationServer(input: AuthorizationServerOptions): AuthorizationServer {
+  const options = resolveOptions(input);
+  const logger: Logger = options.logger ?? stderrLogger;
+  const storage = options.storage ?? new MemoryStorage();
+  const source: CertificateSource = options.clientCertificateHeader
+    ? { from: 'header', ...options.clientCertificateHeader }
+    : { from: 'socket' };
+  const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
+  const provider = createProvider(options, storage, identities);
+  const mountPath = new URL(options.issuer).pathname.replace(/\/$/, '');
+  const ephemeralTokens = new WeakMap<IncomingMessage, string>();
+
+  const guarded = (handler: Handler): Handler => async (req, res, next) => {
+    try {
+      await handler(req, res, next);
+    } catch (error) {
+      if (error instanceof OAuthError) {
+        if (error.status >= 500) logger.error({ err: error.cause ?? error }, 'request failed');
+        else if (error.name === 'CertificateRejectedError') {
+          logger.warn({ event: 'certificate.rejected', reason: (error as { reason?: string }).reason, path: req.originalUrl }, error.error_description);
+        }
+        sendError(res, error);
+        return;
+      }
+      logger.error({ err: error }, 'request failed');
+      sendError(res, new ServerError());
+    }
+  };
+
+  const requireCertificate: Handler = (req, _res, next) => {
+    identities.require(req);
+    next();
+  };
+
+  /**
+   * RFC 7592 management: only the organization and environment that own a client may manage it.
+   * Deployed TPP clients authenticate with mutual TLS alone, so a call without a registration
+   * access token gets one for the duration of the request (never shown to the caller).
+   */
+  const authorizeManagement: Handler = async (req, _res, next) => {
+    const identity: TppIdentity = identities.require(req);
+    const clientId = String(req.params.clientId);
+    const client = await provider.Client.find(clientId);
+    if (!client) throw new InvalidTokenError('no client is registered under this registration_client_uri');
+    const metadata = client.metadata() as Record<string, unknown>;
+    if (metadata.provider_legal_id !== identity.organizationIdentifier || metadata.psd2_environment !== identity.environment) {
+      logger.warn({ event: 'registration.foreign_certificate', clientId, organization: identity.organizationIdentifier }, 'client managed with another organization\'s certificate');
+      throw new InvalidTokenError('the client certificate does not belong to the organization and environment that registered this client');
+    }
+    if (!req.headers.authorization) {
+      const RegistrationAccessToken = provider.RegistrationAccessToken as unknown as EphemeralTokenClass;
+      const token = new RegistrationAccessToken({ clientId, expiresIn: 60 });
+      const value = await token.save();
+      ephemeralTokens.set(req, value);
+      req.headers.authorization = `Bearer ${value}`;
+    }
+    next();
+  };
+
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    await next();
+    const ephemeral = ephemeralTokens.get(ctx.req);
+    if (ephemeral) {
+      const body = ctx.body as Record<string, unknown> | undefined;
+      if (body && body.registration_access_token === ephemeral) delete body.registration_access_token;
+      await (await provider.RegistrationAccessToken.find(ephemeral))?.destroy();
+    }
+    const route = ctx.oidc?.route;
+    if (route === 'client_delete' && ctx.status === 204) {
+      const clientId = String(ctx.oidc.params?.clientId ?? ctx.oidc.client?.clientId ?? '');
+      await storage.removeClient(ctx.oidc.client?.clientId ?? clientId);
+    }
+    if (route === 'discovery' && ctx.body && typeof ctx.body === 'object') {
+      const metadata = ctx.body as Record<string, unknown>;
+      for (const field of OIDC_ONLY_METADATA) delete metadata[field];
+      metadata.scopes_supported = [...SCOPES];
+      metadata.revocation_endpoint_auth_methods_supported = ['tls_client_auth'];
+    }
+    if (ctx.status === 404 && !ctx.body) {
+      const error = new NotFoundError(`there is no endpoint at ${ctx.method} ${mountPath}${ctx.path}`);
+      ctx.status = 404;
+      ctx.body = error.toJSON();
+    }
+  });
+
+  const router = express.Router();
+  const callback = provider.callback();
+
+  router.get('/.well-known/oauth-authorization-server', (req, _res, next) => {
+    req.url = '/.well-known/openid-configuration';
+    next();
+  });
+  router.post(ROUTES.registration, guarded(requireCertificate));
+  router.all(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
+  router.post([ROUTES.token, ROUTES.revocation], guarded(requireCertificate));
+  router.use((req, res) => {
+    callback(req, res);
+  });
+
+  return { router, provider, storage };
+}

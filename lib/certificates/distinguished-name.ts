@@ -1,0 +1,196 @@
+/**
+ * Distinguished names are written in many dialects: RFC 4514 (`CN=a,O=b`, most specific first),
+ * OpenSSL's one-line form (`/C=FR/O=b/CN=a`), and Node's (`C=FR\nO=b\nCN=a`). Two names are the same
+ * when they hold the same attributes (OID → value), so they are compared attribute by attribute.
+ */
+
+export interface DnAttribute {
+  /** Dotted object identifier of the attribute type. */
+  readonly oid: string;
+  readonly value: string;
+}
+
+const KEYWORDS: Record<string, string> = {
+  CN: '2.5.4.3',
+  SN: '2.5.4.4',
+  SURNAME: '2.5.4.4',
+  SERIALNUMBER: '2.5.4.5',
+  C: '2.5.4.6',
+  L: '2.5.4.7',
+  ST: '2.5.4.8',
+  S: '2.5.4.8',
+  STREET: '2.5.4.9',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  TITLE: '2.5.4.12',
+  BUSINESSCATEGORY: '2.5.4.15',
+  POSTALCODE: '2.5.4.17',
+  GN: '2.5.4.42',
+  GIVENNAME: '2.5.4.42',
+  ORGANIZATIONIDENTIFIER: '2.5.4.97',
+  DC: '0.9.2342.19200300.100.1.25',
+  UID: '0.9.2342.19200300.100.1.1',
+  E: '1.2.840.113549.1.9.1',
+  EMAILADDRESS: '1.2.840.113549.1.9.1',
+  JURISDICTIONL: '1.3.6.1.4.1.311.60.2.1.1',
+  JURISDICTIONST: '1.3.6.1.4.1.311.60.2.1.2',
+  JURISDICTIONC: '1.3.6.1.4.1.311.60.2.1.3',
+};
+
+/** Keywords used when writing RFC 4514 strings (IANA LDAP descriptors). */
+const WRITE_KEYWORDS: Record<string, string> = {
+  '2.5.4.3': 'CN',
+  '2.5.4.5': 'serialNumber',
+  '2.5.4.6': 'C',
+  '2.5.4.7': 'L',
+  '2.5.4.8': 'ST',
+  '2.5.4.9': 'STREET',
+  '2.5.4.10': 'O',
+  '2.5.4.11': 'OU',
+  '2.5.4.15': 'businessCategory',
+  '2.5.4.17': 'postalCode',
+  '2.5.4.97': 'organizationIdentifier',
+  '0.9.2342.19200300.100.1.25': 'DC',
+  '0.9.2342.19200300.100.1.1': 'UID',
+};
+
+export class DistinguishedNameSyntaxError extends Error {
+  override readonly name = 'DistinguishedNameSyntaxError';
+}
+
+function keywordToOid(keyword: string): string {
+  const trimmed = keyword.trim();
+  const dotted = /^(?:OID\.)?(\d+(?:\.\d+)+)$/i.exec(trimmed);
+  if (dotted?.[1]) return dotted[1];
+  const oid = KEYWORDS[trimmed.toUpperCase()];
+  if (!oid) throw new DistinguishedNameSyntaxError(`unknown attribute type "${trimmed}"`);
+  return oid;
+}
+
+/** Splits on `separator` where it is not escaped with a backslash or inside double quotes. */
+function splitUnescaped(input: string, separators: string): string[] {
+  const parts: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < input.length; i += 1) {
+    const char = input[i] as string;
+    if (char === '\\' && i + 1 < input.length) {
+      current += char + input[i + 1];
+      i += 1;
+    } else if (char === '"') {
+      quoted = !quoted;
+      current += char;
+    } else if (!quoted && separators.includes(char)) {
+      parts.push(current);
+      current = '';
+    } else {
+      current += char;
+    }
+  }
+  parts.push(current);
+  return parts;
+}
+
+function unescapeValue(raw: string): string {
+  let value = raw.trim();
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
+    value = value.slice(1, -1);
+  }
+  const bytes: number[] = [];
+  let out = '';
+  const flush = () => {
+    if (bytes.length) {
+      out += Buffer.from(bytes).toString('utf8');
+      bytes.length = 0;
+    }
+  };
+  for (let i = 0; i < value.length; i += 1) {
+    const char = value[i] as string;
+    if (char === '\\' && i + 1 < value.length) {
+      const hex = value.slice(i + 1, i + 3);
+      if (/^[0-9a-fA-F]{2}$/.test(hex)) {
+        bytes.push(Number.parseInt(hex, 16));
+        i += 2;
+        continue;
+      }
+      flush();
+      out += value[i + 1];
+      i += 1;
+    } else {
+      flush();
+      out += char;
+    }
+  }
+  flush();
+  return out;
+}
+
+/**
+ * Parses a distinguished name written in RFC 4514, OpenSSL one-line or Node's newline-separated
+ * form into its attributes. Throws {@link DistinguishedNameSyntaxError} on anything else.
+ */
+export function parseDistinguishedName(input: string): DnAttribute[] {
+  if (typeof input !== 'string' || !input.trim()) {
+    throw new DistinguishedNameSyntaxError('empty distinguished name');
+  }
+  if (input.length > 4096) throw new DistinguishedNameSyntaxError('distinguished name too long');
+  const text = input.trim();
+  let components: string[];
+  if (text.includes('\n')) {
+    components = text.split(/\r?\n/);
+  } else if (text.startsWith('/')) {
+    components = splitUnescaped(text.slice(1), '/');
+  } else {
+    components = splitUnescaped(text, ',;');
+  }
+  const attributes: DnAttribute[] = [];
+  for (const component of components) {
+    if (!component.trim()) throw new DistinguishedNameSyntaxError('empty name component');
+    for (const pair of splitUnescaped(component, '+')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0) throw new DistinguishedNameSyntaxError(`"${pair.trim()}" is not of the form type=value`);
+      attributes.push({ oid: keywordToOid(pair.slice(0, eq)), value: unescapeValue(pair.slice(eq + 1)) });
+    }
+  }
+  return attributes;
+}
+
+function escapeValue(value: string): string {
+  let escaped = value.replace(/[\\",+;<>=]/g, (c) => `\\${c}`);
+  if (escaped.startsWith(' ') || escaped.startsWith('#')) escaped = `\\${escaped}`;
+  if (escaped.endsWith(' ')) escaped = `${escaped.slice(0, -1)}\\ `;
+  return escaped;
+}
+
+/** Writes attributes held in certificate order as an RFC 4514 string (most specific first). */
+export function formatRfc4514(attributes: readonly DnAttribute[]): string {
+  return [...attributes]
+    .reverse()
+    .map(({ oid, value }) => `${WRITE_KEYWORDS[oid] ?? oid}=${escapeValue(value)}`)
+    .join(',');
+}
+
+function normalizeValue(value: string): string {
+  return value.normalize('NFKC').trim().replace(/\s+/g, ' ').toLowerCase();
+}
+
+function canonical(attributes: readonly DnAttribute[]): string[] {
+  return attributes.map(({ oid, value }) => `${oid}=${normalizeValue(value)}`).sort();
+}
+
+/** True when both names hold the same attributes, whatever their order, dialect or letter case. */
+export function sameDistinguishedName(a: readonly DnAttribute[], b: readonly DnAttribute[]): boolean {
+  if (a.length !== b.length) return false;
+  const left = canonical(a);
+  const right = canonical(b);
+  return left.every((value, index) => value === right[index]);
+}
+
+/** Like {@link sameDistinguishedName} for a name written as text; false when the text cannot be parsed. */
+export function distinguishedNameMatches(text: string, attributes: readonly DnAttribute[]): boolean {
+  try {
+    return sameDistinguishedName(parseDistinguishedName(text), attributes);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,93 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+import { CertificateRejectedError, type PresentedCertificate } from './identity.js';
+
+/** Where the client certificate is read from. */
+export type CertificateSource =
+  | { readonly from: 'socket' }
+  | {
+      readonly from: 'header';
+      /** Header holding the leaf: URL-encoded PEM, or an RFC 9440 `Client-Cert` byte sequence. */
+      readonly header: string;
+      /** Header holding intermediates: RFC 9440 `Client-Cert-Chain`, or URL-encoded PEM. */
+      readonly chainHeader?: string | undefined;
+    };
+
+const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+const MAX_CHAIN = 8;
+
+function malformed(description: string): never {
+  throw new CertificateRejectedError('certificate_malformed', description);
+}
+
+function fromSocket(req: IncomingMessage): PresentedCertificate | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return undefined;
+  const peer = socket.getPeerCertificate(true);
+  if (!peer || !peer.raw) return undefined;
+  const chain: Uint8Array[] = [];
+  const seen = new Set<unknown>([peer]);
+  let next = peer.issuerCertificate;
+  while (next && !seen.has(next) && next.raw && chain.length < MAX_CHAIN) {
+    seen.add(next);
+    chain.push(next.raw);
+    next = next.issuerCertificate;
+  }
+  return { leaf: peer.raw, chain };
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name.toLowerCase()];
+  const text = Array.isArray(value) ? value.join(',') : value;
+  return text?.trim() ? text.trim() : undefined;
+}
+
+function decodeBase64(text: string, what: string): Buffer {
+  if (!/^[A-Za-z0-9+/\s]*={0,2}$/.test(text)) malformed(`${what} is not valid base64`);
+  const der = Buffer.from(text.replace(/\s+/g, ''), 'base64');
+  if (!der.length) malformed(`${what} is empty`);
+  return der;
+}
+
+/** RFC 8941 byte sequences (`:base64:`), comma-separated. */
+function parseByteSequences(text: string, what: string): Buffer[] {
+  return text.split(',').map((item) => {
+    const match = /^:([^:]*):$/.exec(item.trim());
+    if (!match?.[1]) malformed(`${what} is not an RFC 9440 byte sequence`);
+    return decodeBase64(match[1], what);
+  });
+}
+
+function parsePem(text: string, what: string): Buffer[] {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return malformed(`${what} is not URL-encoded PEM`);
+  }
+  const blocks = [...decoded.matchAll(PEM_BLOCK)].map((m) => decodeBase64(m[1] ?? '', what));
+  if (!blocks.length) malformed(`${what} holds no PEM certificate`);
+  return blocks;
+}
+
+function parseHeader(text: string, what: string): Buffer[] {
+  const certificates = text.startsWith(':') ? parseByteSequences(text, what) : parsePem(text, what);
+  if (certificates.length > MAX_CHAIN) malformed(`${what} holds too many certificates`);
+  return certificates;
+}
+
+/**
+ * Reads the client certificate of a request from its TLS socket, or from the headers set by the
+ * bank's TLS-terminating proxy when that mode is configured (headers are ignored otherwise).
+ * Returns undefined when none was presented; throws when a header is present but unreadable.
+ */
+export function presentedCertificate(req: IncomingMessage, source: CertificateSource): PresentedCertificate | undefined {
+  if (source.from === 'socket') return fromSocket(req);
+  const leafText = headerValue(req, source.header);
+  if (!leafText) return undefined;
+  const [leaf, ...rest] = parseHeader(leafText, `the ${source.header} header`);
+  const chainText = source.chainHeader ? headerValue(req, source.chainHeader) : undefined;
+  const chain = chainText ? parseHeader(chainText, `the ${source.chainHeader} header`) : [];
+  return { leaf: leaf as Buffer, chain: [...rest, ...chain] };
+}

@@ -1,0 +1,225 @@
+import { X509Certificate, createHash } from 'node:crypto';
+
+import { InvalidClientError } from '../errors.js';
+import { chainsToAnchor } from './chain.js';
+import { formatRfc4514, type DnAttribute } from './distinguished-name.js';
+import { EXTENDED_KEY_USAGES, OID, type ExtendedKeyUsageName, type Psd2Role } from './oids.js';
+import { CertificateContentError, readCertificateContents, type CertificateContents } from './parse.js';
+
+export type EnvironmentName = 'sandbox' | 'bank';
+
+/** How one environment decides which certificates it trusts. */
+export interface EnvironmentTrust {
+  readonly name: EnvironmentName;
+  readonly anchors: readonly X509Certificate[];
+  /** Require QcCompliance and QcType web (a qualified website authentication certificate). */
+  readonly requireQualifiedStatements: boolean;
+  /** Extended key usages the certificate must carry when it has the extension. */
+  readonly requiredExtendedKeyUsages: readonly ExtendedKeyUsageName[];
+}
+
+/** The TPP behind a verified certificate. */
+export interface TppIdentity {
+  readonly environment: EnvironmentName;
+  readonly roles: readonly Psd2Role[];
+  readonly ncaName: string;
+  readonly ncaId: string;
+  /** Subject organizationIdentifier, e.g. `PSDFR-ACPR-12345`: the provider legal id. */
+  readonly organizationIdentifier: string;
+  readonly subject: readonly DnAttribute[];
+  /** The subject in RFC 4514 form, as registered in `tls_client_auth_subject_dn`. */
+  readonly subjectDn: string;
+  /** SHA-256 thumbprint of the DER certificate, base64url (`x5t#S256`). */
+  readonly thumbprint: string;
+  readonly certificate: X509Certificate;
+  readonly notAfter: Date;
+}
+
+export type CertificateRejection =
+  | 'certificate_missing'
+  | 'certificate_malformed'
+  | 'issuer_untrusted'
+  | 'certificate_expired'
+  | 'certificate_not_yet_valid'
+  | 'not_website_certificate'
+  | 'no_psd2_roles'
+  | 'organization_identifier_invalid';
+
+/** A client certificate was absent or refused; `reason` says which check failed. */
+export class CertificateRejectedError extends InvalidClientError {
+  constructor(
+    readonly reason: CertificateRejection,
+    description: string,
+    options?: ErrorOptions,
+  ) {
+    super(description, options);
+    this.name = 'CertificateRejectedError';
+  }
+}
+
+/** A certificate as presented: the leaf first, then any intermediates the client or proxy sent. */
+export interface PresentedCertificate {
+  readonly leaf: Uint8Array;
+  readonly chain: readonly Uint8Array[];
+}
+
+const ORGANIZATION_IDENTIFIER = /^PSD([A-Z]{2})-([A-Z0-9]{1,8})-(\S+)$/;
+const CACHE_SIZE = 1024;
+
+interface Verified {
+  readonly environment: EnvironmentTrust;
+  readonly contents: CertificateContents;
+  readonly certificate: X509Certificate;
+  readonly thumbprint: string;
+}
+
+function reject(reason: CertificateRejection, description: string, cause?: unknown): never {
+  throw new CertificateRejectedError(reason, description, cause === undefined ? undefined : { cause });
+}
+
+function parseCertificate(der: Uint8Array): X509Certificate {
+  try {
+    return new X509Certificate(der);
+  } catch (cause) {
+    return reject('certificate_malformed', 'the client certificate could not be parsed as X.509', cause);
+  }
+}
+
+/**
+ * Verifies TPP certificates against the trust anchors of each environment and reads the PSD2
+ * identity they carry. Verified chains are cached by the fingerprint of what was presented; the
+ * validity period is checked again on every call.
+ */
+export class CertificateVerifier {
+  readonly #environments: readonly EnvironmentTrust[];
+  readonly #now: () => Date;
+  readonly #cache = new Map<string, Verified>();
+
+  constructor(environments: readonly EnvironmentTrust[], now: () => Date = () => new Date()) {
+    this.#environments = environments;
+    this.#now = now;
+  }
+
+  /** Returns the identity of a presented certificate, or throws {@link CertificateRejectedError}. */
+  identify(presented: PresentedCertificate | undefined): TppIdentity {
+    if (!presented) {
+      return reject('certificate_missing', 'a client certificate is required: present a QWAC over mutual TLS');
+    }
+    const now = this.#now();
+    const verified = this.#verifyChain(presented, now);
+    const { certificate, contents, environment } = verified;
+
+    if (new Date(certificate.validFrom) > now) {
+      reject('certificate_not_yet_valid', `the client certificate is not valid before ${new Date(certificate.validFrom).toISOString()}`);
+    }
+    if (new Date(certificate.validTo) < now) {
+      reject('certificate_expired', `the client certificate expired on ${new Date(certificate.validTo).toISOString()}`);
+    }
+    this.#checkWebsiteCertificate(contents, environment);
+
+    const { psd2 } = contents;
+    if (!psd2 || psd2.roles.length === 0) {
+      reject('no_psd2_roles', 'the client certificate carries no PSD2 roles (QCStatement 0.4.0.19495.2)');
+    }
+    const organizationIdentifier = contents.organizationIdentifier;
+    const match = organizationIdentifier ? ORGANIZATION_IDENTIFIER.exec(organizationIdentifier) : null;
+    if (!organizationIdentifier || !match) {
+      reject(
+        'organization_identifier_invalid',
+        'the client certificate subject has no PSD2 organizationIdentifier (2.5.4.97) of the form PSD<country>-<NCA>-<authorisation number>',
+      );
+    }
+    if (`${match[1]}-${match[2]}` !== psd2.ncaId) {
+      reject(
+        'organization_identifier_invalid',
+        `the organizationIdentifier ${organizationIdentifier} does not agree with the PSD2 statement's NCA id ${psd2.ncaId}`,
+      );
+    }
+
+    return {
+      environment: environment.name,
+      roles: psd2.roles,
+      ncaName: psd2.ncaName,
+      ncaId: psd2.ncaId,
+      organizationIdentifier,
+      subject: contents.subject,
+      subjectDn: formatRfc4514(contents.subject),
+      thumbprint: verified.thumbprint,
+      certificate,
+      notAfter: new Date(certificate.validTo),
+    };
+  }
+
+  #verifyChain(presented: PresentedCertificate, now: Date): Verified {
+    const hash = createHash('sha256');
+    hash.update(presented.leaf);
+    for (const der of presented.chain) hash.update(der);
+    const key = hash.digest('base64url');
+    const cached = this.#cache.get(key);
+    if (cached) return cached;
+
+    const certificate = parseCertificate(presented.leaf);
+    let contents: CertificateContents;
+    try {
+      contents = readCertificateContents(presented.leaf);
+    } catch (cause) {
+      const detail = cause instanceof CertificateContentError ? `: ${cause.message}` : '';
+      return reject('certificate_malformed', `the client certificate is malformed${detail}`, cause);
+    }
+    const intermediates = presented.chain.flatMap((der) => {
+      try {
+        return [new X509Certificate(der)];
+      } catch {
+        return [];
+      }
+    });
+    const environment = this.#environments.find(
+      (candidate) => chainsToAnchor(certificate, intermediates, candidate.anchors, now),
+    );
+    if (!environment) {
+      const selfSigned = certificate.checkIssued(certificate);
+      return reject(
+        'issuer_untrusted',
+        selfSigned
+          ? 'the client certificate is self-signed; it must be issued by a QTSP trusted by this server'
+          : 'the client certificate is not issued by a QTSP trusted by this server',
+      );
+    }
+    const verified: Verified = {
+      environment,
+      contents,
+      certificate,
+      thumbprint: createHash('sha256').update(presented.leaf).digest('base64url'),
+    };
+    if (this.#cache.size >= CACHE_SIZE) {
+      const oldest = this.#cache.keys().next().value;
+      if (oldest !== undefined) this.#cache.delete(oldest);
+    }
+    this.#cache.set(key, verified);
+    return verified;
+  }
+
+  #checkWebsiteCertificate(contents: CertificateContents, environment: EnvironmentTrust): void {
+    const { qcTypes } = contents;
+    if (qcTypes.length > 0 && !qcTypes.includes(OID.qcTypeWeb)) {
+      const kinds = qcTypes.map((oid) => (oid === OID.qcTypeEseal ? 'eseal' : oid === OID.qcTypeEsign ? 'esign' : oid));
+      reject(
+        'not_website_certificate',
+        `the client certificate is not a website authentication certificate (QcType ${kinds.join(', ')}, expected web)`,
+      );
+    }
+    if (environment.requireQualifiedStatements && (!contents.qcCompliance || !qcTypes.includes(OID.qcTypeWeb))) {
+      reject(
+        'not_website_certificate',
+        'the client certificate is not a qualified website authentication certificate (QcCompliance and QcType web are required)',
+      );
+    }
+    const usages = contents.extendedKeyUsages;
+    if (usages) {
+      const missing = environment.requiredExtendedKeyUsages.filter((name) => !usages.includes(EXTENDED_KEY_USAGES[name]));
+      if (missing.length) {
+        reject('not_website_certificate', `the client certificate lacks the extended key usage ${missing.join(', ')}`);
+      }
+    }
+  }
+}

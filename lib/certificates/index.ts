@@ -1,0 +1,20 @@
+export { OID, PSD2_ROLES, type Psd2Role, type ExtendedKeyUsageName } from './oids.js';
+export {
+  CertificateVerifier,
+  CertificateRejectedError,
+  type CertificateRejection,
+  type EnvironmentName,
+  type EnvironmentTrust,
+  type PresentedCertificate,
+  type TppIdentity,
+} from './identity.js';
+export { presentedCertificate, type CertificateSource } from './extract.js';
+export {
+  parseDistinguishedName,
+  formatRfc4514,
+  sameDistinguishedName,
+  distinguishedNameMatches,
+  type DnAttribute,
+} from './distinguished-name.js';
+export { readCertificateContents, type CertificateContents } from './parse.js';
+export { RoleOfPsp, RolesOfPsp, Psd2QcType } from './psd2-statement.js';

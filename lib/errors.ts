@@ -1,0 +1,82 @@
+/**
+ * Errors carrying an RFC error code, rendered as `{ error, error_description }` JSON with their
+ * HTTP status. Internal causes stay on the object for the log; only the description is sent.
+ */
+export class OAuthError extends Error {
+  constructor(
+    /** The RFC error code, e.g. `invalid_client_metadata`. */
+    readonly error: string,
+    /** Human-readable explanation sent to the caller as `error_description`. */
+    readonly error_description: string,
+    /** HTTP status of the response. */
+    readonly status: number,
+    options?: ErrorOptions,
+  ) {
+    super(error_description, options);
+    this.name = 'OAuthError';
+  }
+
+  toJSON(): { error: string; error_description: string } {
+    return { error: this.error, error_description: this.error_description };
+  }
+}
+
+/** RFC 6749 §5.2: client authentication failed. */
+export class InvalidClientError extends OAuthError {
+  constructor(description: string, options?: ErrorOptions) {
+    super('invalid_client', description, 401, options);
+  }
+}
+
+/** RFC 6749 §5.2 / §4.1.2.1: the request is missing a parameter or is otherwise malformed. */
+export class InvalidRequestError extends OAuthError {
+  constructor(description: string, status = 400, options?: ErrorOptions) {
+    super('invalid_request', description, status, options);
+  }
+}
+
+/** RFC 7591 §3.2.2: a client metadata value is invalid. */
+export class InvalidClientMetadataError extends OAuthError {
+  constructor(description: string, options?: ErrorOptions) {
+    super('invalid_client_metadata', description, 400, options);
+  }
+}
+
+/** RFC 7591 §3.2.2: a redirection URI is invalid. */
+export class InvalidRedirectUriError extends OAuthError {
+  constructor(description: string, options?: ErrorOptions) {
+    super('invalid_redirect_uri', description, 400, options);
+  }
+}
+
+/** RFC 6750 §3.1 / RFC 7592 §2: the access token presented is not valid for this request. */
+export class InvalidTokenError extends OAuthError {
+  constructor(description: string, options?: ErrorOptions) {
+    super('invalid_token', description, 401, options);
+  }
+}
+
+/** No such endpoint under the mount path. */
+export class NotFoundError extends OAuthError {
+  constructor(description: string) {
+    super('not_found', description, 404);
+  }
+}
+
+/** RFC 6749 §4.1.2.1: an unexpected condition; details are logged, not sent. */
+export class ServerError extends OAuthError {
+  constructor(options?: ErrorOptions) {
+    super('server_error', 'the authorization server encountered an unexpected condition', 500, options);
+  }
+}
+
+/** Raised at start-up when an option is missing or wrong; `path` names the option. */
+export class ConfigurationError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(path ? `invalid option ${path}: ${message}` : `invalid options: ${message}`);
+    this.name = 'ConfigurationError';
+  }
+}

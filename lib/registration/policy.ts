@@ -1,0 +1,189 @@
+import { distinguishedNameMatches } from '../certificates/distinguished-name.js';
+import type { TppIdentity } from '../certificates/identity.js';
+import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js';
+import {
+  GRANT_TYPES,
+  ROLE_FOR_SCOPE,
+  SCOPES,
+  grantTypesForScopes,
+  isGrantType,
+  isScope,
+  rolesForGrantType,
+  scopesForRoles,
+  type Scope,
+} from '../psd2/scopes.js';
+
+/** Client metadata fields the server derives from the TPP certificate. */
+export const CERTIFICATE_DERIVED_FIELDS = [
+  'token_endpoint_auth_method',
+  'tls_client_auth_subject_dn',
+  'tls_client_certificate_bound_access_tokens',
+  'provider_legal_id',
+  'psd2_environment',
+] as const;
+
+const OTHER_SUBJECT_FIELDS = [
+  'tls_client_auth_san_dns',
+  'tls_client_auth_san_uri',
+  'tls_client_auth_san_ip',
+  'tls_client_auth_san_email',
+] as const;
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+export interface RegistrationPolicyContext {
+  /** The TPP behind the certificate of this request. */
+  readonly identity: TppIdentity;
+  /** The metadata as the TPP sent it, before any default was applied. */
+  readonly requested: Readonly<Record<string, unknown>>;
+  /** Whether http redirect URIs on loopback hosts are accepted in this environment. */
+  readonly allowLoopbackRedirectUris: boolean;
+}
+
+function sentDifferent(requested: Readonly<Record<string, unknown>>, field: string, expected: unknown): boolean {
+  return requested[field] !== undefined && requested[field] !== expected;
+}
+
+function checkDerivedFields({ identity, requested }: RegistrationPolicyContext): void {
+  const expected: Record<string, unknown> = {
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_certificate_bound_access_tokens: true,
+    provider_legal_id: identity.organizationIdentifier,
+    psd2_environment: identity.environment,
+  };
+  for (const [field, value] of Object.entries(expected)) {
+    if (sentDifferent(requested, field, value)) {
+      throw new InvalidClientMetadataError(
+        `${field} is derived from the client certificate and must be ${JSON.stringify(value)} (or omitted)`,
+      );
+    }
+  }
+  const dn = requested.tls_client_auth_subject_dn;
+  if (dn !== undefined && (typeof dn !== 'string' || !distinguishedNameMatches(dn, identity.subject))) {
+    throw new InvalidClientMetadataError(
+      `tls_client_auth_subject_dn is derived from the client certificate and must be ${JSON.stringify(identity.subjectDn)} (or omitted)`,
+    );
+  }
+  const other = OTHER_SUBJECT_FIELDS.find((field) => requested[field] !== undefined);
+  if (other) {
+    throw new InvalidClientMetadataError(`${other} is not supported: clients are identified by tls_client_auth_subject_dn`);
+  }
+}
+
+function requestedScopes({ identity, requested }: RegistrationPolicyContext): Scope[] {
+  const allowed = scopesForRoles(identity.roles);
+  if (requested.scope === undefined) {
+    if (!allowed.length) {
+      throw new InvalidClientMetadataError(
+        `the certificate's PSD2 roles (${identity.roles.join(', ')}) give access to no scope; scopes need PSP_AI, PSP_IC or PSP_PI`,
+      );
+    }
+    return allowed;
+  }
+  if (typeof requested.scope !== 'string' || !requested.scope.trim()) {
+    throw new InvalidClientMetadataError('scope must be a space-separated string of scope values');
+  }
+  const scopes = [...new Set(requested.scope.trim().split(/\s+/))];
+  const unknown = scopes.find((scope) => !isScope(scope));
+  if (unknown) {
+    throw new InvalidClientMetadataError(`scope "${unknown}" is not supported; supported scopes are ${SCOPES.join(', ')}`);
+  }
+  const valid = scopes.filter(isScope);
+  if (valid.includes('extended_transaction_history') && !valid.includes('aisp')) {
+    throw new InvalidClientMetadataError('scope extended_transaction_history can only be registered together with aisp');
+  }
+  for (const scope of valid) {
+    const role = ROLE_FOR_SCOPE[scope];
+    if (!identity.roles.includes(role)) {
+      throw new InvalidClientMetadataError(
+        `scope ${scope} requires the PSD2 role ${role}, which the client certificate does not hold (it holds ${identity.roles.join(', ')})`,
+      );
+    }
+  }
+  return SCOPES.filter((scope) => valid.includes(scope));
+}
+
+function stringArray(requested: Readonly<Record<string, unknown>>, field: string): string[] | undefined {
+  const value = requested[field];
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
+    throw new InvalidClientMetadataError(`${field} must be an array of strings`);
+  }
+  return value;
+}
+
+function checkGrants(context: RegistrationPolicyContext, scopes: readonly Scope[]): { grantTypes: string[]; responseTypes: string[] } {
+  const allowed = grantTypesForScopes(scopes);
+  const grantTypes = stringArray(context.requested, 'grant_types') ?? allowed;
+  for (const grant of grantTypes) {
+    if (!isGrantType(grant)) {
+      throw new InvalidClientMetadataError(`grant type ${grant} is not supported; supported grant types are ${GRANT_TYPES.join(', ')}`);
+    }
+    if (!allowed.includes(grant)) {
+      const roles = rolesForGrantType(grant).filter((role) => !context.identity.roles.includes(role));
+      throw new InvalidClientMetadataError(
+        roles.length
+          ? `grant type ${grant} requires the PSD2 role ${roles.join(' or ')}, which the client certificate does not hold`
+          : `grant type ${grant} does not fit the registered scope ${scopes.join(' ')}`,
+      );
+    }
+  }
+  const code = grantTypes.includes('authorization_code');
+  const responseTypes = stringArray(context.requested, 'response_types') ?? (code ? ['code'] : []);
+  const other = responseTypes.find((type) => type !== 'code');
+  if (other) throw new InvalidClientMetadataError(`response type ${other} is not supported; only code is`);
+  if (responseTypes.length && !code) {
+    throw new InvalidClientMetadataError('response type code requires the authorization_code grant type');
+  }
+  if (code && !responseTypes.length) {
+    throw new InvalidClientMetadataError('the authorization_code grant type requires the code response type');
+  }
+  return { grantTypes: [...new Set(grantTypes)], responseTypes: [...new Set(responseTypes)] };
+}
+
+function checkRedirectUris(context: RegistrationPolicyContext): void {
+  const uris = stringArray(context.requested, 'redirect_uris');
+  for (const uri of uris ?? []) {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      throw new InvalidRedirectUriError(`redirect_uris must hold absolute URLs; "${uri}" is not one`);
+    }
+    if (url.hash || uri.includes('#')) throw new InvalidRedirectUriError(`redirect_uris must not have a fragment ("${uri}")`);
+    if (url.username || url.password) throw new InvalidRedirectUriError(`redirect_uris must not hold credentials ("${uri}")`);
+    if (url.protocol === 'https:') continue;
+    if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) {
+      if (context.allowLoopbackRedirectUris) continue;
+      throw new InvalidRedirectUriError(
+        `redirect_uris must use https; http on a loopback host is allowed only in the sandbox environment ("${uri}")`,
+      );
+    }
+    throw new InvalidRedirectUriError(`redirect_uris must use https ("${uri}")`);
+  }
+}
+
+/**
+ * The PSD2 registration policy (RFC 7591 §2, RFC 8705 §2.1, DESIGN 3.2): checks what the TPP asked
+ * for against its certificate and writes the certificate-derived fields into `metadata`.
+ * Throws {@link InvalidClientMetadataError} or {@link InvalidRedirectUriError}; changes nothing then.
+ */
+export function applyRegistrationPolicy(metadata: Record<string, unknown>, context: RegistrationPolicyContext): void {
+  checkDerivedFields(context);
+  const scopes = requestedScopes(context);
+  const { grantTypes, responseTypes } = checkGrants(context, scopes);
+  checkRedirectUris(context);
+
+  const { identity } = context;
+  Object.assign(metadata, {
+    scope: scopes.join(' '),
+    grant_types: grantTypes,
+    response_types: responseTypes,
+    token_endpoint_auth_method: 'tls_client_auth',
+    tls_client_auth_subject_dn: identity.subjectDn,
+    tls_client_certificate_bound_access_tokens: true,
+    provider_legal_id: identity.organizationIdentifier,
+    psd2_environment: identity.environment,
+  });
+  for (const field of [...OTHER_SUBJECT_FIELDS, 'client_secret', 'client_secret_expires_at']) delete metadata[field];
+}

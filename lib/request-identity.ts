@@ -1,0 +1,46 @@
+import type { IncomingMessage } from 'node:http';
+
+import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
+import { CertificateRejectedError, type CertificateVerifier, type TppIdentity } from './certificates/identity.js';
+
+type Outcome = { readonly identity: TppIdentity } | { readonly error: CertificateRejectedError };
+
+/**
+ * The TPP identity of each request, verified once and remembered for the request's lifetime, so
+ * that Express middleware and oidc-provider's synchronous certificate helpers share one result.
+ */
+export class RequestIdentities {
+  readonly #outcomes = new WeakMap<IncomingMessage, Outcome>();
+
+  constructor(
+    private readonly verifier: CertificateVerifier,
+    private readonly source: CertificateSource,
+  ) {}
+
+  #outcome(req: IncomingMessage): Outcome {
+    let outcome = this.#outcomes.get(req);
+    if (!outcome) {
+      try {
+        outcome = { identity: this.verifier.identify(presentedCertificate(req, this.source)) };
+      } catch (error) {
+        if (!(error instanceof CertificateRejectedError)) throw error;
+        outcome = { error };
+      }
+      this.#outcomes.set(req, outcome);
+    }
+    return outcome;
+  }
+
+  /** The verified identity; throws {@link CertificateRejectedError} saying why there is none. */
+  require(req: IncomingMessage): TppIdentity {
+    const outcome = this.#outcome(req);
+    if ('error' in outcome) throw outcome.error;
+    return outcome.identity;
+  }
+
+  /** The verified identity, or undefined when no acceptable certificate was presented. */
+  find(req: IncomingMessage): TppIdentity | undefined {
+    const outcome = this.#outcome(req);
+    return 'identity' in outcome ? outcome.identity : undefined;
+  }
+}

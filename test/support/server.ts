@@ -1,0 +1,99 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+import express from 'express';
+import supertest from 'supertest';
+
+import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
+import type { TppCredentials } from './pki.js';
+import { testPki } from './pki.js';
+
+let signingKey: Record<string, unknown> | undefined;
+
+/** One RSA signing key per test process. */
+export function testSigningKey(): Record<string, unknown> {
+  signingKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' }) as Record<string, unknown>;
+  return signingKey;
+}
+
+export interface TestServer {
+  readonly url: string;
+  readonly issuer: string;
+  readonly server: Server;
+  readonly auth: AuthorizationServer;
+  readonly logs: { level: string; fields: Record<string, unknown>; message: string }[];
+  /** A supertest agent presenting `tpp` (or no certificate) over mutual TLS. */
+  request(tpp?: TppCredentials): TlsAgent;
+  close(): Promise<void>;
+}
+
+type Method = 'get' | 'post' | 'put' | 'delete';
+export type TlsAgent = Record<Method, (path: string) => supertest.Test>;
+
+export interface StartOptions {
+  readonly options?: Partial<AuthorizationServerOptions>;
+  /** Extra setup on the host app before the router is mounted. */
+  readonly beforeMount?: (app: express.Express) => void;
+  /** Extra setup on the host app after the router is mounted. */
+  readonly afterMount?: (app: express.Express) => void;
+}
+
+/**
+ * Starts a host Express app that mounts the authorization server under /oauth2, over HTTPS with
+ * `requestCert` on an ephemeral port, trusting the test PKI's sandbox and bank QTSPs.
+ */
+export async function startServer(start: StartOptions = {}): Promise<TestServer> {
+  const pki = await testPki();
+  const logs: TestServer['logs'] = [];
+  const record = (level: string) => (fields: object, message: string) => {
+    logs.push({ level, fields: fields as Record<string, unknown>, message });
+  };
+  const app = express();
+  start.beforeMount?.(app);
+  const server = createServer({
+    key: pki.server.keyPem,
+    cert: pki.server.certPem,
+    requestCert: true,
+    rejectUnauthorized: false,
+  }, app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const url = `https://localhost:${port}`;
+  const issuer = `${url}/oauth2`;
+  const auth = createAuthorizationServer({
+    issuer,
+    signingKeys: { keys: [testSigningKey()] },
+    cookieKeys: ['test-cookie-key-0123456789abcdef0123456789'],
+    environments: {
+      sandbox: { trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false },
+      bank: { trustAnchors: pki.bankCa.certPem },
+    },
+    logger: { info: record('info'), warn: record('warn'), error: record('error') },
+    ...start.options,
+  });
+  app.use('/oauth2', auth.router);
+  start.afterMount?.(app);
+
+  const request = (tpp?: TppCredentials): TlsAgent => {
+    const agent = supertest(url);
+    const wrap = (method: Method) => (path: string) => {
+      const test = agent[method](path).ca(pki.serverCa.certPem);
+      return tpp ? test.cert(tpp.chainPem).key(tpp.keyPem) : test;
+    };
+    return { get: wrap('get'), post: wrap('post'), put: wrap('put'), delete: wrap('delete') };
+  };
+
+  return {
+    url,
+    issuer,
+    server,
+    auth,
+    logs,
+    request,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
