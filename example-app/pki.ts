@@ -52,6 +52,16 @@ function serial(): string {
   return `01${Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString('hex')}`;
 }
 
+/** Loads an authority kept as PEM files (certificate and PKCS#8 EC P-256 key). */
+export async function loadAuthority(name: string, certPem: string, keyPem: string): Promise<Authority> {
+  const certificate = new x509.X509Certificate(certPem);
+  const privateKey = await webcrypto.subtle.importKey(
+    'pkcs8', x509.PemConverter.decodeFirst(keyPem), ALGORITHM, true, ['sign'],
+  );
+  const publicKey = await certificate.publicKey.export(ALGORITHM, ['verify']);
+  return { ...(await toIssued(certificate, { privateKey, publicKey })), name };
+}
+
 export interface AuthorityOptions {
   /** Issuing authority of an intermediate CA; a root when absent. */
   readonly issuer?: Authority;

@@ -8,7 +8,7 @@ import { MemoryStorage } from '../adapters/memory.js';
 import type { Storage } from '../adapters/storage.js';
 import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
 import type { CertificateSource } from './certificates/extract.js';
-import { InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
+import { InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider } from './provider.js';
@@ -149,6 +149,19 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   router.post([ROUTES.token, ROUTES.revocation], guarded(requireCertificate));
   router.use((req, res) => {
     callback(req, res);
+  });
+  // Errors raised by Express itself (e.g. a path parameter with broken percent-encoding).
+  router.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendError(res, new InvalidRequestError(
+        error instanceof URIError ? 'the request path holds malformed percent-encoding' : 'the request could not be understood',
+        status,
+      ));
+      return;
+    }
+    logger.error({ err: error, path: req.originalUrl }, 'request failed');
+    sendError(res, new ServerError());
   });
 
   return { router, provider, storage };

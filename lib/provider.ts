@@ -19,6 +19,9 @@ export const ROUTES = {
   jwks: '/jwks',
 } as const;
 
+/** Path prefix of the PSU pages, relative to the mount path. */
+export const INTERACTION_PATH = '/interaction';
+
 /** Client metadata fields this server adds to RFC 7591's. */
 export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment'] as const;
 
@@ -47,6 +50,7 @@ function toProviderError(error: unknown): never {
 export function createProvider(options: ResolvedOptions, storage: Storage, identities: RequestIdentities): Provider {
   const environments = new Map(options.environments.map((env) => [env.name, env]));
   const requestOf = (ctx: KoaContextWithOIDC): IncomingMessage => ctx.req;
+  const mountPath = new URL(options.issuer).pathname.replace(/\/$/, '');
 
   const configuration: Configuration = {
     adapter: (name: string) => storage.adapterFor(name),
@@ -84,6 +88,8 @@ export function createProvider(options: ResolvedOptions, storage: Storage, ident
       },
     },
     routes: { ...ROUTES },
+    // The PSU pages live under the mount path, where the interaction cookie is scoped.
+    interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}` },
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: false },

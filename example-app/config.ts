@@ -1,0 +1,74 @@
+/**
+ * Reads the example app's configuration from the environment. Anything not set falls back to the
+ * development PKI and keys, with a warning: fine on a laptop, never in production.
+ */
+import { readFileSync } from 'node:fs';
+
+import type { AuthorizationServerOptions } from '../lib/index.js';
+import { devPki } from './dev-pki.js';
+
+export interface ExampleConfig {
+  readonly port: number;
+  readonly tls: { readonly cert: string; readonly key: string; readonly ca: string[] };
+  readonly options: AuthorizationServerOptions;
+  readonly warnings: string[];
+  readonly devPkiDir: string | undefined;
+}
+
+function readFile(variable: string, path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(`${variable}=${path} cannot be read: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<ExampleConfig> {
+  const warnings: string[] = [];
+  const port = Number(env.PORT ?? 8443);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${env.PORT} is not a port number`);
+
+  const needsDev = !env.TLS_CERT || !env.TLS_KEY || !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS
+    || !env.SIGNING_KEYS || !env.COOKIE_KEYS;
+  const dev = needsDev ? await devPki(env.DEV_PKI_DIR || undefined) : undefined;
+  if (dev) {
+    warnings.push(`${dev.created ? 'generated' : 'using'} the development PKI and keys in ${dev.dir} for what is not configured: never use them in production`);
+  }
+
+  const anchors = (variable: 'SANDBOX_TRUST_ANCHORS' | 'BANK_TRUST_ANCHORS', fallback: string | undefined) => {
+    const path = env[variable];
+    if (path) return readFile(variable, path);
+    return env.SANDBOX_TRUST_ANCHORS || env.BANK_TRUST_ANCHORS ? undefined : fallback;
+  };
+  const sandboxAnchors = anchors('SANDBOX_TRUST_ANCHORS', dev?.sandboxQtsp.certPem);
+  const bankAnchors = anchors('BANK_TRUST_ANCHORS', dev?.bankQtsp.certPem);
+
+  const tls = {
+    cert: env.TLS_CERT ? readFile('TLS_CERT', env.TLS_CERT) : (dev?.serverCertPem ?? ''),
+    key: env.TLS_KEY ? readFile('TLS_KEY', env.TLS_KEY) : (dev?.serverKeyPem ?? ''),
+    // Advertised to clients in the TLS CertificateRequest as acceptable issuers.
+    ca: [sandboxAnchors, bankAnchors].filter((pem): pem is string => Boolean(pem)),
+  };
+  const signingKeys = env.SIGNING_KEYS
+    ? JSON.parse(readFile('SIGNING_KEYS', env.SIGNING_KEYS)) as AuthorizationServerOptions['signingKeys']
+    : { keys: [dev?.signingKey ?? {}] };
+  const cookieKeys = env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : [dev?.cookieKey ?? ''];
+
+  const options: AuthorizationServerOptions = {
+    issuer: env.ISSUER ?? `https://localhost:${port}/oauth2`,
+    signingKeys,
+    cookieKeys,
+    environments: {
+      ...(sandboxAnchors ? { sandbox: { trustAnchors: sandboxAnchors, requireQualifiedStatements: env.SANDBOX_REQUIRE_QC_STATEMENTS === 'true' } } : {}),
+      ...(bankAnchors ? { bank: { trustAnchors: bankAnchors } } : {}),
+    },
+    ...(env.CLIENT_CERT_HEADER ? {
+      clientCertificateHeader: {
+        header: env.CLIENT_CERT_HEADER,
+        ...(env.CLIENT_CERT_CHAIN_HEADER ? { chainHeader: env.CLIENT_CERT_CHAIN_HEADER } : {}),
+      },
+      trustProxy: true,
+    } : {}),
+  };
+  return { port, tls, options, warnings, devPkiDir: dev?.dir };
+}
