@@ -96,6 +96,8 @@ export function createProvider(options: ResolvedOptions, storage: Storage, ident
       rpInitiatedLogout: { enabled: false },
       clientCredentials: { enabled: true },
       pushedAuthorizationRequests: { enabled: false },
+      // Access tokens are bound to the TPP's certificate (RFC 8705), not to DPoP proofs.
+      dPoP: { enabled: false },
       revocation: { enabled: true },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },

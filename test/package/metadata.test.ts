@@ -31,7 +31,7 @@ describe('authorization server metadata (RFC 8414)', () => {
 
   it('carries no OpenID Connect-only fields', async () => {
     const res = await server.request().get('/oauth2/.well-known/oauth-authorization-server');
-    for (const field of ['claims_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported', 'userinfo_endpoint', 'end_session_endpoint']) {
+    for (const field of ['claims_supported', 'subject_types_supported', 'id_token_signing_alg_values_supported', 'userinfo_endpoint', 'end_session_endpoint', 'dpop_signing_alg_values_supported', 'pushed_authorization_request_endpoint']) {
       expect(res.body).to.not.have.property(field);
     }
   });
