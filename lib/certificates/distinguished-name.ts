@@ -91,8 +91,53 @@ function splitUnescaped(input: string, separators: string): string[] {
   return parts;
 }
 
+/** Removes surrounding whitespace, except a trailing space escaped with a backslash (`a\ `). */
+function trimUnescaped(text: string): string {
+  let end = text.length;
+  while (end > 0 && /\s/.test(text[end - 1] as string)) {
+    let backslashes = 0;
+    while (backslashes < end - 1 && text[end - 2 - backslashes] === '\\') backslashes += 1;
+    if (backslashes % 2 === 1) break;
+    end -= 1;
+  }
+  return text.slice(0, end).trimStart();
+}
+
+/**
+ * RFC 4514 §2.4: `#` and the hex of a BER-encoded value, as Java and OpenSSL write attributes typed
+ * by OID (`2.5.4.97=#0C10...`). Returns undefined for anything but a well-formed string type.
+ */
+function decodeBerString(hex: string): string | undefined {
+  const bytes = Buffer.from(hex, 'hex');
+  let length = bytes[1] ?? 0;
+  let offset = 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count < 1 || count > 3) return undefined;
+    length = 0;
+    for (let i = 0; i < count; i += 1) length = length * 256 + (bytes[offset + i] ?? 0);
+    offset += count;
+  }
+  if (bytes.length < 2 || offset + length !== bytes.length) return undefined;
+  const content = bytes.subarray(offset);
+  try {
+    switch (bytes[0]) {
+      case 0x0c: return new TextDecoder('utf-8', { fatal: true }).decode(content); // UTF8String
+      case 0x13: case 0x14: case 0x16: case 0x1a: return content.toString('latin1'); // Printable, Teletex, IA5, Visible
+      case 0x1e: return new TextDecoder('utf-16be', { fatal: true }).decode(content); // BMPString
+      default: return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
 function unescapeValue(raw: string): string {
-  let value = raw.trim();
+  let value = trimUnescaped(raw);
+  if (/^#(?:[0-9a-fA-F]{2})+$/.test(value)) {
+    const decoded = decodeBerString(value.slice(1));
+    if (decoded !== undefined) return decoded;
+  }
   if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
     value = value.slice(1, -1);
   }
@@ -134,7 +179,7 @@ export function parseDistinguishedName(input: string): DnAttribute[] {
     throw new DistinguishedNameSyntaxError('empty distinguished name');
   }
   if (input.length > 4096) throw new DistinguishedNameSyntaxError('distinguished name too long');
-  const text = input.trim();
+  const text = trimUnescaped(input);
   let components: string[];
   if (text.includes('\n')) {
     components = text.split(/\r?\n/);
@@ -155,11 +200,23 @@ export function parseDistinguishedName(input: string): DnAttribute[] {
   return attributes;
 }
 
+function hexEscape(char: string): string {
+  return Buffer.from(char, 'utf8').toString('hex').toUpperCase().replace(/../g, '\\$&');
+}
+
+/**
+ * RFC 4514 §2.4 escaping. Control characters (a newline would read as Node's form) and whitespace
+ * other than a space at either end (which the parser trims) are written as hex pairs.
+ */
 function escapeValue(value: string): string {
-  let escaped = value.replace(/[\\",+;<>=]/g, (c) => `\\${c}`);
-  if (escaped.startsWith(' ') || escaped.startsWith('#')) escaped = `\\${escaped}`;
-  if (escaped.endsWith(' ')) escaped = `${escaped.slice(0, -1)}\\ `;
-  return escaped;
+  const chars = Array.from(value);
+  return chars.map((char, index) => {
+    const edge = index === 0 || index === chars.length - 1;
+    if ('\\",+;<>='.includes(char) || (char === '#' && index === 0) || (char === ' ' && edge)) return `\\${char}`;
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x20 || code === 0x7f || (edge && /\s/.test(char))) return hexEscape(char);
+    return char;
+  }).join('');
 }
 
 /** Writes attributes held in certificate order as an RFC 4514 string (most specific first). */

@@ -14,7 +14,8 @@ export type CertificateSource =
       readonly chainHeader?: string | undefined;
     };
 
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g;
+/** The space of the markers may arrive form-encoded as "+" (a "+" of the base64 must not become one). */
+const PEM_BLOCK = /-----BEGIN[ +]CERTIFICATE-----([\s\S]*?)-----END[ +]CERTIFICATE-----/g;
 const MAX_CHAIN = 8;
 
 function malformed(description: string): never {
@@ -44,7 +45,7 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
 }
 
 function decodeBase64(text: string, what: string): Buffer {
-  if (!/^[A-Za-z0-9+/\s]*={0,2}$/.test(text)) malformed(`${what} is not valid base64`);
+  if (!/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(text)) malformed(`${what} is not valid base64`);
   const der = Buffer.from(text.replace(/\s+/g, ''), 'base64');
   if (!der.length) malformed(`${what} is empty`);
   return der;
@@ -62,7 +63,7 @@ function parseByteSequences(text: string, what: string): Buffer[] {
 function parsePem(text: string, what: string): Buffer[] {
   let decoded: string;
   try {
-    decoded = decodeURIComponent(text.replace(/\+/g, ' '));
+    decoded = decodeURIComponent(text);
   } catch {
     return malformed(`${what} is not URL-encoded PEM`);
   }

@@ -71,10 +71,21 @@ interface Verified {
   readonly contents: CertificateContents;
   readonly certificate: X509Certificate;
   readonly thumbprint: string;
+  /** When every CA certificate that may be on the verified path is valid (ms); the entry holds only then. */
+  readonly caValidFrom: number;
+  readonly caValidTo: number;
 }
 
 function reject(reason: CertificateRejection, description: string, cause?: unknown): never {
   throw new CertificateRejectedError(reason, description, cause === undefined ? undefined : { cause });
+}
+
+function verifiesItself(certificate: X509Certificate): boolean {
+  try {
+    return certificate.verify(certificate.publicKey);
+  } catch {
+    return false;
+  }
 }
 
 function parseCertificate(der: Uint8Array): X509Certificate {
@@ -156,7 +167,7 @@ export class CertificateVerifier {
     for (const der of presented.chain) hash.update(der);
     const key = hash.digest('base64url');
     const cached = this.#cache.get(key);
-    if (cached) return cached;
+    if (cached && cached.caValidFrom <= now.getTime() && now.getTime() <= cached.caValidTo) return cached;
 
     const certificate = parseCertificate(presented.leaf);
     let contents: CertificateContents;
@@ -177,7 +188,8 @@ export class CertificateVerifier {
       (candidate) => chainsToAnchor(certificate, intermediates, candidate.anchors, now),
     );
     if (!environment) {
-      const selfSigned = certificate.checkIssued(certificate);
+      // Not checkIssued: it also requires keyCertSign, which a self-signed leaf usually lacks.
+      const selfSigned = certificate.issuer === certificate.subject && verifiesItself(certificate);
       return reject(
         'issuer_untrusted',
         selfSigned
@@ -185,11 +197,17 @@ export class CertificateVerifier {
           : 'the client certificate is not issued by a QTSP trusted by this server',
       );
     }
+    // The path found holds only CA certificates valid now; it stays valid while all of those are.
+    const cas = [...intermediates, ...environment.anchors].filter(
+      (ca) => new Date(ca.validFrom) <= now && now <= new Date(ca.validTo),
+    );
     const verified: Verified = {
       environment,
       contents,
       certificate,
       thumbprint: createHash('sha256').update(presented.leaf).digest('base64url'),
+      caValidFrom: Math.max(...cas.map((ca) => new Date(ca.validFrom).getTime())),
+      caValidTo: Math.min(...cas.map((ca) => new Date(ca.validTo).getTime())),
     };
     if (this.#cache.size >= CACHE_SIZE) {
       const oldest = this.#cache.keys().next().value;
