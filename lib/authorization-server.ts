@@ -112,12 +112,15 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   };
 
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
-    await next();
     const ephemeral = ephemeralTokens.get(ctx.req);
-    if (ephemeral) {
-      const body = ctx.body as Record<string, unknown> | undefined;
-      if (body && body.registration_access_token === ephemeral) delete body.registration_access_token;
-      await (await provider.RegistrationAccessToken.find(ephemeral))?.destroy();
+    try {
+      await next();
+    } finally {
+      if (ephemeral) {
+        const body = ctx.body as Record<string, unknown> | undefined;
+        if (body && body.registration_access_token === ephemeral) delete body.registration_access_token;
+        await (await provider.RegistrationAccessToken.find(ephemeral))?.destroy();
+      }
     }
     const route = ctx.oidc?.route;
     if (route === 'client_delete' && ctx.status === 204) {
