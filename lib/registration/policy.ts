@@ -29,6 +29,12 @@ const OTHER_SUBJECT_FIELDS = [
   'tls_client_auth_san_email',
 ] as const;
 
+/**
+ * OpenID Connect metadata a pure OAuth 2 server has no use for. oidc-provider fetches
+ * `sector_identifier_uri` while registering, which would let a TPP make the server request any URL.
+ */
+const UNSUPPORTED_FIELDS = ['sector_identifier_uri'] as const;
+
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
 export interface RegistrationPolicyContext {
@@ -68,6 +74,8 @@ function checkDerivedFields({ identity, requested }: RegistrationPolicyContext):
   if (other) {
     throw new InvalidClientMetadataError(`${other} is not supported: clients are identified by tls_client_auth_subject_dn`);
   }
+  const unsupported = UNSUPPORTED_FIELDS.find((field) => requested[field] !== undefined);
+  if (unsupported) throw new InvalidClientMetadataError(`${unsupported} is not supported`);
 }
 
 function requestedScopes({ identity, requested }: RegistrationPolicyContext): Scope[] {
@@ -120,13 +128,23 @@ function checkGrants(context: RegistrationPolicyContext, scopes: readonly Scope[
       throw new InvalidClientMetadataError(`grant type ${grant} is not supported; supported grant types are ${GRANT_TYPES.join(', ')}`);
     }
     if (!allowed.includes(grant)) {
-      const roles = rolesForGrantType(grant).filter((role) => !context.identity.roles.includes(role));
+      const roles = rolesForGrantType(grant);
+      // A role is missing only when the certificate holds none of the roles the grant type needs;
+      // otherwise the grant type does not fit the scope asked for.
+      const held = roles.some((role) => context.identity.roles.includes(role));
       throw new InvalidClientMetadataError(
-        roles.length
+        !held
           ? `grant type ${grant} requires the PSD2 role ${roles.join(' or ')}, which the client certificate does not hold`
           : `grant type ${grant} does not fit the registered scope ${scopes.join(' ')}`,
       );
     }
+  }
+  if (!grantTypes.includes('authorization_code') && !grantTypes.includes('client_credentials')) {
+    throw new InvalidClientMetadataError(
+      grantTypes.includes('refresh_token')
+        ? 'grant type refresh_token needs authorization_code: refresh tokens are only issued with an authorization code'
+        : 'grant_types must hold authorization_code or client_credentials, or the client could never obtain a token',
+    );
   }
   const code = grantTypes.includes('authorization_code');
   const responseTypes = stringArray(context.requested, 'response_types') ?? (code ? ['code'] : []);
@@ -168,7 +186,10 @@ function checkRedirectUris(context: RegistrationPolicyContext): void {
  * for against its certificate and writes the certificate-derived fields into `metadata`.
  * Throws {@link InvalidClientMetadataError} or {@link InvalidRedirectUriError}; changes nothing then.
  */
-export function applyRegistrationPolicy(metadata: Record<string, unknown>, context: RegistrationPolicyContext): void {
+export function applyRegistrationPolicy(metadata: Record<string, unknown>, given: RegistrationPolicyContext): void {
+  // RFC 7592 §2.2: a null value stands for an omitted field.
+  const requested = Object.fromEntries(Object.entries(given.requested).filter(([, value]) => value !== null));
+  const context = { ...given, requested };
   checkDerivedFields(context);
   const scopes = requestedScopes(context);
   const { grantTypes, responseTypes } = checkGrants(context, scopes);
