@@ -46,7 +46,8 @@ describe('the example app walk-through (README)', function walkthrough() {
       env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    startup = await waitForLine(child, /Example bank listening/);
+    // The last line printed at start-up when the development PKI is in use.
+    startup = await waitForLine(child, /mint a TPP certificate: .*\n/);
   });
 
   after(() => {
