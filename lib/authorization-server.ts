@@ -142,6 +142,24 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
 
   const router = express.Router();
   const callback = provider.callback();
+  const issuerUrl = new URL(options.issuer);
+  let mountChecked = false;
+
+  // Published URLs derive from the issuer, never from what a client put in Host or X-Forwarded-*.
+  router.use((req, _res, next) => {
+    if (!mountChecked) {
+      mountChecked = true;
+      if (req.baseUrl !== mountPath) {
+        logger.error({ event: 'configuration.mount_path', mountedAt: req.baseUrl, issuerPath: mountPath }, 'the router is mounted at another path than the issuer\'s: mount it at the issuer\'s path');
+      }
+    }
+    req.headers.host = issuerUrl.host;
+    if (options.trustProxy) {
+      req.headers['x-forwarded-host'] = issuerUrl.host;
+      req.headers['x-forwarded-proto'] = 'https';
+    }
+    next();
+  });
 
   router.get('/.well-known/oauth-authorization-server', (req, _res, next) => {
     req.url = '/.well-known/openid-configuration';

@@ -27,6 +27,8 @@ export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment'] a
 
 const REFRESHABLE_SCOPES = new Set<string>(SCOPES.filter((scope) => GRANTS_FOR_SCOPE[scope].includes('refresh_token')));
 
+const CLIENT_CREDENTIALS_SCOPES = new Set<string>(SCOPES.filter((scope) => GRANTS_FOR_SCOPE[scope].includes('client_credentials')));
+
 const REGISTRATION_ROUTES = new Set(['registration', 'client_update']);
 
 type SigningAlgorithm = NonNullable<NonNullable<Configuration['clientDefaults']>['id_token_signed_response_alg']>;
@@ -117,6 +119,18 @@ export function createProvider(options: ResolvedOptions, storage: Storage, ident
             && distinguishedNameMatches(expected, identity.subject);
         },
       },
+    },
+    // Payment initiators use client_credentials for pisp only; account access always needs a PSU's
+    // consent through the authorization code flow (DESIGN 3.2). Runs before the token is stored.
+    extraTokenClaims: async (_ctx, token) => {
+      if (token.kind !== 'ClientCredentials') return undefined;
+      const scopes = String(token.scope ?? '').split(' ').filter(Boolean);
+      const refused = scopes.filter((scope) => !CLIENT_CREDENTIALS_SCOPES.has(scope));
+      if (refused.length) {
+        throw new errors.InvalidScope(`the client_credentials grant gives only the pisp scope; ${refused.join(' ')} needs the PSU's consent (authorization code)`, refused.join(' '));
+      }
+      if (!scopes.length) throw new errors.InvalidScope('the client_credentials grant needs scope=pisp', '');
+      return undefined;
     },
     pkce: { required: () => true },
     // A refresh token only for account access (aisp, cbpii), never for payment initiation (DESIGN 3.2).

@@ -162,12 +162,15 @@ export class CertificateVerifier {
   }
 
   #verifyChain(presented: PresentedCertificate, now: Date): Verified {
-    const hash = createHash('sha256');
-    hash.update(presented.leaf);
-    for (const der of presented.chain) hash.update(der);
-    const key = hash.digest('base64url');
+    // Keyed by the leaf alone: a resumed TLS session presents the leaf without its intermediates,
+    // and a leaf once verified through a path stays trusted while every CA on that path is valid.
+    const key = createHash('sha256').update(presented.leaf).digest('base64url');
     const cached = this.#cache.get(key);
-    if (cached && cached.caValidFrom <= now.getTime() && now.getTime() <= cached.caValidTo) return cached;
+    if (cached && cached.caValidFrom <= now.getTime() && now.getTime() <= cached.caValidTo) {
+      this.#cache.delete(key);
+      this.#cache.set(key, cached);
+      return cached;
+    }
 
     const certificate = parseCertificate(presented.leaf);
     let contents: CertificateContents;
@@ -205,7 +208,7 @@ export class CertificateVerifier {
       environment,
       contents,
       certificate,
-      thumbprint: createHash('sha256').update(presented.leaf).digest('base64url'),
+      thumbprint: key,
       caValidFrom: Math.max(...cas.map((ca) => new Date(ca.validFrom).getTime())),
       caValidTo: Math.min(...cas.map((ca) => new Date(ca.validTo).getTime())),
     };

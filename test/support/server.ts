@@ -35,6 +35,8 @@ export interface StartOptions {
   readonly options?: Partial<AuthorizationServerOptions>;
   /** Extra setup on the host app before the router is mounted. */
   readonly beforeMount?: (app: express.Express) => void;
+  /** Where the host app mounts the router; default /oauth2 (the issuer's path). */
+  readonly mountPath?: string;
   /** Extra setup on the host app after the router is mounted. */
   readonly afterMount?: (app: express.Express) => void;
 }
@@ -72,7 +74,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
     ...start.options,
   });
-  app.use('/oauth2', auth.router);
+  app.use(start.mountPath ?? '/oauth2', auth.router);
   start.afterMount?.(app);
 
   const request = (tpp?: TppCredentials): TlsAgent => {
