@@ -162,6 +162,10 @@ function checkGrants(context: RegistrationPolicyContext, scopes: readonly Scope[
 function checkRedirectUris(context: RegistrationPolicyContext): void {
   const uris = stringArray(context.requested, 'redirect_uris');
   for (const uri of uris ?? []) {
+    // new URL() trims whitespace; the stored string must be exactly the URL that is matched later.
+    if (uri !== uri.trim() || /\s/.test(uri)) {
+      throw new InvalidRedirectUriError(`redirect_uris must not contain whitespace (${JSON.stringify(uri)})`);
+    }
     let url: URL;
     try {
       url = new URL(uri);

@@ -347,6 +347,12 @@ describe('registration policy (applyRegistrationPolicy)', () => {
   });
 
   describe('redirect URIs', () => {
+    for (const uri of [' https://tpp.example/cb', 'https://tpp.example/cb ', 'https://tpp.example/c b']) {
+      it(`refuses ${JSON.stringify(uri)}: whitespace would be trimmed by URL parsing`, () => {
+        refuseRedirect({ redirect_uris: [uri], scope: 'aisp' }, /must not contain whitespace/);
+      });
+    }
+
     it('accepts https URIs, with path, query and port', () => {
       const uris = ['https://tpp.example/cb', 'https://tpp.example:8443/a/b?x=1'];
       expect(apply({ redirect_uris: uris }).redirect_uris).to.deep.equal(uris);
