@@ -61,7 +61,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     : { from: 'socket' };
   const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
   const provider = createProvider(options, storage, identities);
-  const mountPath = new URL(options.issuer).pathname.replace(/\/$/, '');
+  const { mountPath } = options;
   const ephemeralTokens = new WeakMap<IncomingMessage, string>();
 
   const guarded = (handler: Handler): Handler => async (req, res, next) => {

@@ -144,6 +144,8 @@ const schema = z.strictObject({
 /** Options after validation, with defaults applied. */
 export interface ResolvedOptions {
   readonly issuer: string;
+  /** Path of the issuer URL without trailing slash: where the router must be mounted. */
+  readonly mountPath: string;
   readonly signingKeys: { keys: Record<string, unknown>[] };
   readonly cookieKeys: string[];
   readonly environments: readonly (EnvironmentTrust & { readonly allowLoopbackRedirectUris: boolean })[];
@@ -188,6 +190,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   }
   return {
     issuer: options.issuer.replace(/\/$/, ''),
+    mountPath: new URL(options.issuer).pathname.replace(/\/$/, ''),
     signingKeys: options.signingKeys,
     cookieKeys: options.cookieKeys,
     environments,

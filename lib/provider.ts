@@ -52,7 +52,7 @@ function toProviderError(error: unknown): never {
 export function createProvider(options: ResolvedOptions, storage: Storage, identities: RequestIdentities): Provider {
   const environments = new Map(options.environments.map((env) => [env.name, env]));
   const requestOf = (ctx: KoaContextWithOIDC): IncomingMessage => ctx.req;
-  const mountPath = new URL(options.issuer).pathname.replace(/\/$/, '');
+  const { mountPath } = options;
 
   const configuration: Configuration = {
     adapter: (name: string) => storage.adapterFor(name),
