@@ -22,6 +22,7 @@ export class MemoryStorage implements Storage {
   readonly #uid = new Map<string, string>();
   readonly #userCode = new Map<string, string>();
   readonly #adapters = new Map<string, Adapter>();
+  readonly #counters = new Map<string, { value: number; expiresAt: number }>();
   readonly #now: () => number;
   #writes = 0;
 
@@ -41,6 +42,33 @@ export class MemoryStorage implements Storage {
   async removeClient(clientId: string): Promise<void> {
     for (const key of [...(this.#byClient.get(clientId) ?? [])]) this.#delete(key);
     this.#byClient.delete(clientId);
+  }
+
+  async incrementCounter(name: string, windowSeconds: number): Promise<number> {
+    const now = this.#now();
+    let counter = this.#counters.get(name);
+    if (!counter || counter.expiresAt <= now) {
+      counter = { value: 0, expiresAt: now + windowSeconds * 1000 };
+      this.#counters.set(name, counter);
+    }
+    counter.value += 1;
+    this.#writes += 1;
+    if (this.#writes % SWEEP_EVERY === 0) this.#sweep();
+    return counter.value;
+  }
+
+  async readCounter(name: string): Promise<number> {
+    const counter = this.#counters.get(name);
+    if (!counter) return 0;
+    if (counter.expiresAt <= this.#now()) {
+      this.#counters.delete(name);
+      return 0;
+    }
+    return counter.value;
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    this.#counters.delete(name);
   }
 
   /** Number of live records, for tests and diagnostics. */
@@ -91,6 +119,9 @@ export class MemoryStorage implements Storage {
     const now = this.#now();
     for (const [key, entry] of this.#records) {
       if (entry.expiresAt <= now) this.#delete(key);
+    }
+    for (const [name, counter] of this.#counters) {
+      if (counter.expiresAt <= now) this.#counters.delete(name);
     }
   }
 

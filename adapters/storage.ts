@@ -10,6 +10,16 @@ export interface Storage {
   adapterFor(model: string): Adapter;
   /** Removes every record held for the client: its metadata, grants, codes, tokens. */
   removeClient(clientId: string): Promise<void>;
+  /**
+   * Adds one to the counter `name` and returns its new value. A counter that does not exist starts
+   * at zero and expires `windowSeconds` after this first increment (a fixed window), e.g. failed
+   * sign-ins of a PSU. Must be atomic across instances sharing the storage.
+   */
+  incrementCounter(name: string, windowSeconds: number): Promise<number>;
+  /** The counter's value, 0 when it does not exist or has expired. */
+  readCounter(name: string): Promise<number>;
+  /** Deletes the counter. */
+  resetCounter(name: string): Promise<void>;
 }
 
 /** Models whose records belong to a client through their `clientId` payload field. */

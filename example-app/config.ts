@@ -4,8 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 
-import type { AuthorizationServerOptions } from '../lib/index.js';
+import type { AuthorizationServerOptions, SandboxPsu } from '../lib/index.js';
+import { DemoBank } from './demo-bank.js';
 import { devPki } from './dev-pki.js';
+import demoCustomers from './fixtures/demo-customers.json' with { type: 'json' };
+import sandboxPsus from './fixtures/sandbox-psus.json' with { type: 'json' };
 
 export interface ExampleConfig {
   readonly port: number;
@@ -52,6 +55,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   const signingKeys = env.SIGNING_KEYS
     ? JSON.parse(readFile('SIGNING_KEYS', env.SIGNING_KEYS)) as AuthorizationServerOptions['signingKeys']
     : { keys: [dev?.signingKey ?? {}] };
+  const testPsus = env.SANDBOX_PSUS ? JSON.parse(readFile('SANDBOX_PSUS', env.SANDBOX_PSUS)) as SandboxPsu[] : sandboxPsus;
+  // The bank plugs in its own customer login and account directory here.
+  const bank = new DemoBank(demoCustomers);
   const cookieKeys = env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : [dev?.cookieKey ?? ''];
 
   const options: AuthorizationServerOptions = {
@@ -59,9 +65,10 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     signingKeys,
     cookieKeys,
     environments: {
-      ...(sandboxAnchors ? { sandbox: { trustAnchors: sandboxAnchors, requireQualifiedStatements: env.SANDBOX_REQUIRE_QC_STATEMENTS === 'true' } } : {}),
-      ...(bankAnchors ? { bank: { trustAnchors: bankAnchors } } : {}),
+      ...(sandboxAnchors ? { sandbox: { trustAnchors: sandboxAnchors, requireQualifiedStatements: env.SANDBOX_REQUIRE_QC_STATEMENTS === 'true', testPsus } } : {}),
+      ...(bankAnchors ? { bank: { trustAnchors: bankAnchors, authenticator: bank, accounts: bank } } : {}),
     },
+    ...(env.DEFAULT_LANGUAGE ? { pages: { defaultLanguage: env.DEFAULT_LANGUAGE as 'de' | 'en' | 'fr' } } : {}),
     ...(env.CLIENT_CERT_HEADER ? {
       clientCertificateHeader: {
         header: env.CLIENT_CERT_HEADER,

@@ -5,15 +5,17 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import { MemoryStorage } from '../adapters/memory.js';
+import { PsuPages } from '../interactions/router.js';
 import type { Storage } from '../adapters/storage.js';
 import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
 import type { CertificateSource } from './certificates/extract.js';
 import { InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
-import { ROUTES, createProvider } from './provider.js';
+import { ROUTES, createProvider, type EntryPage } from './provider.js';
 import { SCOPES } from './psd2/scopes.js';
 import { RequestIdentities } from './request-identity.js';
+import { INTERACTION_PATH } from './routes.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -48,6 +50,13 @@ type EphemeralTokenClass = new (payload: { clientId: string; expiresIn: number }
 
 type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
 
+/** A matcher for an entry page path such as `/{lang}/sandbox/signin.html`. */
+function entryPattern(path: string): RegExp {
+  // Options allow only letters, digits, . _ ~ - and {lang} in entry paths.
+  const escaped = path.replace(/\./g, '\\.').replace('{lang}', '([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)');
+  return new RegExp(`^${escaped}$`);
+}
+
 /**
  * Creates the PSD2 authorization server: validates `options` (throwing a ConfigurationError that
  * names the option) and returns an Express router to mount under the issuer's path.
@@ -60,9 +69,19 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     ? { from: 'header', ...options.clientCertificateHeader }
     : { from: 'socket' };
   const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
-  const provider = createProvider(options, storage, identities);
+  const entryPages = new WeakMap<IncomingMessage, EntryPage>();
+  const pages = new PsuPages(options, storage, logger);
+  const provider = createProvider(options, storage, {
+    identities,
+    entryOf: (req) => entryPages.get(req),
+    renderErrorPage: (ctx, out, error) => pages.renderAuthorizationError(ctx, out, error, entryPages.get(ctx.req)),
+  });
   const { mountPath } = options;
   const ephemeralTokens = new WeakMap<IncomingMessage, string>();
+  const entries = [
+    ...(options.sandbox ? [{ environment: 'sandbox' as const, pattern: entryPattern(options.sandbox.entryPath) }] : []),
+    ...(options.bank ? [{ environment: 'bank' as const, pattern: entryPattern(options.bank.entryPath) }] : []),
+  ];
 
   const guarded = (handler: Handler): Handler => async (req, res, next) => {
     try {
@@ -165,6 +184,21 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     req.url = '/.well-known/openid-configuration';
     next();
   });
+  // The bank's published entry URLs are the authorization endpoint, for one environment and language.
+  router.use((req, _res, next) => {
+    if (req.method === 'GET' || req.method === 'POST') {
+      for (const entry of entries) {
+        const match = entry.pattern.exec(req.path);
+        if (!match) continue;
+        entryPages.set(req, { environment: entry.environment, language: match[1] });
+        const query = req.url.indexOf('?');
+        req.url = ROUTES.authorization + (query >= 0 ? req.url.slice(query) : '');
+        break;
+      }
+    }
+    next();
+  });
+  router.use(INTERACTION_PATH, pages.router(provider));
   router.post(ROUTES.registration, guarded(requireCertificate));
   router.all(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
   router.post([ROUTES.token, ROUTES.revocation], guarded(requireCertificate));

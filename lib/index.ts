@@ -2,8 +2,24 @@ export { createAuthorizationServer, type AuthorizationServer } from './authoriza
 export type {
   AuthorizationServerOptions,
   EnvironmentOptions,
+  SandboxEnvironmentOptions,
+  BankEnvironmentOptions,
+  AttemptLimit,
+  PagesOptions,
   ClientCertificateHeaderOptions,
 } from './options.js';
+export type {
+  PsuAccount,
+  SandboxPsu,
+  PsuAuthenticator,
+  AccountLookup,
+  CredentialsAttempt,
+  CredentialsResult,
+  SecondFactorAttempt,
+  SecondFactorResult,
+} from './psu.js';
+export { LANGUAGES, type Language } from './language.js';
+export type { ConsentRecord } from './psd2/authorization.js';
 export {
   OAuthError,
   InvalidClientError,

@@ -6,7 +6,10 @@ import type { Storage } from '../adapters/storage.js';
 import type { EnvironmentName, EnvironmentTrust } from './certificates/identity.js';
 import type { ExtendedKeyUsageName } from './certificates/oids.js';
 import { ConfigurationError } from './errors.js';
+import { LANGUAGES, type Language } from './language.js';
 import type { Logger } from './logger.js';
+import type { AccountLookup, PsuAuthenticator, SandboxPsu } from './psu.js';
+import { RESERVED_PATHS } from './routes.js';
 
 /** Trust settings of one environment (`sandbox` or `bank`). */
 export interface EnvironmentOptions {
@@ -33,6 +36,58 @@ export interface EnvironmentOptions {
   allowLoopbackRedirectUris?: boolean;
 }
 
+/** The sandbox environment: simulated PSUs, no password. */
+export interface SandboxEnvironmentOptions extends EnvironmentOptions {
+  /**
+   * Path of the sandbox sign-in page, relative to the mount path; `{lang}` stands for the page's
+   * language. An alias of the authorization endpoint for sandbox clients.
+   * Default `/{lang}/sandbox/signin.html`.
+   */
+  entryPath?: string;
+  /** The simulated customers offered on the sandbox sign-in page, with their accounts. Required. */
+  testPsus: SandboxPsu[];
+}
+
+/** Limit of failed sign-ins within a window. */
+export interface AttemptLimit {
+  /** Failed attempts allowed within the window; the next one is refused without being checked. */
+  attempts: number;
+  /** Window length in seconds, counted from the first failure. */
+  windowSeconds: number;
+}
+
+/** The bank environment: real PSUs, signed in by the bank's authenticator. */
+export interface BankEnvironmentOptions extends EnvironmentOptions {
+  /**
+   * Path of the bank sign-in page, relative to the mount path; `{lang}` stands for the page's
+   * language. Default `/{lang}/banque/oauth2_authorization.aspx`.
+   */
+  entryPath?: string;
+  /** The bank's PSU login, with strong customer authentication. Required. */
+  authenticator: PsuAuthenticator;
+  /** The bank's account directory, for the accounts a PSU may share. Required. */
+  accounts: AccountLookup;
+  /**
+   * Failed sign-ins allowed per PSU identifier and per client IP address.
+   * Default `{ perPsu: { attempts: 5, windowSeconds: 900 }, perIp: { attempts: 20, windowSeconds: 900 } }`.
+   */
+  loginLimits?: { perPsu?: AttemptLimit; perIp?: AttemptLimit };
+}
+
+/** The PSU pages: sign-in and consent. */
+export interface PagesOptions {
+  /** Languages offered, among `de`, `en`, `fr`. Default all three. */
+  languages?: Language[];
+  /** Language used when the PSU's is not offered. Default `en`; must be among `languages`. */
+  defaultLanguage?: Language;
+  /** The bank's name in the page header. Default: a generic "Online banking" in the page's language. */
+  bankName?: string;
+  /** Extra CSS appended to the pages' own, to apply the bank's colours and fonts. */
+  stylesheet?: string;
+  /** Seconds a PSU has to complete sign-in and consent. Default 600. */
+  interactionLifetime?: number;
+}
+
 /** Where client certificates come from when a TLS-terminating proxy sits in front of the app. */
 export interface ClientCertificateHeaderOptions {
   /**
@@ -57,7 +112,9 @@ export interface AuthorizationServerOptions {
   /** Secrets that sign cookies, newest first (rotate by prepending). At least one, 32+ characters. */
   cookieKeys: string[];
   /** Trust settings per environment; at least one of `sandbox` and `bank`. */
-  environments: { sandbox?: EnvironmentOptions; bank?: EnvironmentOptions };
+  environments: { sandbox?: SandboxEnvironmentOptions; bank?: BankEnvironmentOptions };
+  /** The PSU pages. */
+  pages?: PagesOptions;
   /**
    * Read client certificates from a header set by the bank's TLS-terminating proxy instead of
    * from the TLS connection. Default: off, and such headers sent by clients are ignored.
@@ -101,12 +158,64 @@ function parseBundle(value: string | Buffer, ctx: z.RefinementCtx): X509Certific
   return certificates;
 }
 
-const environmentSchema = z.strictObject({
+const trustSchema = {
   trustAnchors: z.union([z.string(), z.instanceof(Buffer)]).transform(parseBundle),
   requireQualifiedStatements: z.boolean().default(true),
   requiredExtendedKeyUsages: z.array(z.enum(['serverAuth', 'clientAuth'])).default([]),
   allowLoopbackRedirectUris: z.boolean().optional(),
+};
+
+const entryPathSchema = z.string()
+  .regex(/^(\/([A-Za-z0-9._~-]|\{lang\})+)+$/, 'must be a path such as /{lang}/signin.html: segments of letters, digits, . _ ~ - and {lang}')
+  .refine((value) => (value.match(/\{lang\}/g) ?? []).length <= 1, 'must hold {lang} at most once')
+  .refine((value) => !RESERVED_PATHS.some((reserved) => value === reserved || value.startsWith(`${reserved}/`)), `must not shadow an endpoint (${RESERVED_PATHS.join(', ')})`);
+
+const accountSchema = z.strictObject({
+  id: z.string().min(1),
+  iban: z.string().regex(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$/, 'must be an IBAN without spaces').optional(),
+  name: z.string().min(1),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional(),
 });
+
+const functionsOf = <T>(names: string[], what?: string) => z.custom<T>(
+  (value) => names.every((name) => typeof (value as Record<string, unknown> | undefined)?.[name] === 'function'),
+  what ? `must implement the ${what} interface (${names.join(', ')})` : `must have the method${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
+);
+
+const limitSchema = z.strictObject({
+  attempts: z.int().min(1),
+  windowSeconds: z.int().min(1),
+});
+
+const sandboxSchema = z.strictObject({
+  ...trustSchema,
+  entryPath: entryPathSchema.default('/{lang}/sandbox/signin.html'),
+  testPsus: z.array(z.strictObject({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    accounts: z.array(accountSchema).min(1, 'must hold at least one account'),
+  }), { error: 'is required: the simulated customers of the sandbox sign-in page' }).min(1, 'must hold at least one PSU')
+    .refine((psus) => new Set(psus.map((psu) => psu.id)).size === psus.length, 'must not repeat a PSU id'),
+});
+
+const bankSchema = z.strictObject({
+  ...trustSchema,
+  entryPath: entryPathSchema.default('/{lang}/banque/oauth2_authorization.aspx'),
+  authenticator: functionsOf<PsuAuthenticator>(['verifyCredentials', 'verifySecondFactor'], 'PsuAuthenticator'),
+  accounts: functionsOf<AccountLookup>(['accountsOf'], 'AccountLookup'),
+  loginLimits: z.strictObject({
+    perPsu: limitSchema.default({ attempts: 5, windowSeconds: 900 }),
+    perIp: limitSchema.default({ attempts: 20, windowSeconds: 900 }),
+  }).default({ perPsu: { attempts: 5, windowSeconds: 900 }, perIp: { attempts: 20, windowSeconds: 900 } }),
+});
+
+const pagesSchema = z.strictObject({
+  languages: z.array(z.enum(LANGUAGES)).min(1, 'must hold at least one language').default([...LANGUAGES]),
+  defaultLanguage: z.enum(LANGUAGES).default('en'),
+  bankName: z.string().min(1).max(100).optional(),
+  stylesheet: z.string().refine((css) => !/<\/style/i.test(css), 'must be CSS, without </style>').optional(),
+  interactionLifetime: z.int().min(60).max(3600).default(600),
+}).refine((pages) => pages.languages.includes(pages.defaultLanguage), { message: 'must be among pages.languages', path: ['defaultLanguage'] });
 
 const jwkSchema = z.looseObject({
   kty: z.enum(['RSA', 'EC', 'OKP']),
@@ -121,25 +230,33 @@ const schema = z.strictObject({
   signingKeys: z.strictObject({ keys: z.array(jwkSchema).min(1, 'must hold at least one key') }),
   cookieKeys: z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'must hold at least one key'),
   environments: z.strictObject({
-    sandbox: environmentSchema.optional(),
-    bank: environmentSchema.optional(),
+    sandbox: sandboxSchema.optional(),
+    bank: bankSchema.optional(),
   }).refine((value) => value.sandbox || value.bank, 'configure at least one of sandbox and bank'),
+  pages: pagesSchema.default({ languages: [...LANGUAGES], defaultLanguage: 'en', interactionLifetime: 600 }),
   clientCertificateHeader: z.strictObject({
     header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'),
     chainHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
   }).optional(),
   trustProxy: z.boolean().default(false),
-  storage: z.custom<Storage>(
-    (value) => typeof (value as Storage | undefined)?.adapterFor === 'function'
-      && typeof (value as Storage).removeClient === 'function',
-    'must implement the Storage interface (adapterFor, removeClient)',
-  ).optional(),
-  logger: z.custom<Logger>(
-    (value) => ['info', 'warn', 'error'].every((level) => typeof (value as Record<string, unknown> | undefined)?.[level] === 'function'),
-    'must have info, warn and error methods',
-  ).optional(),
+  storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'incrementCounter', 'readCounter', 'resetCounter'], 'Storage').optional(),
+  logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
   now: z.custom<() => Date>((value) => typeof value === 'function', 'must be a function').optional(),
 });
+
+/** The PSU side of the sandbox environment, resolved. */
+export interface ResolvedSandboxPages {
+  readonly entryPath: string;
+  readonly testPsus: readonly SandboxPsu[];
+}
+
+/** The PSU side of the bank environment, resolved. */
+export interface ResolvedBankPages {
+  readonly entryPath: string;
+  readonly authenticator: PsuAuthenticator;
+  readonly accounts: AccountLookup;
+  readonly loginLimits: { readonly perPsu: AttemptLimit; readonly perIp: AttemptLimit };
+}
 
 /** Options after validation, with defaults applied. */
 export interface ResolvedOptions {
@@ -149,6 +266,9 @@ export interface ResolvedOptions {
   readonly signingKeys: { keys: Record<string, unknown>[] };
   readonly cookieKeys: string[];
   readonly environments: readonly (EnvironmentTrust & { readonly allowLoopbackRedirectUris: boolean })[];
+  readonly sandbox: ResolvedSandboxPages | undefined;
+  readonly bank: ResolvedBankPages | undefined;
+  readonly pages: { readonly languages: readonly Language[]; readonly defaultLanguage: Language; readonly bankName: string | undefined; readonly stylesheet: string | undefined; readonly interactionLifetime: number };
   readonly clientCertificateHeader: ClientCertificateHeaderOptions | undefined;
   readonly trustProxy: boolean;
   readonly storage: Storage | undefined;
@@ -181,6 +301,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       allowLoopbackRedirectUris: env.allowLoopbackRedirectUris ?? name === 'sandbox',
     }];
   });
+  const { sandbox, bank } = options.environments;
+  if (sandbox && bank && sandbox.entryPath === bank.entryPath) {
+    throw new ConfigurationError('environments.bank.entryPath', 'must differ from the sandbox entry path');
+  }
   const [first, second] = environments;
   if (first && second) {
     const shared = first.anchors.find((a) => second.anchors.some((b) => a.fingerprint256 === b.fingerprint256));
@@ -194,6 +318,9 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     signingKeys: options.signingKeys,
     cookieKeys: options.cookieKeys,
     environments,
+    sandbox: sandbox && { entryPath: sandbox.entryPath, testPsus: sandbox.testPsus },
+    bank: bank && { entryPath: bank.entryPath, authenticator: bank.authenticator, accounts: bank.accounts, loginLimits: bank.loginLimits },
+    pages: { ...options.pages, bankName: options.pages.bankName, stylesheet: options.pages.stylesheet },
     clientCertificateHeader: options.clientCertificateHeader,
     trustProxy: options.trustProxy,
     storage: options.storage,

@@ -1,29 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 
-import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 
 import type { Storage } from '../adapters/storage.js';
 import { distinguishedNameMatches } from './certificates/distinguished-name.js';
+import type { EnvironmentName } from './certificates/identity.js';
 import { OAuthError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import { authorizationScopeSet } from './psd2/authorization.js';
 import { GRANTS_FOR_SCOPE, SCOPES } from './psd2/scopes.js';
+import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import { applyRegistrationPolicy } from './registration/policy.js';
 import type { RequestIdentities } from './request-identity.js';
+import { INTERACTION_PATH, ROUTES } from './routes.js';
 
-/** Paths of the endpoints, relative to the mount path. */
-export const ROUTES = {
-  authorization: '/authorize',
-  token: '/token',
-  revocation: '/revoke',
-  registration: '/register',
-  jwks: '/jwks',
-} as const;
+export { ROUTES, INTERACTION_PATH } from './routes.js';
 
-/** Path prefix of the PSU pages, relative to the mount path. */
-export const INTERACTION_PATH = '/interaction';
-
-/** Client metadata fields this server adds to RFC 7591's. */
-export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment'] as const;
+/** Client metadata fields this server adds to RFC 7591's (its own, and the localized display fields). */
+export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment', ...LOCALIZED_METADATA] as const;
 
 const REFRESHABLE_SCOPES = new Set<string>(SCOPES.filter((scope) => GRANTS_FOR_SCOPE[scope].includes('refresh_token')));
 
@@ -48,11 +42,61 @@ function toProviderError(error: unknown): never {
   throw error;
 }
 
+/** How an authorization request reached the server when it came through an entry page alias. */
+export interface EntryPage {
+  readonly environment: EnvironmentName;
+  /** The `{lang}` segment of the entry URL, when its path has one. */
+  readonly language: string | undefined;
+}
+
+/** What the provider needs from the rest of the server. */
+export interface ProviderHooks {
+  readonly identities: RequestIdentities;
+  /** The entry page alias a request came through, if any. */
+  entryOf(req: IncomingMessage): EntryPage | undefined;
+  /** Renders the page a PSU sees when an authorization request cannot be answered by a redirect. */
+  renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
+}
+
+/** Field of the grant where {@link ConsentRecord} is kept. */
+export const CONSENT_FIELD = 'psd2';
+
+/** Seconds a grant (and with it the PSU's consent) lives: 180 days, the RTS Art. 10a period. */
+const GRANT_LIFETIME = 180 * 24 * 60 * 60;
+
 /** Builds the oidc-provider configuration from validated options. */
-export function createProvider(options: ResolvedOptions, storage: Storage, identities: RequestIdentities): Provider {
+export function createProvider(options: ResolvedOptions, storage: Storage, hooks: ProviderHooks): Provider {
+  const { identities } = hooks;
   const environments = new Map(options.environments.map((env) => [env.name, env]));
   const requestOf = (ctx: KoaContextWithOIDC): IncomingMessage => ctx.req;
   const { mountPath } = options;
+
+  // Every authorization needs the PSU's own authentication within it: an earlier browser session
+  // never stands in for strong customer authentication.
+  const policy = interactionPolicy.base();
+  policy.get('login')?.checks.push(new interactionPolicy.Check(
+    'psd2_sca_required',
+    'every authorization needs the PSU\'s strong customer authentication',
+    (ctx) => (ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT),
+  ));
+
+  /**
+   * PSD2 rules of an authorization request, checked after the client and redirect URI are known to
+   * be valid, so that oidc-provider sends every failure back to the TPP with `state`.
+   */
+  const checkAuthorizationRequest = async (ctx: KoaContextWithOIDC, scope: string | undefined, client?: { metadata(): Record<string, unknown> }): Promise<void> => {
+    const environment = client?.metadata().psd2_environment as EnvironmentName | undefined;
+    const entry = hooks.entryOf(requestOf(ctx));
+    if (entry && entry.environment !== environment) {
+      const page = environment === 'sandbox' ? options.sandbox?.entryPath : options.bank?.entryPath;
+      throw new errors.InvalidRequest(`this client is registered in the ${environment ?? 'unknown'} environment and cannot use the ${entry.environment} sign-in page${page ? `; send the PSU to ${mountPath}${page}` : ''}`);
+    }
+    if (entry?.language) {
+      ctx.oidc.params!.ui_locales = [entry.language, ctx.oidc.params!.ui_locales].filter(Boolean).join(' ');
+    }
+    const result = authorizationScopeSet(scope);
+    if ('problem' in result) throw new errors.InvalidScope(result.problem, scope ?? '');
+  };
 
   const configuration: Configuration = {
     adapter: (name: string) => storage.adapterFor(name),
@@ -90,8 +134,23 @@ export function createProvider(options: ResolvedOptions, storage: Storage, ident
       },
     },
     routes: { ...ROUTES },
+    // Validators of extraParams run on every authorization request; this one carries the PSD2
+    // request rules (the scope parameter itself is standard and unchanged).
+    extraParams: { scope: checkAuthorizationRequest as unknown as (ctx: KoaContextWithOIDC, value: string | undefined) => Promise<void> },
+    renderError: (ctx, out, error) => hooks.renderErrorPage(ctx, out, error),
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
+    // Never reuse an earlier consent: only the grant made within this very authorization counts.
+    loadExistingGrant: async (ctx) => {
+      const grantId = ctx.oidc.result?.consent?.grantId;
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+    ttl: {
+      Interaction: options.pages.interactionLifetime,
+      Session: options.pages.interactionLifetime,
+      Grant: GRANT_LIFETIME,
+    },
     // The PSU pages live under the mount path, where the interaction cookie is scoped.
-    interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}`, policy },
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: false },
@@ -141,5 +200,9 @@ export function createProvider(options: ResolvedOptions, storage: Storage, ident
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  // The grant keeps the PSD2 consent (accounts, time of SCA) with the PSU and the scope it already
+  // holds, so it lives and dies with the grant. oidc-provider saves only the fields it lists.
+  const grantFields = (provider.Grant as unknown as { IN_PAYLOAD: string[] }).IN_PAYLOAD;
+  Object.defineProperty(provider.Grant, 'IN_PAYLOAD', { configurable: true, get: () => [...grantFields, CONSENT_FIELD] });
   return provider;
 }

@@ -1,6 +1,7 @@
 import { distinguishedNameMatches } from '../certificates/distinguished-name.js';
 import type { TppIdentity } from '../certificates/identity.js';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js';
+import { LOCALIZABLE_FIELDS } from './localized-metadata.js';
 import {
   GRANT_TYPES,
   ROLE_FOR_SCOPE,
@@ -185,6 +186,36 @@ function checkRedirectUris(context: RegistrationPolicyContext): void {
   }
 }
 
+const MAX_NAME_LENGTH = 200;
+const MAX_URI_LENGTH = 2000;
+
+/**
+ * The name and logo are shown to PSUs on the consent page, in every registered language: names are
+ * plain single-line text, logos https images (the pages load nothing over plain http).
+ */
+function checkDisplayMetadata({ requested }: RegistrationPolicyContext): void {
+  for (const [key, value] of Object.entries(requested)) {
+    const field = key.split('#')[0];
+    if (!(LOCALIZABLE_FIELDS as readonly string[]).includes(field ?? '')) continue;
+    if (typeof value !== 'string' || !value.trim()) throw new InvalidClientMetadataError(`${key} must be a non-empty string`);
+    if (field === 'client_name') {
+      if (value.length > MAX_NAME_LENGTH) throw new InvalidClientMetadataError(`${key} must be at most ${MAX_NAME_LENGTH} characters`);
+      // eslint-disable-next-line no-control-regex
+      if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) throw new InvalidClientMetadataError(`${key} must be a single line of text without control characters`);
+      continue;
+    }
+    let url: URL | undefined;
+    try {
+      url = new URL(value);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.protocol !== 'https:' || url.username || url.password || value.length > MAX_URI_LENGTH || /\s/.test(value)) {
+      throw new InvalidClientMetadataError(`${key} must be an https URL of at most ${MAX_URI_LENGTH} characters, without credentials`);
+    }
+  }
+}
+
 /**
  * The PSD2 registration policy (RFC 7591 §2, RFC 8705 §2.1, DESIGN 3.2): checks what the TPP asked
  * for against its certificate and writes the certificate-derived fields into `metadata`.
@@ -198,6 +229,7 @@ export function applyRegistrationPolicy(metadata: Record<string, unknown>, given
   const scopes = requestedScopes(context);
   const { grantTypes, responseTypes } = checkGrants(context, scopes);
   checkRedirectUris(context);
+  checkDisplayMetadata(context);
 
   const { identity } = context;
   Object.assign(metadata, {

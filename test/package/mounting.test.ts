@@ -87,9 +87,12 @@ describe('production-safe defaults', () => {
   before(async () => { server = await startServer(); });
   after(() => server.close());
 
-  it('has no development interaction pages', async () => {
+  it('has no development interaction pages: an unknown interaction is an expired-session page without a form', async () => {
     const res = await server.request().get('/oauth2/interaction/abc');
-    expect(res.status).to.equal(404);
+    expect(res.status).to.equal(400);
+    expect(res.type).to.equal('text/html');
+    expect(res.text).to.not.match(/<form|<input/);
+    expect(res.text).to.contain('Your session has expired');
   });
 
   it('publishes the configured signing key, not a development one', async () => {

@@ -4,6 +4,7 @@ import { expect } from 'chai';
 
 import { ConfigurationError, createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions } from '../../lib/index.js';
 import { testPki } from '../support/pki.js';
+import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
 import { testSigningKey } from '../support/server.js';
 
 async function validOptions(): Promise<AuthorizationServerOptions> {
@@ -12,9 +13,15 @@ async function validOptions(): Promise<AuthorizationServerOptions> {
     issuer: 'https://bank.example/oauth2',
     signingKeys: { keys: [testSigningKey()] },
     cookieKeys: ['0123456789abcdef0123456789abcdef'],
-    environments: { sandbox: { trustAnchors: pki.sandboxRoot.certPem }, bank: { trustAnchors: pki.bankCa.certPem } },
+    environments: {
+      sandbox: { trustAnchors: pki.sandboxRoot.certPem, testPsus: SANDBOX_PSUS },
+      bank: { trustAnchors: pki.bankCa.certPem, ...bankSide },
+    },
   };
 }
+
+const bank = new TestBank();
+const bankSide = { authenticator: bank, accounts: bank };
 
 function expectConfigurationError(build: () => unknown, path: string, message: RegExp): void {
   let thrown: unknown;
@@ -43,7 +50,7 @@ describe('options', () => {
 
   it('reject an unknown nested option, naming its path', async () => {
     const options = await validOptions();
-    const bad = { ...options, environments: { sandbox: { trustAnchors: (options.environments.sandbox as { trustAnchors: string }).trustAnchors, requireQC: true } } };
+    const bad = { ...options, environments: { sandbox: { ...options.environments.sandbox, requireQC: true } } };
     expectConfigurationError(() => createAuthorizationServer(bad as AuthorizationServerOptions), 'environments.sandbox.requireQC', /unknown option/);
   });
 
@@ -58,19 +65,19 @@ describe('options', () => {
   });
 
   it('reject trust anchors that are not a PEM bundle', async () => {
-    const options = { ...(await validOptions()), environments: { bank: { trustAnchors: 'not a certificate' } } };
+    const options = { ...(await validOptions()), environments: { bank: { trustAnchors: 'not a certificate', ...bankSide } } };
     expectConfigurationError(() => createAuthorizationServer(options), 'environments.bank.trustAnchors', /PEM bundle/);
   });
 
   it('reject a trust anchor that is not a CA certificate', async () => {
     const pki = await testPki();
-    const options = { ...(await validOptions()), environments: { bank: { trustAnchors: pki.server.certPem } } };
+    const options = { ...(await validOptions()), environments: { bank: { trustAnchors: pki.server.certPem, ...bankSide } } };
     expectConfigurationError(() => createAuthorizationServer(options), 'environments.bank.trustAnchors', /not a CA/);
   });
 
   it('reject the same anchor in both environments', async () => {
     const pki = await testPki();
-    const options = { ...(await validOptions()), environments: { sandbox: { trustAnchors: pki.bankCa.certPem }, bank: { trustAnchors: pki.bankCa.certPem } } };
+    const options = { ...(await validOptions()), environments: { sandbox: { trustAnchors: pki.bankCa.certPem, testPsus: SANDBOX_PSUS }, bank: { trustAnchors: pki.bankCa.certPem, ...bankSide } } };
     expectConfigurationError(() => createAuthorizationServer(options), 'environments', /must not share/);
   });
 

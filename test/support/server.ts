@@ -8,6 +8,7 @@ import supertest from 'supertest';
 import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
 import type { TppCredentials } from './pki.js';
 import { testPki } from './pki.js';
+import { SANDBOX_PSUS, TestBank } from './psus.js';
 
 let signingKey: Record<string, unknown> | undefined;
 
@@ -23,6 +24,8 @@ export interface TestServer {
   readonly server: Server;
   readonly auth: AuthorizationServer;
   readonly logs: { level: string; fields: Record<string, unknown>; message: string }[];
+  /** The bank authenticator and account directory the server uses (unless options replace them). */
+  readonly bank: TestBank;
   /** A supertest agent presenting `tpp` (or no certificate) over mutual TLS. */
   request(tpp?: TppCredentials): TlsAgent;
   close(): Promise<void>;
@@ -63,13 +66,14 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
   const { port } = server.address() as AddressInfo;
   const url = `https://localhost:${port}`;
   const issuer = `${url}/oauth2`;
+  const bank = new TestBank();
   const auth = createAuthorizationServer({
     issuer,
     signingKeys: { keys: [testSigningKey()] },
     cookieKeys: ['test-cookie-key-0123456789abcdef0123456789'],
     environments: {
-      sandbox: { trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false },
-      bank: { trustAnchors: pki.bankCa.certPem },
+      sandbox: { trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS },
+      bank: { trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank },
     },
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
     ...start.options,
@@ -92,6 +96,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     server,
     auth,
     logs,
+    bank,
     request,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();

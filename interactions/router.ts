@@ -1,0 +1,470 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type Provider from 'oidc-provider';
+import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
+
+import type { Storage } from '../adapters/storage.js';
+import type { EnvironmentName } from '../lib/certificates/identity.js';
+import { acceptLanguageTags, pickLanguage, type Language } from '../lib/language.js';
+import type { Logger } from '../lib/logger.js';
+import type { ResolvedOptions } from '../lib/options.js';
+import type { ConsentRecord } from '../lib/psd2/authorization.js';
+import { CONSENT_FIELD, type EntryPage } from '../lib/provider.js';
+import type { PsuAccount } from '../lib/psu.js';
+import { localizedValue } from '../lib/registration/localized-metadata.js';
+import { INTERACTION_PATH } from '../lib/routes.js';
+import type { Html } from './html.js';
+import { translator, type Translate } from './i18n.js';
+import { LoginLimits } from './login-limits.js';
+import { originOf, pageSecurityHeaders } from './security-headers.js';
+import { stylesOf, type PageContext } from './views/layout.js';
+import {
+  bankSignInPage,
+  consentPage,
+  errorPage,
+  lockedPage,
+  sandboxSignInPage,
+  secondFactorPage,
+  type FormTargets,
+  type TppView,
+} from './views/pages.js';
+
+/** Where a PSU is within one authorization, kept server-side in the interaction record. */
+type Progress =
+  | { readonly step: 'signin'; readonly csrf: string; readonly language?: Language }
+  | {
+    readonly step: 'second_factor';
+    readonly csrf: string;
+    readonly language?: Language;
+    readonly psuId: string;
+    readonly psuKey: string;
+    readonly hint?: string;
+    readonly challenge?: string;
+  }
+  | {
+    readonly step: 'consent';
+    readonly csrf: string;
+    readonly language?: Language;
+    readonly psuId: string;
+    readonly scaTime: number;
+    readonly amr: readonly string[];
+  };
+
+const PROGRESS = 'psd2_progress';
+
+/** The parts of oidc-provider's interaction record the pages use. */
+interface InteractionRecord {
+  uid: string;
+  exp: number;
+  params: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  save(ttl: number): Promise<string>;
+}
+
+interface ClientRecord {
+  clientId: string;
+  metadata(): Record<string, unknown>;
+  grantTypeAllowed(type: string): boolean;
+}
+
+/** Everything one request of the pages works with. */
+interface Flow {
+  readonly interaction: InteractionRecord;
+  readonly client: ClientRecord;
+  readonly environment: EnvironmentName;
+  readonly progress: Progress;
+  readonly language: Language;
+  readonly t: Translate;
+  readonly context: PageContext;
+  readonly tpp: TppView;
+  readonly forms: (action: string) => FormTargets;
+  readonly security: { readonly formTargets: string[]; readonly imageOrigins: string[] };
+}
+
+/** A failure of the bank's own services (authenticator, account lookup). */
+class BankServiceError extends Error {
+  constructor(readonly service: string, options: ErrorOptions) {
+    super(`the bank's ${service} failed`, options);
+  }
+}
+
+const epochNow = (): number => Math.floor(Date.now() / 1000);
+
+function sameToken(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function text(value: unknown, max: number): string {
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/**
+ * The PSU pages: the sandbox and bank sign-in, the second factor, and the consent, in the PSU's
+ * language. They read and write only the interaction oidc-provider opened for the authorization,
+ * and end it with a grant or an `access_denied` that oidc-provider sends back to the TPP.
+ */
+export class PsuPages {
+  readonly #options: ResolvedOptions;
+  readonly #logger: Logger;
+  readonly #limits: LoginLimits | undefined;
+  readonly #base: string;
+
+  constructor(options: ResolvedOptions, storage: Storage, logger: Logger) {
+    this.#options = options;
+    this.#logger = logger;
+    this.#limits = options.bank ? new LoginLimits(storage, options.bank.loginLimits) : undefined;
+    this.#base = `${options.mountPath}${INTERACTION_PATH}`;
+  }
+
+  /** Page context for a language; `links` builds the language switch links. */
+  #context(language: Language, sandbox: boolean, links?: (language: Language) => string): PageContext {
+    const t = translator(language);
+    const { pages } = this.#options;
+    return {
+      t,
+      language,
+      languageLinks: links ? pages.languages.map((lang) => ({ language: lang, href: links(lang) })) : [],
+      bankName: pages.bankName ?? t('page.bankName'),
+      sandbox,
+      stylesheet: pages.stylesheet,
+    };
+  }
+
+  #languageFrom(tags: readonly string[]): Language {
+    return pickLanguage(tags, this.#options.pages.languages, this.#options.pages.defaultLanguage);
+  }
+
+  #send(res: Response, status: number, page: Html, security: { formTargets?: string[]; imageOrigins?: string[] } = {}): void {
+    const headers = pageSecurityHeaders({ styles: stylesOf({ stylesheet: this.#options.pages.stylesheet }), ...security });
+    res.status(status).set(headers).type('html').send(page.value);
+  }
+
+  /** A page that ends the PSU's way here: nobody is redirected. */
+  #sendError(res: Response, status: number, language: Language, view: Parameters<typeof errorPage>[1]): void {
+    this.#send(res, status, errorPage(this.#context(language, false), view));
+  }
+
+  /**
+   * oidc-provider's `renderError`: an authorization request whose client or redirect URI is not
+   * valid. The PSU learns why in their language; nobody is redirected.
+   */
+  readonly renderAuthorizationError = async (ctx: KoaContextWithOIDC, out: ErrorOut, _error: Error, entry?: EntryPage): Promise<void> => {
+    const tags = [
+      ...(entry?.language ? [entry.language] : []),
+      ...String(ctx.query?.ui_locales ?? ctx.oidc?.params?.ui_locales ?? '').split(' ').filter(Boolean),
+    ];
+    const language = this.#languageFrom(tags.length ? tags : acceptLanguageTags(ctx.get('accept-language')));
+    const t = translator(language);
+    const serverError = out.error === 'server_error';
+    const page = errorPage(this.#context(language, false), {
+      title: t('error.title'),
+      message: serverError ? t('error.server') : t('error.invalid'),
+      details: { error: String(out.error), ...(out.error_description ? { description: String(out.error_description) } : {}) },
+    });
+    ctx.set(pageSecurityHeaders({ styles: stylesOf({ stylesheet: this.#options.pages.stylesheet }) }));
+    ctx.type = 'html';
+    ctx.body = page.value;
+  };
+
+  /** The Express router of the pages, to mount at the interaction path. */
+  router(provider: Provider): Router {
+    const router = express.Router();
+    const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+
+    const load = async (req: Request, res: Response): Promise<Flow> => {
+      const interaction = await provider.interactionDetails(req, res) as unknown as InteractionRecord;
+      if (interaction.uid !== req.params.uid) throw new SessionMismatch();
+      const client = await provider.Client.find(String(interaction.params.client_id)) as unknown as ClientRecord | undefined;
+      if (!client) throw new SessionMismatch();
+      const metadata = client.metadata();
+      const environment = metadata.psd2_environment as EnvironmentName;
+      let progress = interaction.result?.[PROGRESS] as Progress | undefined;
+      if (!progress) {
+        progress = { step: 'signin', csrf: randomBytes(32).toString('base64url') };
+        await this.#save(interaction, progress);
+      }
+      const uiLocales = String(interaction.params.ui_locales ?? '').split(' ').filter(Boolean);
+      const language = progress.language ?? this.#languageFrom(uiLocales.length ? uiLocales : acceptLanguageTags(req.get('accept-language')));
+      const base = `${this.#base}/${interaction.uid}`;
+      const context = this.#context(language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`);
+      const logoUri = localizedValue(metadata, 'logo_uri', language);
+      const logo = logoUri?.startsWith('https://') ? logoUri : undefined;
+      const redirectOrigin = originOf(String(interaction.params.redirect_uri ?? ''));
+      const csrf = progress.csrf;
+      return {
+        interaction,
+        client,
+        environment,
+        progress,
+        language,
+        t: context.t,
+        context,
+        tpp: {
+          name: localizedValue(metadata, 'client_name', language) ?? client.clientId,
+          legalId: typeof metadata.provider_legal_id === 'string' ? metadata.provider_legal_id : undefined,
+          logoUri: logo,
+        },
+        forms: (action) => ({ csrf, action: `${base}/${action}`, cancel: `${base}/cancel` }),
+        security: {
+          formTargets: redirectOrigin ? [redirectOrigin] : [],
+          imageOrigins: [originOf(logo)].filter((origin): origin is string => origin !== undefined),
+        },
+      };
+    };
+
+    /** Loads the flow of a form post, after its CSRF token and origin are checked. */
+    const loadPost = async (req: Request, res: Response): Promise<Flow> => {
+      const flow = await load(req, res);
+      const origin = req.get('origin');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if ((origin && origin !== 'null' && origin !== new URL(this.#options.issuer).origin) || !sameToken(flow.progress.csrf, body.csrf)) {
+        throw new FormRejected(flow);
+      }
+      return flow;
+    };
+
+    const handle = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      try {
+        await handler(req, res);
+      } catch (error) {
+        await this.#fail(provider, req, res, error).catch(next);
+      }
+    };
+
+    router.get('/:uid', handle(async (req, res) => {
+      let flow = await load(req, res);
+      const lang = req.query.lang;
+      if (typeof lang === 'string' && (this.#options.pages.languages as readonly string[]).includes(lang) && lang !== flow.language) {
+        await this.#save(flow.interaction, { ...flow.progress, language: lang as Language });
+        flow = await load(req, res);
+      }
+      await this.#render(res, flow);
+    }));
+
+    router.post('/:uid/signin', form, handle(async (req, res) => {
+      const flow = await loadPost(req, res);
+      if (flow.progress.step !== 'signin') return this.#redirectToStep(res, flow);
+      const body = req.body as Record<string, unknown>;
+      if (flow.environment === 'sandbox') {
+        const psu = this.#options.sandbox?.testPsus.find((candidate) => candidate.id === body.psu);
+        if (!psu) return this.#render(res, flow, { status: 400, error: flow.t('signin.sandbox.missing') });
+        await this.#save(flow.interaction, { step: 'consent', csrf: flow.progress.csrf, ...(flow.progress.language ? { language: flow.progress.language } : {}), psuId: psu.id, scaTime: epochNow(), amr: [] });
+        return this.#redirectToStep(res, flow);
+      }
+      const bank = this.#options.bank!;
+      const login = text(body.login, 100).trim();
+      const password = text(body.password, 200);
+      if (!login || !password) return this.#render(res, flow, { status: 400, error: flow.t('signin.bank.missing'), login });
+      const psuKey = LoginLimits.psuKey(login);
+      const ip = req.ip ?? '';
+      if (await this.#limits!.blocked(psuKey, ip)) {
+        this.#logger.warn({ event: 'psu.login_blocked', clientId: flow.client.clientId }, 'sign-in refused: too many failed attempts');
+        return this.#render(res, flow, { status: 429, locked: true });
+      }
+      const result = await bankCall('authenticator', () => bank.authenticator.verifyCredentials({ login, password, language: flow.language, ip }));
+      if (result.outcome === 'failed') {
+        const locked = await this.#limits!.fail(psuKey, ip);
+        this.#logger.info({ event: 'psu.login_failed', clientId: flow.client.clientId }, 'sign-in failed');
+        return this.#render(res, flow, locked ? { status: 429, locked: true } : { status: 401, error: flow.t('signin.bank.failed'), login });
+      }
+      if (result.outcome === 'second_factor') {
+        await this.#save(flow.interaction, {
+          step: 'second_factor',
+          csrf: flow.progress.csrf,
+          ...(flow.progress.language ? { language: flow.progress.language } : {}),
+          psuId: result.psuId,
+          psuKey,
+          ...(result.hint ? { hint: result.hint } : {}),
+          ...(result.challenge ? { challenge: result.challenge } : {}),
+        });
+        return this.#redirectToStep(res, flow);
+      }
+      await this.#limits!.succeed(psuKey);
+      await this.#save(flow.interaction, { step: 'consent', csrf: flow.progress.csrf, ...(flow.progress.language ? { language: flow.progress.language } : {}), psuId: result.psuId, scaTime: epochNow(), amr: result.amr ?? ['pwd'] });
+      return this.#redirectToStep(res, flow);
+    }));
+
+    router.post('/:uid/second-factor', form, handle(async (req, res) => {
+      const flow = await loadPost(req, res);
+      const { progress } = flow;
+      if (progress.step !== 'second_factor') return this.#redirectToStep(res, flow);
+      const code = text((req.body as Record<string, unknown>).code, 20).trim();
+      if (!code) return this.#render(res, flow, { status: 400, error: flow.t('signin.code.missing') });
+      const ip = req.ip ?? '';
+      if (await this.#limits!.blocked(progress.psuKey, ip)) return this.#render(res, flow, { status: 429, locked: true });
+      const result = await bankCall('authenticator', () => this.#options.bank!.authenticator.verifySecondFactor({
+        psuId: progress.psuId,
+        challenge: progress.challenge,
+        code,
+        language: flow.language,
+        ip,
+      }));
+      if (result.outcome === 'failed') {
+        const locked = await this.#limits!.fail(progress.psuKey, ip);
+        this.#logger.info({ event: 'psu.second_factor_failed', clientId: flow.client.clientId }, 'second factor failed');
+        return this.#render(res, flow, locked ? { status: 429, locked: true } : { status: 401, error: flow.t('signin.code.failed') });
+      }
+      await this.#limits!.succeed(progress.psuKey);
+      await this.#save(flow.interaction, { step: 'consent', csrf: progress.csrf, ...(progress.language ? { language: progress.language } : {}), psuId: progress.psuId, scaTime: epochNow(), amr: result.amr ?? ['pwd', 'otp', 'mfa'] });
+      return this.#redirectToStep(res, flow);
+    }));
+
+    router.post('/:uid/consent', form, handle(async (req, res) => {
+      const flow = await loadPost(req, res);
+      const { progress } = flow;
+      if (progress.step !== 'consent') return this.#redirectToStep(res, flow);
+      const body = req.body as Record<string, unknown>;
+      if (body.decision !== 'grant') {
+        this.#logger.info({ event: 'psu.consent_refused', clientId: flow.client.clientId }, 'the PSU refused access');
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU refused access' });
+      }
+      const accounts = await this.#accountsOf(flow, progress.psuId);
+      const chosen = ([] as unknown[]).concat(body.accounts ?? []).map(String);
+      const shared = accounts.filter((account) => chosen.includes(account.id));
+      if (!shared.length || shared.length !== new Set(chosen).size) {
+        return this.#render(res, flow, { status: 400, error: flow.t('consent.accounts.required'), selected: chosen, accounts });
+      }
+      const scope = String(flow.interaction.params.scope);
+      const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });
+      grant.addOIDCScope(scope);
+      const consent: ConsentRecord = {
+        environment: flow.environment,
+        accounts: shared.map((account) => ({ id: account.id, ...(account.iban ? { iban: account.iban } : {}) })),
+        scaTime: progress.scaTime,
+        amr: [...progress.amr],
+      };
+      (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
+      const grantId = await grant.save();
+      this.#logger.info({ event: 'psu.consent_granted', clientId: flow.client.clientId, grantId, scope, accounts: shared.length }, 'the PSU granted access');
+      return this.#finish(provider, req, res, {
+        login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
+        consent: { grantId },
+      });
+    }));
+
+    router.post('/:uid/cancel', form, handle(async (req, res) => {
+      const flow = await loadPost(req, res);
+      this.#logger.info({ event: 'psu.cancelled', clientId: flow.client.clientId, step: flow.progress.step }, 'the PSU cancelled');
+      const description = flow.progress.step === 'consent' ? 'the PSU refused access' : 'the PSU cancelled the sign-in';
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: description });
+    }));
+
+    router.use(handle(async (req) => {
+      throw new SessionMismatch(req.method);
+    }));
+
+    return router;
+  }
+
+  async #save(interaction: InteractionRecord, progress: Progress): Promise<void> {
+    interaction.result = { [PROGRESS]: progress };
+    await interaction.save(Math.max(1, interaction.exp - epochNow()));
+  }
+
+  #redirectToStep(res: Response, flow: Flow): void {
+    res.redirect(303, `${this.#base}/${flow.interaction.uid}`);
+  }
+
+  async #accountsOf(flow: Flow, psuId: string): Promise<readonly PsuAccount[]> {
+    if (flow.environment === 'sandbox') {
+      return this.#options.sandbox?.testPsus.find((psu) => psu.id === psuId)?.accounts ?? [];
+    }
+    const scope = String(flow.interaction.params.scope);
+    return bankCall('account lookup', () => this.#options.bank!.accounts.accountsOf(psuId, { scope, clientId: flow.client.clientId, language: flow.language }));
+  }
+
+  async #render(res: Response, flow: Flow, state: {
+    status?: number;
+    error?: string;
+    login?: string;
+    locked?: boolean;
+    selected?: readonly string[];
+    accounts?: readonly PsuAccount[];
+  } = {}): Promise<void> {
+    const { context, tpp, progress } = flow;
+    let page: Html;
+    if (state.locked) {
+      page = lockedPage(context, { tpp, forms: flow.forms('signin') });
+    } else if (progress.step === 'signin' && flow.environment === 'sandbox') {
+      page = sandboxSignInPage(context, { tpp, psus: this.#options.sandbox?.testPsus ?? [], forms: flow.forms('signin'), ...(state.error ? { error: state.error } : {}) });
+    } else if (progress.step === 'signin') {
+      page = bankSignInPage(context, { tpp, forms: flow.forms('signin'), ...(state.login ? { login: state.login } : {}), ...(state.error ? { error: state.error } : {}) });
+    } else if (progress.step === 'second_factor') {
+      page = secondFactorPage(context, { tpp, forms: flow.forms('second-factor'), ...(progress.hint ? { hint: progress.hint } : {}), ...(state.error ? { error: state.error } : {}) });
+    } else {
+      const scope = String(flow.interaction.params.scope);
+      page = consentPage(context, {
+        tpp,
+        forms: flow.forms('consent'),
+        scopes: scope.split(' ').sort((a, b) => (a === 'aisp' ? -1 : b === 'aisp' ? 1 : 0)),
+        lasting: flow.client.grantTypeAllowed('refresh_token') && /\b(aisp|cbpii)\b/.test(scope),
+        accounts: state.accounts ?? await this.#accountsOf(flow, progress.psuId),
+        ...(state.selected ? { selected: state.selected } : {}),
+        ...(state.error ? { error: state.error } : {}),
+      });
+    }
+    this.#send(res, state.status ?? 200, page, flow.security);
+  }
+
+  async #finish(provider: Provider, req: Request, res: Response, result: Record<string, unknown>): Promise<void> {
+    const returnTo = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
+    res.redirect(303, returnTo);
+  }
+
+  async #fail(provider: Provider, req: Request, res: Response, error: unknown): Promise<void> {
+    const language = this.#languageFrom(acceptLanguageTags(req.get('accept-language')));
+    const t = translator(language);
+    if (error instanceof FormRejected) {
+      this.#logger.warn({ event: 'psu.form_rejected', clientId: error.flow.client.clientId }, 'a PSU page form was posted without its CSRF token or from another origin');
+      this.#sendError(res, 403, error.flow.language, {
+        title: error.flow.t('error.form.title'),
+        message: error.flow.t('error.form'),
+        continueHref: `${this.#base}/${error.flow.interaction.uid}`,
+      });
+      return;
+    }
+    if (error instanceof SessionMismatch || (error as { name?: string }).name === 'SessionNotFound') {
+      this.#sendError(res, error instanceof SessionMismatch && error.method ? 404 : 400, language, { title: t('error.expired.title'), message: t('error.expired') });
+      return;
+    }
+    if (error instanceof BankServiceError) {
+      // The PSU goes back to the TPP, which learns that the bank failed, not why.
+      this.#logger.error({ err: error.cause, event: 'psu.bank_service_failed', service: error.service }, error.message);
+      try {
+        await this.#finish(provider, req, res, { error: 'server_error', error_description: 'the bank could not complete the authorization' });
+        return;
+      } catch {
+        // The interaction is gone too: fall through to the apology page.
+      }
+    } else {
+      this.#logger.error({ err: error, event: 'psu.page_failed', path: req.originalUrl }, 'a PSU page failed');
+    }
+    this.#sendError(res, 500, language, { title: t('error.title'), message: t('error.server') });
+  }
+}
+
+/** The interaction of the URL is not the one of the PSU's browser, or no longer exists. */
+class SessionMismatch extends Error {
+  constructor(readonly method?: string) {
+    super('interaction not found');
+  }
+}
+
+/** A form post without its CSRF token, or from another origin. */
+class FormRejected extends Error {
+  constructor(readonly flow: Flow) {
+    super('form rejected');
+  }
+}
+
+async function bankCall<T>(service: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw new BankServiceError(service, { cause: error });
+  }
+}

@@ -1,0 +1,55 @@
+import { createHash } from 'node:crypto';
+
+/** Headers of every PSU page: no caching, no framing, nothing loaded but what the page names. */
+export interface PageSecurity {
+  /** Inline stylesheet(s) the page carries, allowed by hash. */
+  readonly styles: readonly string[];
+  /** Origins forms may post to or be redirected to (the TPP's redirect URI), besides 'self'. */
+  readonly formTargets?: readonly string[];
+  /** Origins images may come from (the TPP's logo), besides 'self'. */
+  readonly imageOrigins?: readonly string[];
+}
+
+const hashes = new Map<string, string>();
+
+function styleHash(css: string): string {
+  let hash = hashes.get(css);
+  if (!hash) {
+    hash = `'sha256-${createHash('sha256').update(css).digest('base64')}'`;
+    hashes.set(css, hash);
+  }
+  return hash;
+}
+
+/** A CSP source expression for an origin; undefined for anything that is not http(s). */
+export function originOf(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  try {
+    const url = new URL(uri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function pageSecurityHeaders(security: PageSecurity): Record<string, string> {
+  const policy = [
+    "default-src 'none'",
+    `style-src ${security.styles.map(styleHash).join(' ')}`,
+    `img-src 'self' ${(security.imageOrigins ?? []).join(' ')}`.trim(),
+    `form-action 'self' ${(security.formTargets ?? []).join(' ')}`.trim(),
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  return {
+    'Content-Security-Policy': policy,
+    'X-Frame-Options': 'DENY',
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
+  };
+}

@@ -1,0 +1,49 @@
+import type { Language } from '../../lib/language.js';
+import { Html, html } from '../html.js';
+import type { Translate } from '../i18n.js';
+import { STYLESHEET } from './style.js';
+
+/** What every page knows about its context. */
+export interface PageContext {
+  readonly t: Translate;
+  readonly language: Language;
+  /** Languages offered, with the link that shows this page in each; none on error pages. */
+  readonly languageLinks: readonly { readonly language: Language; readonly href: string }[];
+  readonly bankName: string;
+  readonly sandbox: boolean;
+  /** The bank's extra CSS, if any. */
+  readonly stylesheet: string | undefined;
+}
+
+/** Stylesheets of a page; inserted as is: they come from the package or the bank's options, never from a request. */
+export function stylesOf(context: Pick<PageContext, 'stylesheet'>): string[] {
+  return context.stylesheet ? [STYLESHEET, context.stylesheet] : [STYLESHEET];
+}
+
+export function layout(context: PageContext, title: string, content: Html): Html {
+  const { t } = context;
+  return html`<!DOCTYPE html>
+<html lang="${context.language}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<title>${title} – ${context.bankName}</title>
+${stylesOf(context).map((css) => html`<style>${new Html(css)}</style>`)}
+</head>
+<body>
+<header class="bar"><div class="inner">
+<span class="bank">${context.bankName}</span>
+${context.languageLinks.length > 1 ? html`<nav class="languages" aria-label="${t('page.languages')}"><ul>${context.languageLinks.map((link) => html`
+<li><a href="${link.href}" hreflang="${link.language}" lang="${link.language}"${link.language === context.language ? html` aria-current="page"` : ''}>${t(`language.${link.language}`)}</a></li>`)}
+</ul></nav>` : ''}
+</div></header>
+${context.sandbox ? html`<div class="sandbox" role="note">${t('page.sandboxBanner')}</div>` : ''}
+<main id="main"><div class="card">
+${content}
+</div></main>
+<footer><p>${t('page.footer')}</p></footer>
+</body>
+</html>
+`;
+}
