@@ -38,6 +38,7 @@ button.primary:hover{background:var(--brand-dark)}
 button.secondary{background:#fff;color:var(--brand)}
 button.link{border:0;background:none;color:var(--brand);text-decoration:underline;padding:.65rem 0}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
+h1[tabindex]:focus{outline:none}
 .error{border-left:4px solid var(--danger);background:#fdecec;padding:.75rem 1rem;margin:0 0 1rem}
 .error h2{font-size:1rem;margin:0 0 .25rem;color:var(--danger)}
 .error p{margin:0}
