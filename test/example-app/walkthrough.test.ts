@@ -8,6 +8,9 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import supertest from 'supertest';
 
+import { pkce } from '../authorization/helpers.js';
+import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
+
 const run = promisify(execFile);
 const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
@@ -78,6 +81,67 @@ describe('the example app walk-through (README)', function walkthrough() {
     expect(res.body.psd2_environment).to.equal('sandbox');
     expect(res.body.scope).to.equal('aisp extended_transaction_history pisp');
     expect(res.body.grant_types).to.have.members(['authorization_code', 'refresh_token', 'client_credentials']);
+  });
+
+  /** Walks the README's "Send a PSU through the pages" with a client of `env`; returns the token response. */
+  async function psuWalk(env: 'sandbox' | 'bank', steps: (browser: PsuBrowser, page: PageResponse) => Promise<PageResponse>): Promise<supertest.Response> {
+    const org = `Walk ${env}`;
+    await run(tsx, ['example-app/tpp-cert.ts', '--roles', 'PSP_AI', '--org', org, '--env', env], { env: { ...process.env, DEV_PKI_DIR: dir } });
+    const slug = org.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+    const cert = readFileSync(join(dir, `${env}-${slug}.pem`), 'utf8');
+    const key = readFileSync(join(dir, `${env}-${slug}-key.pem`), 'utf8');
+    const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
+    const base = `https://localhost:${port}`;
+    const registered = await supertest(base).post('/oauth2/register').ca(ca).cert(cert).key(key)
+      .send({ redirect_uris: ['https://tpp.example/callback'], client_name: org });
+    expect(registered.status, registered.text).to.equal(201);
+    const clientId = String(registered.body.client_id);
+
+    const pair = pkce();
+    const path = env === 'sandbox' ? '/oauth2/fr/sandbox/signin.html' : '/oauth2/en/banque/oauth2_authorization.aspx';
+    const url = new URL(`${base}${path}`);
+    for (const [name, value] of Object.entries({
+      response_type: 'code', client_id: clientId, redirect_uri: 'https://tpp.example/callback', scope: 'aisp', state: 'xyz',
+      code_challenge: pair.challenge, code_challenge_method: 'S256',
+    })) url.searchParams.set(name, value);
+    const browser = new PsuBrowser(undefined, ca);
+    const first = await browser.follow(await browser.get(url.href), base);
+    expect(first.status, first.text).to.equal(200);
+    const last = await steps(browser, first);
+    const back = new URL(last.location ?? 'missing:');
+    expect(`${back.origin}${back.pathname}`).to.equal('https://tpp.example/callback');
+    expect(back.searchParams.get('state')).to.equal('xyz');
+    return supertest(base).post('/oauth2/token').ca(ca).cert(cert).key(key).type('form').send({
+      grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', code_verifier: pair.verifier,
+      redirect_uri: 'https://tpp.example/callback', client_id: clientId,
+    });
+  }
+
+  const post = async (browser: PsuBrowser, page: PageResponse, action: string, fields: Record<string, string>) => browser.follow(
+    await browser.post(formAction(page, action), { csrf: csrfOf(page), ...fields }),
+    `https://localhost:${port}`,
+  );
+
+  it('sends a PSU through the sandbox page with a test customer of the fixture, and the TPP gets tokens', async () => {
+    const token = await psuWalk('sandbox', async (browser, page) => {
+      expect(page.text).to.contain('Claire Martin');
+      const consent = await post(browser, page, '/signin', { psu: 'sandbox-psu-claire' });
+      expect(consent.text).to.contain('Compte joint');
+      return post(browser, consent, '/consent', { decision: 'grant', accounts: 'acc-claire-joint' });
+    });
+    expect(token.status, token.text).to.equal(200);
+    expect(token.body.refresh_token).to.be.a('string');
+  });
+
+  it('signs a demo customer in on the bank page with password and one-time code, and the TPP gets tokens', async () => {
+    const token = await psuWalk('bank', async (browser, page) => {
+      const code = await post(browser, page, '/signin', { login: 'marie.dupont', password: 'demo-password-1' });
+      expect(code.text).to.contain('+33 6');
+      const consent = await post(browser, code, '/second-factor', { code: '123456' });
+      expect(consent.text).to.contain('Livret');
+      return post(browser, consent, '/consent', { decision: 'grant', accounts: 'acc-0001-courant' });
+    });
+    expect(token.status, token.text).to.equal(200);
   });
 
   it('keeps serving its own routes', async () => {

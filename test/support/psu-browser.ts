@@ -24,7 +24,8 @@ interface Cookie {
 export class PsuBrowser {
   readonly #cookies = new Map<string, Cookie>();
 
-  constructor(readonly acceptLanguage?: string) {}
+  /** `ca`: the server's CA, when it is not the test PKI's (e.g. the example app's development PKI). */
+  constructor(readonly acceptLanguage?: string, readonly ca?: string) {}
 
   /** Cookie names the browser holds now. */
   get cookieNames(): string[] {
@@ -59,7 +60,7 @@ export class PsuBrowser {
   }
 
   async #send(method: string, url: string, body: string | undefined, headers: Record<string, string>): Promise<PageResponse> {
-    const pki = await testPki();
+    const ca = this.ca ?? (await testPki()).serverCa.certPem;
     const target = new URL(url);
     const cookie = [...this.#cookies.values()]
       .filter((c) => target.pathname === c.path || target.pathname.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`))
@@ -68,7 +69,7 @@ export class PsuBrowser {
     return new Promise((resolve, reject) => {
       const req = request(target, {
         method,
-        ca: pki.serverCa.certPem,
+        ca,
         headers: {
           ...(cookie ? { cookie } : {}),
           ...(this.acceptLanguage ? { 'accept-language': this.acceptLanguage } : {}),
