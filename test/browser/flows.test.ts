@@ -141,7 +141,7 @@ describe('PSU pages in Chromium', function () {
     expect(await alert.textContent()).to.contain(m['signin.bank.failed']);
     expect(await page.getByLabel(m['signin.bank.login']).inputValue()).to.equal('lukas');
     expect(await page.getByLabel(m['signin.bank.password']).getAttribute('aria-invalid')).to.equal('true');
-    expect(await page.evaluate(() => document.activeElement?.id), 'focus moves to the error').to.equal('form-error');
+    expect(await page.locator('#form-error:focus').count(), 'focus moves to the error').to.equal(1);
     await screenshot(page, 'bank-signin-failed-de');
 
     await page.getByRole('button', { name: m['page.cancel'].replace('{tpp}', 'Budget Buddy') }).click();
