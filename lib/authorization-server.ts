@@ -151,6 +151,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       for (const field of OIDC_ONLY_METADATA) delete metadata[field];
       metadata.scopes_supported = [...SCOPES];
       metadata.revocation_endpoint_auth_methods_supported = ['tls_client_auth'];
+      metadata.ui_locales_supported = [...options.pages.languages];
     }
     if (ctx.status === 404 && !ctx.body) {
       const error = new NotFoundError(`there is no endpoint at ${ctx.method} ${mountPath}${ctx.path}`);

@@ -26,6 +26,7 @@ describe('authorization server metadata (RFC 8414)', () => {
       expect(metadata.grant_types_supported).to.have.members(['authorization_code', 'refresh_token', 'client_credentials']);
       expect(metadata.response_types_supported).to.deep.equal(['code']);
       expect(metadata.code_challenge_methods_supported).to.deep.equal(['S256']);
+      expect(metadata.ui_locales_supported).to.deep.equal(['de', 'en', 'fr']);
     });
   }
 
