@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
 
 import { MemoryStorage } from '../adapters/memory.js';
 import { PsuPages } from '../interactions/router.js';
@@ -13,7 +13,7 @@ import { InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, Serv
 import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
-import { SCOPES } from './psd2/scopes.js';
+import { GRANTS_FOR_SCOPE, SCOPES, isScope } from './psd2/scopes.js';
 import { RequestIdentities } from './request-identity.js';
 import { INTERACTION_PATH } from './routes.js';
 
@@ -49,6 +49,21 @@ function sendError(res: ServerResponse, error: OAuthError): void {
 type EphemeralTokenClass = new (payload: { clientId: string; expiresIn: number }) => { save(): Promise<string> };
 
 type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
+
+/**
+ * Once the code is exchanged, the grant keeps only the scopes a refresh may renew: the history
+ * older than 90 days is granted once, with a fresh SCA (RTS Art. 10a, DESIGN 3.3).
+ */
+async function narrowToRenewable(grant: Grant | undefined): Promise<void> {
+  if (!grant) return;
+  const granted = grant.getOIDCScope().split(' ').filter(Boolean);
+  const renewable = granted.filter((scope) => isScope(scope) && GRANTS_FOR_SCOPE[scope].includes('refresh_token'));
+  if (renewable.length === granted.length) return;
+  const dropped = granted.filter((scope) => !renewable.includes(scope));
+  grant.rejectOIDCScope(dropped.join(' '));
+  // Saving keeps the grant's remaining lifetime.
+  await grant.save();
+}
 
 /** A matcher for an entry page path such as `/{lang}/sandbox/signin.html`. */
 function entryPattern(path: string): RegExp {
@@ -142,6 +157,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       }
     }
     const route = ctx.oidc?.route;
+    if (route === 'token' && ctx.status === 200 && ctx.oidc.params?.grant_type === 'authorization_code') {
+      await narrowToRenewable(ctx.oidc.entities.Grant);
+    }
     if (route === 'client_delete' && ctx.status === 204) {
       const clientId = String(ctx.oidc.params?.clientId ?? ctx.oidc.client?.clientId ?? '');
       await storage.removeClient(ctx.oidc.client?.clientId ?? clientId);

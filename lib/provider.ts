@@ -77,6 +77,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
   policy.get('login')?.checks.push(new interactionPolicy.Check(
     'psd2_sca_required',
     'every authorization needs the PSU\'s strong customer authentication',
+    'login_required',
     (ctx) => (ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT),
   ));
 
