@@ -15,7 +15,7 @@ import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
 import { GRANTS_FOR_SCOPE, SCOPES, isScope } from './psd2/scopes.js';
 import { RequestIdentities } from './request-identity.js';
-import { INTERACTION_PATH } from './routes.js';
+import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -63,13 +63,6 @@ async function narrowToRenewable(grant: Grant | undefined): Promise<void> {
   grant.rejectOIDCScope(dropped.join(' '));
   // Saving keeps the grant's remaining lifetime.
   await grant.save();
-}
-
-/** A matcher for an entry page path such as `/{lang}/sandbox/signin.html`. */
-function entryPattern(path: string): RegExp {
-  // Options allow only letters, digits, . _ ~ - and {lang} in entry paths.
-  const escaped = path.replace(/\./g, '\\.').replace('{lang}', '([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)');
-  return new RegExp(`^${escaped}$`);
 }
 
 /**
@@ -205,7 +198,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   });
   // The bank's published entry URLs are the authorization endpoint, for one environment and language.
   router.use((req, _res, next) => {
-    if (req.method === 'GET' || req.method === 'POST') {
+    // Endpoints always come first, whatever an entry path's {lang} could match.
+    if ((req.method === 'GET' || req.method === 'POST') && !isReservedPath(req.path)) {
       for (const entry of entries) {
         const match = entry.pattern.exec(req.path);
         if (!match) continue;

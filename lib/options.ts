@@ -9,7 +9,7 @@ import { ConfigurationError } from './errors.js';
 import { LANGUAGES, type Language } from './language.js';
 import type { Logger } from './logger.js';
 import type { AccountLookup, PsuAuthenticator, SandboxPsu } from './psu.js';
-import { RESERVED_PATHS } from './routes.js';
+import { RESERVED_PATHS, entryPattern, isReservedPath } from './routes.js';
 
 /** Trust settings of one environment (`sandbox` or `bank`). */
 export interface EnvironmentOptions {
@@ -168,7 +168,10 @@ const trustSchema = {
 const entryPathSchema = z.string()
   .regex(/^(\/([A-Za-z0-9._~-]|\{lang\})+)+$/, 'must be a path such as /{lang}/signin.html: segments of letters, digits, . _ ~ - and {lang}')
   .refine((value) => (value.match(/\{lang\}/g) ?? []).length <= 1, 'must hold {lang} at most once')
-  .refine((value) => !RESERVED_PATHS.some((reserved) => value === reserved || value.startsWith(`${reserved}/`)), `must not shadow an endpoint (${RESERVED_PATHS.join(', ')})`);
+  .refine(
+    (value) => !isReservedPath(value) && !RESERVED_PATHS.some((reserved) => entryPattern(value).test(reserved)),
+    `must not shadow an endpoint (${RESERVED_PATHS.join(', ')})`,
+  );
 
 const accountSchema = z.strictObject({
   id: z.string().min(1),
@@ -302,8 +305,13 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     }];
   });
   const { sandbox, bank } = options.environments;
-  if (sandbox && bank && sandbox.entryPath === bank.entryPath) {
-    throw new ConfigurationError('environments.bank.entryPath', 'must differ from the sandbox entry path');
+  if (sandbox && bank) {
+    // Neither entry path may catch the other's URLs, in any language.
+    const concrete = (path: string) => LANGUAGES.map((language) => path.replace('{lang}', language));
+    if (concrete(bank.entryPath).some((path) => entryPattern(sandbox.entryPath).test(path))
+      || concrete(sandbox.entryPath).some((path) => entryPattern(bank.entryPath).test(path))) {
+      throw new ConfigurationError('environments.bank.entryPath', 'must differ from the sandbox entry path, in every language');
+    }
   }
   const [first, second] = environments;
   if (first && second) {

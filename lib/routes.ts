@@ -12,3 +12,17 @@ export const INTERACTION_PATH = '/interaction';
 
 /** Paths an entry page alias must not shadow. */
 export const RESERVED_PATHS: readonly string[] = [...Object.values(ROUTES), INTERACTION_PATH, '/.well-known'];
+
+/** Whether `path` is an endpoint path or lies under one. */
+export function isReservedPath(path: string): boolean {
+  return RESERVED_PATHS.some((reserved) => path === reserved || path.startsWith(`${reserved}/`));
+}
+
+/**
+ * A matcher for an entry page path such as `/{lang}/sandbox/signin.html`; the first group is the
+ * language. Entry paths hold only letters, digits, `. _ ~ -` and `{lang}` (checked by the options).
+ */
+export function entryPattern(path: string): RegExp {
+  const escaped = path.replace(/\./g, '\\.').replace('{lang}', '([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)');
+  return new RegExp(`^${escaped}$`);
+}
