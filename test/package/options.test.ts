@@ -81,6 +81,17 @@ describe('options', () => {
     expectConfigurationError(() => createAuthorizationServer(options), 'environments', /must not share/);
   });
 
+  it('reject a bank entry path that the sandbox entry path would catch in one of the languages', async () => {
+    const options = await validOptions();
+    const environments = {
+      sandbox: { ...options.environments.sandbox!, entryPath: '/{lang}/signin' },
+      bank: { ...options.environments.bank!, entryPath: '/fr/signin' },
+    };
+    expectConfigurationError(() => createAuthorizationServer({ ...options, environments }), 'environments.bank.entryPath', /every language/);
+    const apart = { ...environments, bank: { ...environments.bank, entryPath: '/fr/banque/signin' } };
+    expect(() => createAuthorizationServer({ ...options, environments: apart })).to.not.throw();
+  });
+
   it('reject a public signing key', async () => {
     const publicKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' });
     const options = { ...(await validOptions()), signingKeys: { keys: [publicKey as Record<string, unknown>] } };
