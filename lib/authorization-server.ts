@@ -199,7 +199,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   // The bank's published entry URLs are the authorization endpoint, for one environment and language.
   router.use((req, _res, next) => {
     // Endpoints always come first, whatever an entry path's {lang} could match.
-    if ((req.method === 'GET' || req.method === 'POST') && !isReservedPath(req.path)) {
+    if (req.method === 'GET' && !isReservedPath(req.path)) {
       for (const entry of entries) {
         const match = entry.pattern.exec(req.path);
         if (!match) continue;

@@ -802,7 +802,7 @@ describe('authorization endpoint under hostile input (properties)', function () 
   });
 
   // oidc-provider 9 serves the authorization endpoint with GET only (enableHttpPostMethods is off),
-  // while the alias rewrite also takes POST: whatever is posted, the same invariants hold.
+  // and the aliases answer GET only: whatever is posted, the same invariants hold.
   it('POST forms with random and hostile parameters on /authorize and the aliases: same invariants', async () => {
     await fc.assert(fc.asyncProperty(path, parameters, rawPiece, async (target, params, raw) => {
       const body = query(params, raw);
