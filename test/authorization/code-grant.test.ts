@@ -24,6 +24,7 @@ import {
   type Pkce,
   type TestClient,
 } from './helpers.js';
+import { LEAK } from '../support/leak.js';
 
 type Environment = 'sandbox' | 'bank';
 
@@ -252,8 +253,6 @@ describe('token endpoint: authorization_code grant (tls_client_auth, PKCE, certi
   }
 });
 
-/** What a leaked stack trace or server path looks like in a response. */
-const LEAK = /\n\s*at\s|\bat\s+[\w$.<>]+\s+\(|node_modules|\/work\/|file:\/\/|\w\.(?:ts|js|mjs|cjs):\d+|\bError:\s/;
 
 const POLLUTION_KEYS = ['__proto__', 'constructor', 'prototype', 'toString', 'valueOf', 'hasOwnProperty'] as const;
 

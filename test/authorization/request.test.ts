@@ -26,6 +26,7 @@ import {
   bankAuthorization,
   type TestClient,
 } from './helpers.js';
+import { LEAK } from '../support/leak.js';
 
 type Language = 'de' | 'en' | 'fr';
 
@@ -629,8 +630,6 @@ describe('entry path options at start-up', () => {
   });
 });
 
-/** What a leaked stack trace or server path looks like in a response. */
-const LEAK = /\n\s*at\s|\bat\s+[\w$.<>]+\s+\(|node_modules|\/work\/|file:\/\/|\w\.(?:ts|js|mjs|cjs):\d+|\bError:\s/;
 
 describe('authorization endpoint under hostile input (properties)', function () {
   this.timeout(120_000);

@@ -11,8 +11,8 @@ import { csrfOf, PsuBrowser, type PageResponse } from '../support/psu-browser.js
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { LEAK } from '../support/leak.js';
 
-const LEAK = /\n\s*at\s|\bat\s+[\w$.<>]+\s+\(|node_modules|\/work\/|file:\/\/|\w\.(?:ts|js|mjs|cjs):\d+|\bError:\s/;
 
 const ACTIONS = ['signin', 'second-factor', 'consent', 'cancel', '', 'unknown', '../authorize', '%2e%2e'] as const;
 

@@ -10,9 +10,8 @@ import { MemoryStorage } from '../../adapters/memory.js';
 import { sandboxTpp, type TppCredentials } from '../support/pki.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { aispBody, memoryOf, register, type Registered } from './helpers.js';
+import { LEAK } from '../support/leak.js';
 
-/** What a leaked stack trace or server path looks like in a response. */
-const LEAK = /\n\s*at\s|\bat\s+[\w$.<>]+\s+\(|node_modules|\/work\/|file:\/\/|\w\.(?:ts|js|mjs|cjs):\d+|\bError:\s/;
 
 /** Checks the invariants every answer of the registration endpoints keeps. */
 function checkAnswer(res: Response, what: string): void {
