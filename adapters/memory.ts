@@ -44,14 +44,14 @@ export class MemoryStorage implements Storage {
     this.#byClient.delete(clientId);
   }
 
-  async incrementCounter(name: string, windowSeconds: number): Promise<number> {
+  async incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
     const now = this.#now();
     let counter = this.#counters.get(name);
     if (!counter || counter.expiresAt <= now) {
       counter = { value: 0, expiresAt: now + windowSeconds * 1000 };
       this.#counters.set(name, counter);
     }
-    counter.value += 1;
+    counter.value += amount;
     this.#writes += 1;
     if (this.#writes % SWEEP_EVERY === 0) this.#sweep();
     return counter.value;

@@ -11,11 +11,11 @@ export interface Storage {
   /** Removes every record held for the client: its metadata, grants, codes, tokens. */
   removeClient(clientId: string): Promise<void>;
   /**
-   * Adds one to the counter `name` and returns its new value. A counter that does not exist starts
-   * at zero and expires `windowSeconds` after this first increment (a fixed window), e.g. failed
-   * sign-ins of a PSU. Must be atomic across instances sharing the storage.
+   * Adds `amount` (default 1, may be negative) to the counter `name` and returns its new value. A
+   * counter that does not exist starts at zero and expires `windowSeconds` after it is created (a
+   * fixed window), e.g. sign-in attempts of a PSU. Must be atomic across instances sharing the storage.
    */
-  incrementCounter(name: string, windowSeconds: number): Promise<number>;
+  incrementCounter(name: string, windowSeconds: number, amount?: number): Promise<number>;
   /** The counter's value, 0 when it does not exist or has expired. */
   readCounter(name: string): Promise<number>;
   /** Deletes the counter. */

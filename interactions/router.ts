@@ -57,6 +57,7 @@ const PROGRESS = 'psd2_progress';
 interface InteractionRecord {
   uid: string;
   exp: number;
+  returnTo: string;
   params: Record<string, unknown>;
   result?: Record<string, unknown>;
   save(ttl: number): Promise<string>;
@@ -178,6 +179,8 @@ export class PsuPages {
     const load = async (req: Request, res: Response): Promise<Flow> => {
       const interaction = await provider.interactionDetails(req, res) as unknown as InteractionRecord;
       if (interaction.uid !== req.params.uid) throw new SessionMismatch();
+      // Decided already (a double click, a reload, the back button): carry on to the TPP.
+      if (interaction.result && ('login' in interaction.result || 'error' in interaction.result)) throw new Finished(interaction.returnTo);
       const client = await provider.Client.find(String(interaction.params.client_id)) as unknown as ClientRecord | undefined;
       if (!client) throw new SessionMismatch();
       const metadata = client.metadata();
@@ -261,17 +264,18 @@ export class PsuPages {
       if (!login || !password) return this.#render(res, flow, { status: 400, error: flow.t('signin.bank.missing'), login });
       const psuKey = LoginLimits.psuKey(login);
       const ip = req.ip ?? '';
-      if (await this.#limits!.blocked(psuKey, ip)) {
-        this.#logger.warn({ event: 'psu.login_blocked', clientId: flow.client.clientId }, 'sign-in refused: too many failed attempts');
+      if (!await this.#limits!.begin(psuKey, ip)) {
+        this.#logger.warn({ event: 'psu.login_blocked', clientId: flow.client.clientId }, 'sign-in refused: too many attempts');
         return this.#render(res, flow, { status: 429, locked: true });
       }
       const result = await bankCall('authenticator', () => bank.authenticator.verifyCredentials({ login, password, language: flow.language, ip }));
       if (result.outcome === 'failed') {
-        const locked = await this.#limits!.fail(psuKey, ip);
+        const locked = await this.#limits!.exhausted(psuKey, ip);
         this.#logger.info({ event: 'psu.login_failed', clientId: flow.client.clientId }, 'sign-in failed');
         return this.#render(res, flow, locked ? { status: 429, locked: true } : { status: 401, error: flow.t('signin.bank.failed'), login });
       }
       if (result.outcome === 'second_factor') {
+        await this.#limits!.succeed(ip);
         await this.#save(flow.interaction, {
           step: 'second_factor',
           csrf: flow.progress.csrf,
@@ -283,7 +287,7 @@ export class PsuPages {
         });
         return this.#redirectToStep(res, flow);
       }
-      await this.#limits!.succeed(psuKey);
+      await this.#limits!.succeed(ip, psuKey);
       await this.#save(flow.interaction, { step: 'consent', csrf: flow.progress.csrf, ...(flow.progress.language ? { language: flow.progress.language } : {}), psuId: result.psuId, scaTime: epochNow(), amr: result.amr ?? ['pwd'] });
       return this.#redirectToStep(res, flow);
     }));
@@ -295,7 +299,7 @@ export class PsuPages {
       const code = text((req.body as Record<string, unknown>).code, 20).trim();
       if (!code) return this.#render(res, flow, { status: 400, error: flow.t('signin.code.missing') });
       const ip = req.ip ?? '';
-      if (await this.#limits!.blocked(progress.psuKey, ip)) return this.#render(res, flow, { status: 429, locked: true });
+      if (!await this.#limits!.begin(progress.psuKey, ip)) return this.#render(res, flow, { status: 429, locked: true });
       const result = await bankCall('authenticator', () => this.#options.bank!.authenticator.verifySecondFactor({
         psuId: progress.psuId,
         challenge: progress.challenge,
@@ -304,11 +308,11 @@ export class PsuPages {
         ip,
       }));
       if (result.outcome === 'failed') {
-        const locked = await this.#limits!.fail(progress.psuKey, ip);
+        const locked = await this.#limits!.exhausted(progress.psuKey, ip);
         this.#logger.info({ event: 'psu.second_factor_failed', clientId: flow.client.clientId }, 'second factor failed');
         return this.#render(res, flow, locked ? { status: 429, locked: true } : { status: 401, error: flow.t('signin.code.failed') });
       }
-      await this.#limits!.succeed(progress.psuKey);
+      await this.#limits!.succeed(ip, progress.psuKey);
       await this.#save(flow.interaction, { step: 'consent', csrf: progress.csrf, ...(progress.language ? { language: progress.language } : {}), psuId: progress.psuId, scaTime: epochNow(), amr: result.amr ?? ['pwd', 'otp', 'mfa'] });
       return this.#redirectToStep(res, flow);
     }));
@@ -418,6 +422,10 @@ export class PsuPages {
   async #fail(provider: Provider, req: Request, res: Response, error: unknown): Promise<void> {
     const language = this.#languageFrom(acceptLanguageTags(req.get('accept-language')));
     const t = translator(language);
+    if (error instanceof Finished) {
+      res.redirect(303, error.returnTo);
+      return;
+    }
     if (error instanceof FormRejected) {
       this.#logger.warn({ event: 'psu.form_rejected', clientId: error.flow.client.clientId }, 'a PSU page form was posted without its CSRF token or from another origin');
       this.#sendError(res, 403, error.flow.language, {
@@ -451,6 +459,13 @@ export class PsuPages {
 class SessionMismatch extends Error {
   constructor(readonly method?: string) {
     super('interaction not found');
+  }
+}
+
+/** The PSU already decided within this interaction. */
+class Finished extends Error {
+  constructor(readonly returnTo: string) {
+    super('interaction already decided');
   }
 }
 

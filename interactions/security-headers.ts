@@ -26,7 +26,9 @@ export function originOf(uri: string | undefined): string | undefined {
   if (!uri) return undefined;
   try {
     const url = new URL(uri);
-    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : undefined;
+    // Only plain host names and IP literals: anything else could smuggle CSP syntax (; ,).
+    const plainHost = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i.test(url.hostname);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && plainHost ? url.origin : undefined;
   } catch {
     return undefined;
   }

@@ -150,6 +150,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       }
     }
     const route = ctx.oidc?.route;
+    // The browser session served only this authorization: every authorization asks for a fresh
+    // sign-in, and a session left behind would meet the next PSU of the same browser.
+    if (route === 'resume' && ctx.oidc.session?.accountId) await ctx.oidc.session.destroy();
     if (route === 'token' && ctx.status === 200 && ctx.oidc.params?.grant_type === 'authorization_code') {
       await narrowToRenewable(ctx.oidc.entities.Grant);
     }

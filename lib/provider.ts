@@ -87,6 +87,9 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
    */
   const checkAuthorizationRequest = async (ctx: KoaContextWithOIDC, scope: string | undefined, client?: { metadata(): Record<string, unknown> }): Promise<void> => {
     const environment = client?.metadata().psd2_environment as EnvironmentName | undefined;
+    if (!environment || !environments.has(environment)) {
+      throw new errors.InvalidRequest(`this client is registered in the ${environment ?? 'unknown'} environment, which this server does not serve`);
+    }
     const entry = hooks.entryOf(requestOf(ctx));
     if (entry && entry.environment !== environment) {
       const page = environment === 'sandbox' ? options.sandbox?.entryPath : options.bank?.entryPath;
@@ -149,6 +152,11 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       Interaction: options.pages.interactionLifetime,
       Session: options.pages.interactionLifetime,
       Grant: GRANT_LIFETIME,
+      // A refresh token lives as long as the consent (the grant) it renews.
+      RefreshToken: (ctx) => {
+        const exp = ctx?.oidc?.entities?.Grant?.exp;
+        return typeof exp === 'number' ? Math.max(1, exp - Math.floor(Date.now() / 1000)) : GRANT_LIFETIME;
+      },
     },
     // The PSU pages live under the mount path, where the interaction cookie is scoped.
     interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}`, policy },

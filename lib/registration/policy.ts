@@ -38,6 +38,9 @@ const UNSUPPORTED_FIELDS = ['sector_identifier_uri'] as const;
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
+/** A DNS name (punycode) or an IP literal: nothing that could carry other syntax into headers. */
+const PLAIN_HOST = /^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/i;
+
 export interface RegistrationPolicyContext {
   /** The TPP behind the certificate of this request. */
   readonly identity: TppIdentity;
@@ -175,6 +178,8 @@ function checkRedirectUris(context: RegistrationPolicyContext): void {
     }
     if (url.hash || uri.includes('#')) throw new InvalidRedirectUriError(`redirect_uris must not have a fragment ("${uri}")`);
     if (url.username || url.password) throw new InvalidRedirectUriError(`redirect_uris must not hold credentials ("${uri}")`);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidRedirectUriError(`redirect_uris must use https ("${uri}")`);
+    if (!PLAIN_HOST.test(url.hostname)) throw new InvalidRedirectUriError(`redirect_uris must have a host name or IP address as host ("${uri}")`);
     if (url.protocol === 'https:') continue;
     if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) {
       if (context.allowLoopbackRedirectUris) continue;
@@ -210,7 +215,7 @@ function checkDisplayMetadata({ requested }: RegistrationPolicyContext): void {
     } catch {
       url = undefined;
     }
-    if (!url || url.protocol !== 'https:' || url.username || url.password || value.length > MAX_URI_LENGTH || /\s/.test(value)) {
+    if (!url || url.protocol !== 'https:' || url.username || url.password || !PLAIN_HOST.test(url.hostname) || value.length > MAX_URI_LENGTH || /\s/.test(value)) {
       throw new InvalidClientMetadataError(`${key} must be an https URL of at most ${MAX_URI_LENGTH} characters, without credentials`);
     }
   }

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { escapeHtml, html } from '../../interactions/html.js';
 import { translator } from '../../interactions/i18n.js';
-import { LoginLimits } from '../../interactions/login-limits.js';
+import { clientNetwork, LoginLimits } from '../../interactions/login-limits.js';
 import { formatIban } from '../../interactions/views/pages.js';
 import { acceptLanguageTags, pickLanguage } from '../../lib/language.js';
 import { authorizationScopeSet } from '../../lib/psd2/authorization.js';
@@ -97,31 +97,51 @@ describe('localized client metadata', () => {
 });
 
 describe('login limits', () => {
-  it('blocks a PSU after the allowed failures, within the window only, and forgets them on success', async () => {
+  it('counts attempts before they are checked, within the window only, and forgets them on success', async () => {
     let now = 1_000_000;
     const storage = new MemoryStorage({ now: () => now });
     const limits = new LoginLimits(storage, { perPsu: { attempts: 3, windowSeconds: 60 }, perIp: { attempts: 100, windowSeconds: 60 } });
     const psu = LoginLimits.psuKey(' Marie ');
     expect(psu).to.equal(LoginLimits.psuKey('marie'));
     expect(psu).to.not.contain('marie');
-    expect(await limits.fail(psu, '10.0.0.1')).to.equal(false);
-    expect(await limits.fail(psu, '10.0.0.1')).to.equal(false);
-    expect(await limits.blocked(psu, '10.0.0.1')).to.equal(false);
-    expect(await limits.fail(psu, '10.0.0.2')).to.equal(true);
-    expect(await limits.blocked(psu, '10.0.0.3')).to.equal(true);
+    expect(await limits.begin(psu, '10.0.0.1')).to.equal(true);
+    expect(await limits.begin(psu, '10.0.0.1')).to.equal(true);
+    expect(await limits.exhausted(psu, '10.0.0.1')).to.equal(false);
+    expect(await limits.begin(psu, '10.0.0.2')).to.equal(true);
+    expect(await limits.exhausted(psu, '10.0.0.2')).to.equal(true);
+    expect(await limits.begin(psu, '10.0.0.3')).to.equal(false);
     now += 61_000;
-    expect(await limits.blocked(psu, '10.0.0.3')).to.equal(false);
-    await limits.fail(psu, '10.0.0.1');
-    await limits.succeed(psu);
+    expect(await limits.begin(psu, '10.0.0.3')).to.equal(true);
+    await limits.succeed('10.0.0.3', psu);
     expect(await storage.readCounter(psu)).to.equal(0);
   });
 
-  it('blocks an address after the allowed failures across identifiers', async () => {
+  it('refuses concurrent attempts beyond the limit, whatever the bank would say', async () => {
+    const limits = new LoginLimits(new MemoryStorage(), { perPsu: { attempts: 5, windowSeconds: 60 }, perIp: { attempts: 100, windowSeconds: 60 } });
+    const psu = LoginLimits.psuKey('victim');
+    const allowed = await Promise.all(Array.from({ length: 50 }, () => limits.begin(psu, '198.51.100.7')));
+    expect(allowed.filter(Boolean)).to.have.length(5);
+  });
+
+  it('counts an address across identifiers, and gives successful attempts back', async () => {
     const storage = new MemoryStorage();
     const limits = new LoginLimits(storage, { perPsu: { attempts: 100, windowSeconds: 60 }, perIp: { attempts: 2, windowSeconds: 60 } });
-    await limits.fail(LoginLimits.psuKey('a'), '192.0.2.1');
-    await limits.fail(LoginLimits.psuKey('b'), '192.0.2.1');
-    expect(await limits.blocked(LoginLimits.psuKey('c'), '192.0.2.1')).to.equal(true);
-    expect(await limits.blocked(LoginLimits.psuKey('c'), '192.0.2.2')).to.equal(false);
+    expect(await limits.begin(LoginLimits.psuKey('ok'), '192.0.2.1')).to.equal(true);
+    await limits.succeed('192.0.2.1', LoginLimits.psuKey('ok'));
+    await limits.begin(LoginLimits.psuKey('a'), '192.0.2.1');
+    await limits.begin(LoginLimits.psuKey('b'), '192.0.2.1');
+    expect(await limits.begin(LoginLimits.psuKey('c'), '192.0.2.1')).to.equal(false);
+    expect(await limits.begin(LoginLimits.psuKey('c'), '192.0.2.2')).to.equal(true);
+  });
+
+  it('counts an IPv4-mapped address as its IPv4 address, and an IPv6 address by its /64', () => {
+    expect(clientNetwork('::ffff:192.0.2.1')).to.equal('192.0.2.1');
+    expect(clientNetwork('192.0.2.1')).to.equal('192.0.2.1');
+    expect(clientNetwork('2001:db8:1:2:aaaa::1')).to.equal('2001:db8:1:2::/64');
+    expect(clientNetwork('2001:db8:1:2:ffff:ffff:ffff:ffff')).to.equal('2001:db8:1:2::/64');
+    expect(clientNetwork('2001:db8::1')).to.equal('2001:db8:0:0::/64');
+    expect(clientNetwork('fe80::1%eth0')).to.equal('fe80:0:0:0::/64');
+    expect(clientNetwork('::1')).to.equal('0:0:0:0::/64');
+    expect(LoginLimits.ipKey('2001:db8:1:2::5')).to.equal(LoginLimits.ipKey('2001:db8:1:2::6'));
   });
 });
