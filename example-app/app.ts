@@ -9,7 +9,8 @@ import { createAuthorizationServer, type AuthorizationServer, type Authorization
 export function createExampleApp(options: AuthorizationServerOptions): { app: express.Express; auth: AuthorizationServer } {
   const app = express();
   app.disable('x-powered-by');
-  if (options.trustProxy) app.set('trust proxy', true);
+  // One proxy in front: req.ip is the address it saw, which clients cannot choose.
+  if (options.trustProxy) app.set('trust proxy', 1);
 
   const auth = createAuthorizationServer(options);
   app.use('/oauth2', auth.router);
