@@ -14,6 +14,7 @@ import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
 import { GRANTS_FOR_SCOPE, SCOPES, isScope } from './psd2/scopes.js';
+import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';
 import { RequestIdentities } from './request-identity.js';
 import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
 
@@ -51,6 +52,27 @@ type EphemeralTokenClass = new (payload: { clientId: string; expiresIn: number }
 type Handler = (req: Request, res: Response, next: NextFunction) => Promise<void> | void;
 
 /**
+ * Token endpoint errors in the words clients rely on: RFC 6749 §5.2's `unauthorized_client` for a
+ * grant type the client may not use, and the stable refresh texts of DESIGN 3.5 (oidc-provider says
+ * "grant request is invalid" whatever the cause).
+ */
+function restateTokenError(ctx: KoaContextWithOIDC, error: (Error & { error_detail?: string }) | undefined): void {
+  const body = ctx.body as Record<string, unknown> | undefined;
+  if (!body || typeof body !== 'object') return;
+  const grantType = String(ctx.oidc.params?.grant_type ?? '');
+  if (body.error === 'invalid_request' && body.error_description === 'requested grant type is not allowed for this client') {
+    body.error = 'unauthorized_client';
+    body.error_description = grantType === 'client_credentials'
+      ? 'only payment initiation clients (PSP_PI role, pisp scope) may use the client_credentials grant'
+      : `this client is not registered for the ${grantType} grant`;
+    return;
+  }
+  if (grantType === 'refresh_token' && body.error === 'invalid_grant' && body.error_description !== REFRESH_TOKEN_EXPIRED) {
+    body.error_description = error?.error_detail === 'refresh token is expired' ? REFRESH_TOKEN_EXPIRED : INVALID_REFRESH_TOKEN;
+  }
+}
+
+/**
  * Once the code is exchanged, the grant keeps only the scopes a refresh may renew: the history
  * older than 90 days is granted once, with a fresh SCA (RTS Art. 10a, DESIGN 3.3).
  */
@@ -86,6 +108,10 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   });
   const { mountPath } = options;
   const ephemeralTokens = new WeakMap<IncomingMessage, string>();
+  const grantErrors = new WeakMap<object, Error & { error_detail?: string }>();
+  provider.on('grant.error', (ctx: object, error: Error) => {
+    grantErrors.set(ctx, error);
+  });
   const entries = [
     ...(options.sandbox ? [{ environment: 'sandbox' as const, pattern: entryPattern(options.sandbox.entryPath) }] : []),
     ...(options.bank ? [{ environment: 'bank' as const, pattern: entryPattern(options.bank.entryPath) }] : []),
@@ -156,6 +182,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     if (route === 'token' && ctx.status === 200 && ctx.oidc.params?.grant_type === 'authorization_code') {
       await narrowToRenewable(ctx.oidc.entities.Grant);
     }
+    if (route === 'token' && ctx.status === 400) restateTokenError(ctx, grantErrors.get(ctx));
     if (route === 'client_delete' && ctx.status === 204) {
       const clientId = String(ctx.oidc.params?.clientId ?? ctx.oidc.client?.clientId ?? '');
       await storage.removeClient(ctx.oidc.client?.clientId ?? clientId);

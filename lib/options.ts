@@ -88,6 +88,26 @@ export interface PagesOptions {
   interactionLifetime?: number;
 }
 
+/** Lifetimes and refresh behaviour of tokens (DESIGN 3.3). */
+export interface TokenOptions {
+  /**
+   * Access token lifetime in seconds per scope; a token holding several scopes gets the shortest.
+   * Default `{ aisp: 3600, cbpii: 3600, pisp: 600 }`.
+   */
+  accessTokenLifetime?: { aisp?: number; cbpii?: number; pisp?: number };
+  /**
+   * Seconds a PSU's consent lasts after their strong customer authentication: refresh tokens stop
+   * working then, whatever happens in between (RTS Art. 10a). Default 180 days.
+   */
+  consentLifetime?: number;
+  /**
+   * Issue a new refresh token at each refresh; reusing a rotated one then revokes the whole grant.
+   * Default `false`: refresh tokens are already bound to the client's certificate by its
+   * authentication (RFC 8705 §4).
+   */
+  rotateRefreshTokens?: boolean;
+}
+
 /** Where client certificates come from when a TLS-terminating proxy sits in front of the app. */
 export interface ClientCertificateHeaderOptions {
   /**
@@ -115,6 +135,8 @@ export interface AuthorizationServerOptions {
   environments: { sandbox?: SandboxEnvironmentOptions; bank?: BankEnvironmentOptions };
   /** The PSU pages. */
   pages?: PagesOptions;
+  /** Token lifetimes and refresh behaviour. */
+  tokens?: TokenOptions;
   /**
    * Read client certificates from a header set by the bank's TLS-terminating proxy instead of
    * from the TLS connection. Default: off, and such headers sent by clients are ignored.
@@ -236,6 +258,15 @@ const schema = z.strictObject({
     sandbox: sandboxSchema.optional(),
     bank: bankSchema.optional(),
   }).refine((value) => value.sandbox || value.bank, 'configure at least one of sandbox and bank'),
+  tokens: z.strictObject({
+    accessTokenLifetime: z.strictObject({
+      aisp: z.int().min(60).max(86_400).default(3600),
+      cbpii: z.int().min(60).max(86_400).default(3600),
+      pisp: z.int().min(60).max(86_400).default(600),
+    }).default({ aisp: 3600, cbpii: 3600, pisp: 600 }),
+    consentLifetime: z.int().min(3600).max(180 * 86_400, 'must be at most 180 days (15552000 seconds): RTS Art. 10a').default(180 * 86_400),
+    rotateRefreshTokens: z.boolean().default(false),
+  }).default({ accessTokenLifetime: { aisp: 3600, cbpii: 3600, pisp: 600 }, consentLifetime: 180 * 86_400, rotateRefreshTokens: false }),
   pages: pagesSchema.default({ languages: [...LANGUAGES], defaultLanguage: 'en', interactionLifetime: 600 }),
   clientCertificateHeader: z.strictObject({
     header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'),
@@ -272,6 +303,11 @@ export interface ResolvedOptions {
   readonly sandbox: ResolvedSandboxPages | undefined;
   readonly bank: ResolvedBankPages | undefined;
   readonly pages: { readonly languages: readonly Language[]; readonly defaultLanguage: Language; readonly bankName: string | undefined; readonly stylesheet: string | undefined; readonly interactionLifetime: number };
+  readonly tokens: {
+    readonly accessTokenLifetime: { readonly aisp: number; readonly cbpii: number; readonly pisp: number };
+    readonly consentLifetime: number;
+    readonly rotateRefreshTokens: boolean;
+  };
   readonly clientCertificateHeader: ClientCertificateHeaderOptions | undefined;
   readonly trustProxy: boolean;
   readonly storage: Storage | undefined;
@@ -328,6 +364,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     environments,
     sandbox: sandbox && { entryPath: sandbox.entryPath, testPsus: sandbox.testPsus },
     bank: bank && { entryPath: bank.entryPath, authenticator: bank.authenticator, accounts: bank.accounts, loginLimits: bank.loginLimits },
+    tokens: options.tokens,
     pages: { ...options.pages, bankName: options.pages.bankName, stylesheet: options.pages.stylesheet },
     clientCertificateHeader: options.clientCertificateHeader,
     trustProxy: options.trustProxy,

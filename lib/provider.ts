@@ -7,7 +7,16 @@ import { distinguishedNameMatches } from './certificates/distinguished-name.js';
 import type { EnvironmentName } from './certificates/identity.js';
 import { OAuthError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
-import { authorizationScopeSet } from './psd2/authorization.js';
+import { authorizationScopeSet, type ConsentRecord } from './psd2/authorization.js';
+import {
+  EXPIRED_CONSENT_RETENTION,
+  REFRESH_TOKEN_EXPIRED,
+  accessTokenLifetime,
+  consentEnd,
+  missingRoles,
+  scopeList,
+  unrenewableScopes,
+} from './psd2/tokens.js';
 import { GRANTS_FOR_SCOPE, SCOPES } from './psd2/scopes.js';
 import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import { applyRegistrationPolicy } from './registration/policy.js';
@@ -61,15 +70,20 @@ export interface ProviderHooks {
 /** Field of the grant where {@link ConsentRecord} is kept. */
 export const CONSENT_FIELD = 'psd2';
 
-/** Seconds a grant (and with it the PSU's consent) lives: 180 days, the RTS Art. 10a period. */
-const GRANT_LIFETIME = 180 * 24 * 60 * 60;
 
 /** Builds the oidc-provider configuration from validated options. */
 export function createProvider(options: ResolvedOptions, storage: Storage, hooks: ProviderHooks): Provider {
   const { identities } = hooks;
   const environments = new Map(options.environments.map((env) => [env.name, env]));
   const requestOf = (ctx: KoaContextWithOIDC): IncomingMessage => ctx.req;
-  const { mountPath } = options;
+  const { mountPath, tokens } = options;
+  const epochNow = (): number => Math.floor(options.now().getTime() / 1000);
+  const consentOf = (grant: unknown): ConsentRecord | undefined => (grant as Record<string, ConsentRecord | undefined> | undefined)?.[CONSENT_FIELD];
+  /** End of the consent a grant records; grants without a record end `consentLifetime` after they began. */
+  const endOfConsent = (grant: { iat?: number } | undefined): number => {
+    const consent = consentOf(grant);
+    return consentEnd({ scaTime: consent?.scaTime ?? grant?.iat ?? epochNow() }, tokens.consentLifetime);
+  };
 
   // Every authorization needs the PSU's own authentication within it: an earlier browser session
   // never stands in for strong customer authentication.
@@ -151,12 +165,23 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     ttl: {
       Interaction: options.pages.interactionLifetime,
       Session: options.pages.interactionLifetime,
-      Grant: GRANT_LIFETIME,
-      // A refresh token lives as long as the consent (the grant) it renews.
-      RefreshToken: (ctx) => {
-        const exp = ctx?.oidc?.entities?.Grant?.exp;
-        return typeof exp === 'number' ? Math.max(1, exp - Math.floor(Date.now() / 1000)) : GRANT_LIFETIME;
-      },
+      // Grants and refresh tokens are kept a while after the consent ends, so that a late refresh
+      // is told that it expired; the consent's end itself is enforced at each refresh.
+      Grant: tokens.consentLifetime + EXPIRED_CONSENT_RETENTION,
+      RefreshToken: (ctx) => Math.max(1, endOfConsent(ctx?.oidc?.entities?.Grant) + EXPIRED_CONSENT_RETENTION - Math.floor(Date.now() / 1000)),
+      AccessToken: (_ctx, token) => accessTokenLifetime(scopeList(token.scope), tokens.accessTokenLifetime),
+      ClientCredentials: tokens.accessTokenLifetime.pisp,
+    },
+    // Runs at each refresh once oidc-provider has checked the token, its client and its binding.
+    rotateRefreshToken: (ctx) => {
+      if (endOfConsent(ctx.oidc.entities.Grant) <= epochNow()) {
+        throw new errors.CustomOIDCProviderError('invalid_grant', REFRESH_TOKEN_EXPIRED);
+      }
+      const unrenewable = unrenewableScopes(scopeList(ctx.oidc.params?.scope));
+      if (unrenewable.length) {
+        throw new errors.InvalidScope(`${unrenewable.join(' ')} cannot be renewed by a refresh: it needs the PSU's strong customer authentication again (authorization code)`, unrenewable.join(' '));
+      }
+      return tokens.rotateRefreshTokens;
     },
     // The PSU pages live under the mount path, where the interaction cookie is scoped.
     interactions: { url: (_ctx, interaction) => `${mountPath}${INTERACTION_PATH}/${interaction.uid}`, policy },
@@ -190,9 +215,15 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     },
     // Payment initiators use client_credentials for pisp only; account access always needs a PSU's
     // consent through the authorization code flow (DESIGN 3.2). Runs before the token is stored.
-    extraTokenClaims: async (_ctx, token) => {
+    extraTokenClaims: async (ctx, token) => {
+      const scopes = scopeList(token.scope);
+      // Roles are those of the certificate presented now: a renewed one may have lost some (DESIGN 3.2).
+      const identity = ctx ? identities.find(requestOf(ctx)) : undefined;
+      const missing = missingRoles(scopes, identity?.roles ?? []);
+      if (missing.length) {
+        throw new errors.CustomOIDCProviderError('unauthorized_client', `the client certificate no longer holds ${missing.map((m) => `the ${m.role} role needed for ${m.scopes.join(' ')}`).join(', nor ')}`);
+      }
       if (token.kind !== 'ClientCredentials') return undefined;
-      const scopes = String(token.scope ?? '').split(' ').filter(Boolean);
       const refused = scopes.filter((scope) => !CLIENT_CREDENTIALS_SCOPES.has(scope));
       if (refused.length) {
         throw new errors.InvalidScope(`the client_credentials grant gives only the pisp scope; ${refused.join(' ')} needs the PSU's consent (authorization code)`, refused.join(' '));
