@@ -73,6 +73,21 @@ function restateTokenError(ctx: KoaContextWithOIDC, error: (Error & { error_deta
 }
 
 /**
+ * RFC 7009 §2.2.1: only access and refresh tokens are revoked here; an authorization code or a
+ * registration access token presented for revocation is `unsupported_token_type`.
+ */
+async function refuseUnrevocable(ctx: KoaContextWithOIDC): Promise<void> {
+  const { entities, params, provider } = ctx.oidc;
+  if (entities.AccessToken || entities.RefreshToken || entities.ClientCredentials) return;
+  const value = params?.token;
+  if (typeof value !== 'string' || !value) return;
+  const found = await provider.AuthorizationCode.find(value) ?? await provider.RegistrationAccessToken.find(value);
+  if (!found) return;
+  ctx.status = 400;
+  ctx.body = { error: 'unsupported_token_type', error_description: 'only access tokens and refresh tokens can be revoked' };
+}
+
+/**
  * Once the code is exchanged, the grant keeps only the scopes a refresh may renew: the history
  * older than 90 days is granted once, with a fresh SCA (RTS Art. 10a, DESIGN 3.3).
  */
@@ -183,6 +198,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       await narrowToRenewable(ctx.oidc.entities.Grant);
     }
     if (route === 'token' && ctx.status === 400) restateTokenError(ctx, grantErrors.get(ctx));
+    if (route === 'revocation' && ctx.status === 200) await refuseUnrevocable(ctx);
     if (route === 'client_delete' && ctx.status === 204) {
       const clientId = String(ctx.oidc.params?.clientId ?? ctx.oidc.client?.clientId ?? '');
       await storage.removeClient(ctx.oidc.client?.clientId ?? clientId);

@@ -193,7 +193,20 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       pushedAuthorizationRequests: { enabled: false },
       // Access tokens are bound to the TPP's certificate (RFC 8705), not to DPoP proofs.
       dPoP: { enabled: false },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: a client revokes only its own tokens. Revoking an access token ends only that
+        // token; the refresh token and the PSU's consent stay. Revoking a refresh token ends the
+        // grant and every access token issued under it (DESIGN 3.3).
+        allowedPolicy: async (_ctx, client, token) => {
+          if (token.clientId !== client.clientId) throw new errors.UnauthorizedClient('this token was not issued to this client');
+          if (token.kind === 'AccessToken') {
+            await token.destroy();
+            return false;
+          }
+          return true;
+        },
+      },
       registration: { enabled: true, initialAccessToken: false, issueRegistrationAccessToken: true },
       registrationManagement: { enabled: true, rotateRegistrationAccessToken: false },
       mTLS: {
