@@ -60,6 +60,12 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   const bank = new DemoBank(demoCustomers);
   const cookieKeys = env.COOKIE_KEYS ? env.COOKIE_KEYS.split(',').map((key) => key.trim()) : [dev?.cookieKey ?? ''];
 
+  // The bank's PSD2 API instances that may introspect tokens: `id:secret`, comma-separated.
+  const resourceServers = (env.RESOURCE_SERVER_CREDENTIALS ?? '').split(',').map((entry) => entry.trim()).filter(Boolean).map((entry) => {
+    const colon = entry.indexOf(':');
+    if (colon < 1) throw new Error('RESOURCE_SERVER_CREDENTIALS must hold id:secret pairs, comma-separated');
+    return { id: entry.slice(0, colon), secret: entry.slice(colon + 1) };
+  });
   const options: AuthorizationServerOptions = {
     issuer: env.ISSUER ?? `https://localhost:${port}/oauth2`,
     signingKeys,
@@ -68,6 +74,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       ...(sandboxAnchors ? { sandbox: { trustAnchors: sandboxAnchors, requireQualifiedStatements: env.SANDBOX_REQUIRE_QC_STATEMENTS === 'true', testPsus } } : {}),
       ...(bankAnchors ? { bank: { trustAnchors: bankAnchors, authenticator: bank, accounts: bank } } : {}),
     },
+    ...(resourceServers.length ? { resourceServers } : {}),
     ...(env.DEFAULT_LANGUAGE ? { pages: { defaultLanguage: env.DEFAULT_LANGUAGE as 'de' | 'en' | 'fr' } } : {}),
     ...(env.CLIENT_CERT_HEADER ? {
       clientCertificateHeader: {

@@ -17,6 +17,7 @@ import { GRANTS_FOR_SCOPE, SCOPES, isScope } from './psd2/scopes.js';
 import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';
 import { RequestIdentities } from './request-identity.js';
 import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
+import { ResourceServerAuthentication, introspect } from './introspection.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -261,6 +262,20 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   router.post(ROUTES.registration, guarded(requireCertificate));
   router.all(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
   router.post([ROUTES.token, ROUTES.revocation], guarded(requireCertificate));
+  const resourceServers = new ResourceServerAuthentication(options.resourceServers, source);
+  router.post(ROUTES.introspection, express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), guarded(async (req, res) => {
+    let server;
+    try {
+      server = resourceServers.authenticate(req);
+    } catch (error) {
+      res.setHeader('WWW-Authenticate', 'Basic realm="introspection", charset="UTF-8"');
+      logger.warn({ event: 'introspection.refused', path: req.originalUrl }, 'introspection refused: not a resource server');
+      throw error;
+    }
+    const answer = await introspect(provider, options, (req.body as Record<string, unknown> | undefined)?.token);
+    logger.info({ event: 'token.introspected', resourceServer: server.id, active: answer.active, clientId: answer.active ? answer.client_id : undefined }, 'token introspected');
+    res.set('Cache-Control', 'no-store').json(answer);
+  }));
   router.use((req, res) => {
     callback(req, res);
   });

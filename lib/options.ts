@@ -108,6 +108,19 @@ export interface TokenOptions {
   rotateRefreshTokens?: boolean;
 }
 
+/** A resource server of the bank (its PSD2 API) allowed to introspect tokens (RFC 7662). */
+export interface ResourceServerOptions {
+  /** Its identifier: the HTTP Basic user name, and its name in the logs. */
+  id: string;
+  /** Its HTTP Basic secret, at least 32 characters. */
+  secret?: string;
+  /**
+   * SHA-256 thumbprints (base64url, as in `x5t#S256`) of the TLS client certificates it may present
+   * instead of HTTP Basic credentials.
+   */
+  certificateThumbprints?: string[];
+}
+
 /** Where client certificates come from when a TLS-terminating proxy sits in front of the app. */
 export interface ClientCertificateHeaderOptions {
   /**
@@ -137,6 +150,8 @@ export interface AuthorizationServerOptions {
   pages?: PagesOptions;
   /** Token lifetimes and refresh behaviour. */
   tokens?: TokenOptions;
+  /** The bank's resource servers allowed to introspect tokens; TPPs never may. Default: none. */
+  resourceServers?: ResourceServerOptions[];
   /**
    * Read client certificates from a header set by the bank's TLS-terminating proxy instead of
    * from the TLS connection. Default: off, and such headers sent by clients are ignored.
@@ -267,6 +282,13 @@ const schema = z.strictObject({
     consentLifetime: z.int().min(3600).max(180 * 86_400, 'must be at most 180 days (15552000 seconds): RTS Art. 10a').default(180 * 86_400),
     rotateRefreshTokens: z.boolean().default(false),
   }).default({ accessTokenLifetime: { aisp: 3600, cbpii: 3600, pisp: 600 }, consentLifetime: 180 * 86_400, rotateRefreshTokens: false }),
+  resourceServers: z.array(z.strictObject({
+    id: z.string().regex(/^[\x21-\x39\x3b-\x7e]+$/, 'must be printable ASCII without spaces or colons'),
+    secret: z.string().min(32, 'must be at least 32 characters').optional(),
+    certificateThumbprints: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 thumbprint')).min(1).optional(),
+  }).refine((server) => server.secret || server.certificateThumbprints, 'needs a secret or certificateThumbprints'))
+    .refine((servers) => new Set(servers.map((server) => server.id)).size === servers.length, 'must not repeat an id')
+    .default([]),
   pages: pagesSchema.default({ languages: [...LANGUAGES], defaultLanguage: 'en', interactionLifetime: 600 }),
   clientCertificateHeader: z.strictObject({
     header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'),
@@ -308,6 +330,7 @@ export interface ResolvedOptions {
     readonly consentLifetime: number;
     readonly rotateRefreshTokens: boolean;
   };
+  readonly resourceServers: readonly ResourceServerOptions[];
   readonly clientCertificateHeader: ClientCertificateHeaderOptions | undefined;
   readonly trustProxy: boolean;
   readonly storage: Storage | undefined;
@@ -365,6 +388,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     sandbox: sandbox && { entryPath: sandbox.entryPath, testPsus: sandbox.testPsus },
     bank: bank && { entryPath: bank.entryPath, authenticator: bank.authenticator, accounts: bank.accounts, loginLimits: bank.loginLimits },
     tokens: options.tokens,
+    resourceServers: options.resourceServers,
     pages: { ...options.pages, bankName: options.pages.bankName, stylesheet: options.pages.stylesheet },
     clientCertificateHeader: options.clientCertificateHeader,
     trustProxy: options.trustProxy,

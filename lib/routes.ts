@@ -5,6 +5,7 @@ export const ROUTES = {
   revocation: '/revoke',
   registration: '/register',
   jwks: '/jwks',
+  introspection: '/introspect',
 } as const;
 
 /** Path prefix of the PSU pages, relative to the mount path. */

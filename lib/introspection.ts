@@ -1,0 +1,133 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+import type Provider from 'oidc-provider';
+
+import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
+import { InvalidClientError, InvalidRequestError } from './errors.js';
+import type { ResolvedOptions, ResourceServerOptions } from './options.js';
+import type { ConsentRecord } from './psd2/authorization.js';
+import { CONSENT_FIELD } from './provider.js';
+import { consentEnd } from './psd2/tokens.js';
+
+
+/** What RFC 7662 §2.2 answers, with the PSD2 facts the bank's API needs to decide alone. */
+export type IntrospectionResponse =
+  | { active: false }
+  | {
+    active: true;
+    iss: string;
+    client_id: string;
+    token_type: 'Bearer';
+    scope: string;
+    iat: number;
+    exp: number;
+    cnf?: { 'x5t#S256': string };
+    provider_legal_id?: string;
+    psd2_environment?: string;
+    /** The PSU, for tokens issued under a PSU's consent. */
+    sub?: string;
+    /** Accounts the PSU chose to share. */
+    accounts?: ConsentRecord['accounts'];
+    /** Time of the PSU's strong customer authentication (seconds since the epoch). */
+    sca_time?: number;
+    /** When the consent ends (seconds since the epoch): no refresh works after it. */
+    consent_expires_at?: number;
+  };
+
+interface StoredToken {
+  clientId?: string;
+  accountId?: string;
+  grantId?: string;
+  scope?: string;
+  iat?: number;
+  exp?: number;
+  isExpired?: boolean;
+  'x5t#S256'?: string;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Authenticates the bank's resource servers: HTTP Basic or a pinned client certificate. */
+export class ResourceServerAuthentication {
+  readonly #servers: readonly ResourceServerOptions[];
+
+  constructor(servers: readonly ResourceServerOptions[], private readonly source: CertificateSource) {
+    this.#servers = servers;
+  }
+
+  /** The resource server making the request; throws a 401 error when it is none. */
+  authenticate(req: IncomingMessage): ResourceServerOptions {
+    const authorization = req.headers.authorization;
+    if (authorization?.toLowerCase().startsWith('basic ')) {
+      const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      // RFC 6749 §2.3.1: both parts are form-urlencoded before being joined.
+      const formDecode = (part: string): string | undefined => {
+        try {
+          return decodeURIComponent(part.replace(/\+/g, '%20'));
+        } catch {
+          return undefined;
+        }
+      };
+      const id = formDecode(decoded.slice(0, Math.max(colon, 0)));
+      const secret = formDecode(decoded.slice(colon + 1)) ?? '';
+      const server = this.#servers.find((candidate) => candidate.id === id && candidate.secret);
+      // Compared as digests, so that neither length nor content leaks through timing.
+      if (colon > 0 && server?.secret && timingSafeEqual(digest(server.secret), digest(secret))) return server;
+      throw new InvalidClientError('the resource server credentials are not valid');
+    }
+    let leaf: Buffer | undefined;
+    try {
+      leaf = presentedCertificate(req, this.source)?.leaf as Buffer | undefined;
+    } catch {
+      leaf = undefined;
+    }
+    if (leaf) {
+      const thumbprint = createHash('sha256').update(leaf).digest('base64url');
+      const server = this.#servers.find((candidate) => candidate.certificateThumbprints?.includes(thumbprint));
+      if (server) return server;
+    }
+    throw new InvalidClientError('token introspection is reserved to the bank\'s resource servers: authenticate with HTTP Basic or a registered resource server certificate');
+  }
+}
+
+/**
+ * RFC 7662 introspection of access tokens for the bank's PSD2 API: whether the token is active,
+ * for which TPP, PSU, scope, accounts and certificate, and until when the consent lasts.
+ */
+export async function introspect(provider: Provider, options: ResolvedOptions, token: unknown): Promise<IntrospectionResponse> {
+  if (typeof token !== 'string' || !token) throw new InvalidRequestError('the token parameter is required');
+  if (token.length > 512) return { active: false };
+  const stored = (await provider.AccessToken.find(token) ?? await provider.ClientCredentials.find(token)) as StoredToken | undefined;
+  if (!stored || stored.isExpired || !stored.clientId || typeof stored.exp !== 'number') return { active: false };
+  const client = await provider.Client.find(stored.clientId);
+  if (!client) return { active: false };
+  const metadata = client.metadata() as Record<string, unknown>;
+  const answer: IntrospectionResponse & { active: true } = {
+    active: true,
+    iss: options.issuer,
+    client_id: stored.clientId,
+    token_type: 'Bearer',
+    scope: stored.scope ?? '',
+    iat: stored.iat ?? 0,
+    exp: stored.exp,
+    ...(stored['x5t#S256'] ? { cnf: { 'x5t#S256': stored['x5t#S256'] } } : {}),
+    ...(typeof metadata.provider_legal_id === 'string' ? { provider_legal_id: metadata.provider_legal_id } : {}),
+    ...(typeof metadata.psd2_environment === 'string' ? { psd2_environment: metadata.psd2_environment } : {}),
+  };
+  if (!stored.grantId) return answer;
+  const grant = await provider.Grant.find(stored.grantId);
+  if (!grant) return { active: false };
+  const consent = (grant as unknown as Record<string, ConsentRecord | undefined>)[CONSENT_FIELD];
+  const end = consent ? consentEnd(consent, options.tokens.consentLifetime) : undefined;
+  if (end !== undefined && end <= Math.floor(options.now().getTime() / 1000)) return { active: false };
+  return {
+    ...answer,
+    ...(stored.accountId ? { sub: stored.accountId } : {}),
+    ...(consent ? { accounts: consent.accounts, sca_time: consent.scaTime } : {}),
+    ...(end !== undefined ? { consent_expires_at: end } : {}),
+  };
+}
