@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { ownerOf, type Storage } from './storage.js';
+import { accountOf, organizationOf, ownerOf, type Storage } from './storage.js';
 
 interface Entry {
   readonly model: string;
@@ -19,6 +19,8 @@ export class MemoryStorage implements Storage {
   readonly #records = new Map<string, Entry>();
   readonly #byGrant = new Map<string, Set<string>>();
   readonly #byClient = new Map<string, Set<string>>();
+  readonly #byAccount = new Map<string, Set<string>>();
+  readonly #byOrganization = new Map<string, Set<string>>();
   readonly #uid = new Map<string, string>();
   readonly #userCode = new Map<string, string>();
   readonly #adapters = new Map<string, Adapter>();
@@ -39,9 +41,19 @@ export class MemoryStorage implements Storage {
     return adapter;
   }
 
-  async removeClient(clientId: string): Promise<void> {
-    for (const key of [...(this.#byClient.get(clientId) ?? [])]) this.#delete(key);
-    this.#byClient.delete(clientId);
+  async removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
+    for (const key of [...(this.#byClient.get(clientId) ?? [])]) {
+      if (options.keepMetadata && key === `Client:${clientId}`) continue;
+      this.#delete(key);
+    }
+  }
+
+  async grantIdsOf(accountId: string): Promise<string[]> {
+    return [...(this.#byAccount.get(accountId) ?? [])].filter((key) => this.#get(key)).map((key) => key.slice('Grant:'.length));
+  }
+
+  async clientIdsOf(organization: string): Promise<string[]> {
+    return [...(this.#byOrganization.get(organization) ?? [])].filter((key) => this.#get(key)).map((key) => key.slice('Client:'.length));
   }
 
   async incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
@@ -93,6 +105,10 @@ export class MemoryStorage implements Storage {
     if (typeof payload.grantId === 'string') this.#unindex(this.#byGrant, payload.grantId, key);
     const owner = ownerOf(entry.model, key.slice(entry.model.length + 1), payload);
     if (owner) this.#unindex(this.#byClient, owner, key);
+    const account = accountOf(entry.model, payload);
+    if (account) this.#unindex(this.#byAccount, account, key);
+    const organization = organizationOf(entry.model, payload);
+    if (organization) this.#unindex(this.#byOrganization, organization, key);
     if (typeof payload.uid === 'string' && this.#uid.get(payload.uid) === key) this.#uid.delete(payload.uid);
     if (typeof payload.userCode === 'string' && this.#userCode.get(payload.userCode) === key) {
       this.#userCode.delete(payload.userCode);
@@ -138,6 +154,10 @@ export class MemoryStorage implements Storage {
         if (typeof payload.grantId === 'string') this.#index(this.#byGrant, payload.grantId, key);
         const owner = ownerOf(model, id, payload);
         if (owner) this.#index(this.#byClient, owner, key);
+        const account = accountOf(model, payload);
+        if (account) this.#index(this.#byAccount, account, key);
+        const organization = organizationOf(model, payload);
+        if (organization) this.#index(this.#byOrganization, organization, key);
         if (typeof payload.uid === 'string') this.#uid.set(payload.uid, key);
         if (typeof payload.userCode === 'string') this.#userCode.set(payload.userCode, key);
         this.#writes += 1;

@@ -8,8 +8,15 @@ import type { Adapter } from 'oidc-provider';
 export interface Storage {
   /** oidc-provider adapter for one model (`Client`, `Grant`, `AccessToken`, …). */
   adapterFor(model: string): Adapter;
-  /** Removes every record held for the client: its metadata, grants, codes, tokens. */
-  removeClient(clientId: string): Promise<void>;
+  /**
+   * Removes every record held for the client: its metadata, grants, codes, tokens; with
+   * `keepMetadata`, everything but its metadata (the client stays registered).
+   */
+  removeClient(clientId: string, options?: { keepMetadata?: boolean }): Promise<void>;
+  /** Ids of the grants a PSU holds (the `accountId` of `Grant` records). */
+  grantIdsOf(accountId: string): Promise<string[]>;
+  /** Ids of the clients an organization registered (the `provider_legal_id` of `Client` records). */
+  clientIdsOf(organization: string): Promise<string[]>;
   /**
    * Adds `amount` (default 1, may be negative) to the counter `name` and returns its new value. A
    * counter that does not exist starts at zero and expires `windowSeconds` after it is created (a
@@ -26,4 +33,15 @@ export interface Storage {
 export function ownerOf(model: string, id: string, payload: { clientId?: unknown; client_id?: unknown }): string | undefined {
   if (model === 'Client') return id;
   return typeof payload.clientId === 'string' ? payload.clientId : undefined;
+}
+
+/** The PSU of a `Grant` record. */
+export function accountOf(model: string, payload: { accountId?: unknown }): string | undefined {
+  return model === 'Grant' && typeof payload.accountId === 'string' ? payload.accountId : undefined;
+}
+
+/** The organization of a `Client` record. */
+export function organizationOf(model: string, payload: object): string | undefined {
+  const organization = (payload as { provider_legal_id?: unknown }).provider_legal_id;
+  return model === 'Client' && typeof organization === 'string' ? organization : undefined;
 }

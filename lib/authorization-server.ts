@@ -9,7 +9,7 @@ import { PsuPages } from '../interactions/router.js';
 import type { Storage } from '../adapters/storage.js';
 import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
 import type { CertificateSource } from './certificates/extract.js';
-import { InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
+import { InvalidClientError, InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
@@ -17,7 +17,9 @@ import { GRANTS_FOR_SCOPE, SCOPES, isScope } from './psd2/scopes.js';
 import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';
 import { RequestIdentities } from './request-identity.js';
 import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
+import { auditProviderEvents } from './audit.js';
 import { ResourceServerAuthentication, introspect } from './introspection.js';
+import { createManagement, type Management } from './management.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -27,6 +29,8 @@ export interface AuthorizationServer {
   readonly provider: Provider;
   /** The storage in use. */
   readonly storage: Storage;
+  /** For the bank's own apps: a PSU's consents, their withdrawal, suspension of a TPP organization. */
+  readonly management: Management;
 }
 
 /** OpenID Connect fields of oidc-provider's discovery document that a pure OAuth 2 server omits. */
@@ -117,11 +121,16 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
   const entryPages = new WeakMap<IncomingMessage, EntryPage>();
   const pages = new PsuPages(options, storage, logger);
+  // Called only once requests arrive, after `management` below exists.
+  const isSuspended = (organization: string): Promise<boolean> => management.isSuspended(organization);
   const provider = createProvider(options, storage, {
     identities,
+    isSuspended,
     entryOf: (req) => entryPages.get(req),
     renderErrorPage: (ctx, out, error) => pages.renderAuthorizationError(ctx, out, error, entryPages.get(ctx.req)),
   });
+  const management = createManagement(provider, storage, options, logger);
+  auditProviderEvents(provider, logger);
   const { mountPath } = options;
   const ephemeralTokens = new WeakMap<IncomingMessage, string>();
   const grantErrors = new WeakMap<object, Error & { error_detail?: string }>();
@@ -150,8 +159,18 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     }
   };
 
-  const requireCertificate: Handler = (req, _res, next) => {
-    identities.require(req);
+  /** A TPP certificate is required, of an organization the bank has not suspended. */
+  const requireTpp = async (req: Request): Promise<TppIdentity> => {
+    const identity = identities.require(req);
+    if (await isSuspended(identity.organizationIdentifier)) {
+      logger.warn({ event: 'organization.refused', organization: identity.organizationIdentifier, path: req.originalUrl }, 'request of a suspended TPP refused');
+      throw new InvalidClientError(`the bank has suspended ${identity.organizationIdentifier}`);
+    }
+    return identity;
+  };
+
+  const requireCertificate: Handler = async (req, _res, next) => {
+    await requireTpp(req);
     next();
   };
 
@@ -161,7 +180,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
    * access token gets one for the duration of the request (never shown to the caller).
    */
   const authorizeManagement: Handler = async (req, _res, next) => {
-    const identity: TppIdentity = identities.require(req);
+    const identity: TppIdentity = await requireTpp(req);
     const clientId = String(req.params.clientId);
     const client = await provider.Client.find(clientId);
     if (!client) throw new InvalidTokenError('no client is registered under this registration_client_uri');
@@ -199,7 +218,12 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       await narrowToRenewable(ctx.oidc.entities.Grant);
     }
     if (route === 'token' && ctx.status === 400) restateTokenError(ctx, grantErrors.get(ctx));
-    if (route === 'revocation' && ctx.status === 200) await refuseUnrevocable(ctx);
+    if (route === 'revocation' && ctx.status === 200) {
+      await refuseUnrevocable(ctx);
+      const { entities } = ctx.oidc;
+      const kind = entities.RefreshToken ? 'refresh_token' : entities.AccessToken ? 'access_token' : entities.ClientCredentials ? 'client_credentials' : undefined;
+      if (kind && ctx.status === 200) logger.info({ event: 'token.revoked', clientId: ctx.oidc.client?.clientId, kind }, 'token revoked by its client');
+    }
     if (route === 'client_delete' && ctx.status === 204) {
       const clientId = String(ctx.oidc.params?.clientId ?? ctx.oidc.client?.clientId ?? '');
       await storage.removeClient(ctx.oidc.client?.clientId ?? clientId);
@@ -272,7 +296,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       logger.warn({ event: 'introspection.refused', path: req.originalUrl }, 'introspection refused: not a resource server');
       throw error;
     }
-    const answer = await introspect(provider, options, (req.body as Record<string, unknown> | undefined)?.token);
+    let answer = await introspect(provider, options, (req.body as Record<string, unknown> | undefined)?.token);
+    if (answer.active && answer.provider_legal_id && await isSuspended(answer.provider_legal_id)) answer = { active: false };
     logger.info({ event: 'token.introspected', resourceServer: server.id, active: answer.active, clientId: answer.active ? answer.client_id : undefined }, 'token introspected');
     res.set('Cache-Control', 'no-store').json(answer);
   }));
@@ -293,5 +318,5 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     sendError(res, new ServerError());
   });
 
-  return { router, provider, storage };
+  return { router, provider, storage, management };
 }

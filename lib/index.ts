@@ -7,6 +7,8 @@ export type {
   AttemptLimit,
   PagesOptions,
   ClientCertificateHeaderOptions,
+  TokenOptions,
+  ResourceServerOptions,
 } from './options.js';
 export type {
   PsuAccount,
@@ -20,6 +22,8 @@ export type {
 } from './psu.js';
 export { LANGUAGES, type Language } from './language.js';
 export type { ConsentRecord } from './psd2/authorization.js';
+export type { Management, ConsentSummary } from './management.js';
+export type { IntrospectionResponse } from './introspection.js';
 export {
   OAuthError,
   InvalidClientError,

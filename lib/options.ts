@@ -295,7 +295,7 @@ const schema = z.strictObject({
     chainHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
   }).optional(),
   trustProxy: z.boolean().default(false),
-  storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'incrementCounter', 'readCounter', 'resetCounter'], 'Storage').optional(),
+  storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter'], 'Storage').optional(),
   logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
   now: z.custom<() => Date>((value) => typeof value === 'function', 'must be a function').optional(),
 });

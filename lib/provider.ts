@@ -63,6 +63,8 @@ export interface ProviderHooks {
   readonly identities: RequestIdentities;
   /** The entry page alias a request came through, if any. */
   entryOf(req: IncomingMessage): EntryPage | undefined;
+  /** Whether the bank suspended a TPP organization. */
+  isSuspended(organization: string): Promise<boolean>;
   /** Renders the page a PSU sees when an authorization request cannot be answered by a redirect. */
   renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
 }
@@ -103,6 +105,10 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     const environment = client?.metadata().psd2_environment as EnvironmentName | undefined;
     if (!environment || !environments.has(environment)) {
       throw new errors.InvalidRequest(`this client is registered in the ${environment ?? 'unknown'} environment, which this server does not serve`);
+    }
+    const organization = client?.metadata().provider_legal_id;
+    if (typeof organization === 'string' && await hooks.isSuspended(organization)) {
+      throw new errors.UnauthorizedClient('the bank has suspended this TPP');
     }
     const entry = hooks.entryOf(requestOf(ctx));
     if (entry && entry.environment !== environment) {

@@ -122,7 +122,7 @@ describe('a TPP using openid-client v6 with tls_client_auth', function () {
     expect(config.serverMetadata().token_endpoint).to.equal(`${server.issuer}/token`);
   });
 
-  it('runs the whole flow: authorization with PKCE and state, code exchange, then a refresh', async () => {
+  it('runs the whole flow: authorization with PKCE and state, code exchange, a refresh, then revocation', async () => {
     const config = await discover();
     const { url, codeVerifier, state } = await authorizationRequest(config);
     expect(url.origin + url.pathname).to.equal(`${server.issuer}/authorize`);
@@ -148,6 +148,20 @@ describe('a TPP using openid-client v6 with tls_client_auth', function () {
     const renewed = await server.auth.provider.AccessToken.find(refreshed.access_token);
     expect(renewed, 'the refreshed access token is stored').not.to.equal(undefined);
     expect((renewed as unknown as Record<string, unknown>)['x5t#S256'], 'the refreshed token is bound too').to.equal(thumbprint(client.tpp));
+
+    // Revoking the refresh token (RFC 7009) ends the consent: its access tokens go with it.
+    await oidc.tokenRevocation(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' });
+    expect(await server.auth.provider.AccessToken.find(refreshed.access_token)).to.equal(undefined);
+    expect(await server.auth.provider.AccessToken.find(tokens.access_token)).to.equal(undefined);
+    let refused: unknown;
+    try {
+      await oidc.refreshTokenGrant(config, tokens.refresh_token!);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(oidc.ResponseBodyError);
+    expect((refused as InstanceType<typeof oidc.ResponseBodyError>).error).to.equal('invalid_grant');
+    expect((refused as InstanceType<typeof oidc.ResponseBodyError>).error_description).to.equal('Invalid refresh token');
   });
 
   it('refuses the same authorization response a second time (invalid_grant)', async () => {

@@ -1,0 +1,121 @@
+import type Provider from 'oidc-provider';
+
+import type { Storage } from '../adapters/storage.js';
+import type { Logger } from './logger.js';
+import type { ResolvedOptions } from './options.js';
+import type { ConsentRecord } from './psd2/authorization.js';
+import { consentEnd } from './psd2/tokens.js';
+import { CONSENT_FIELD } from './provider.js';
+
+/** A PSU's consent to a TPP, as the bank's own apps show it. */
+export interface ConsentSummary {
+  /** Identifies the consent (the grant) for {@link Management.withdrawConsent}. */
+  readonly grantId: string;
+  readonly clientId: string;
+  /** The TPP's registered name (untagged). */
+  readonly clientName: string | undefined;
+  /** The TPP's organizationIdentifier, e.g. `PSDFR-ACPR-12345`. */
+  readonly providerLegalId: string | undefined;
+  readonly environment: string;
+  readonly scope: string;
+  readonly accounts: ConsentRecord['accounts'];
+  /** Time of the PSU's strong customer authentication. */
+  readonly scaTime: Date;
+  /** When the consent ends. */
+  readonly expiresAt: Date;
+}
+
+/** What the bank's own apps (online banking, back office) do with consents and TPPs. */
+export interface Management {
+  /** The PSU's consents that are still in force, newest first. */
+  consentsOf(psuId: string): Promise<ConsentSummary[]>;
+  /**
+   * Withdraws one of the PSU's consents: the grant and every token issued under it are revoked at
+   * once. False when the PSU holds no such consent.
+   */
+  withdrawConsent(psuId: string, grantId: string): Promise<boolean>;
+  /**
+   * Suspends a TPP organization: its clients stop working at once (registration, token,
+   * revocation, authorization) and every grant and token they hold is revoked. Returns its clients.
+   */
+  suspendOrganization(providerLegalId: string): Promise<{ clientIds: string[] }>;
+  /** Lifts a suspension; revoked consents stay revoked. */
+  reinstateOrganization(providerLegalId: string): Promise<void>;
+  isSuspended(providerLegalId: string): Promise<boolean>;
+}
+
+interface GrantRecord {
+  jti: string;
+  accountId?: string;
+  clientId?: string;
+  getOIDCScope(): string;
+  destroy(): Promise<void>;
+}
+
+export function createManagement(provider: Provider, storage: Storage, options: ResolvedOptions, logger: Logger): Management {
+  const suspensions = storage.adapterFor('Suspension');
+  const epochNow = () => Math.floor(options.now().getTime() / 1000);
+
+  const revokeGrant = async (grantId: string): Promise<void> => {
+    await Promise.all([
+      provider.AccessToken.revokeByGrantId(grantId),
+      provider.RefreshToken.revokeByGrantId(grantId),
+      provider.AuthorizationCode.revokeByGrantId(grantId),
+      provider.Grant.adapter.destroy(grantId),
+    ]);
+  };
+
+  return {
+    async consentsOf(psuId) {
+      const summaries: ConsentSummary[] = [];
+      for (const grantId of await storage.grantIdsOf(psuId)) {
+        const grant = await provider.Grant.find(grantId) as unknown as GrantRecord | undefined;
+        const consent = (grant as unknown as Record<string, ConsentRecord | undefined> | undefined)?.[CONSENT_FIELD];
+        if (!grant || !consent || grant.accountId !== psuId || !grant.clientId) continue;
+        const end = consentEnd(consent, options.tokens.consentLifetime);
+        if (end <= epochNow()) continue;
+        const client = await provider.Client.find(grant.clientId);
+        if (!client) continue;
+        const metadata = client.metadata() as Record<string, unknown>;
+        summaries.push({
+          grantId,
+          clientId: grant.clientId,
+          clientName: typeof metadata.client_name === 'string' ? metadata.client_name : undefined,
+          providerLegalId: typeof metadata.provider_legal_id === 'string' ? metadata.provider_legal_id : undefined,
+          environment: consent.environment,
+          scope: grant.getOIDCScope(),
+          accounts: consent.accounts,
+          scaTime: new Date(consent.scaTime * 1000),
+          expiresAt: new Date(end * 1000),
+        });
+      }
+      return summaries.sort((a, b) => b.scaTime.getTime() - a.scaTime.getTime());
+    },
+
+    async withdrawConsent(psuId, grantId) {
+      const grant = await provider.Grant.find(grantId) as unknown as GrantRecord | undefined;
+      if (!grant || grant.accountId !== psuId) return false;
+      await revokeGrant(grantId);
+      logger.info({ event: 'consent.withdrawn', grantId, clientId: grant.clientId, psu: psuId }, 'consent withdrawn');
+      return true;
+    },
+
+    async suspendOrganization(providerLegalId) {
+      // Kept until lifted: no expiry, like client records.
+      await suspensions.upsert(providerLegalId, { organization: providerLegalId, suspendedAt: epochNow() }, undefined as unknown as number);
+      const clientIds = await storage.clientIdsOf(providerLegalId);
+      for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
+      logger.warn({ event: 'organization.suspended', organization: providerLegalId, clients: clientIds.length }, 'TPP organization suspended');
+      return { clientIds };
+    },
+
+    async reinstateOrganization(providerLegalId) {
+      await suspensions.destroy(providerLegalId);
+      logger.warn({ event: 'organization.reinstated', organization: providerLegalId }, 'TPP organization reinstated');
+    },
+
+    async isSuspended(providerLegalId) {
+      return (await suspensions.find(providerLegalId)) !== undefined;
+    },
+  };
+}
