@@ -12,6 +12,7 @@ import { pkce } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 
 const run = promisify(execFile);
+const API_SECRET = 'walkthrough-api-secret-0123456789abcdef';
 const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 
 async function freePort(): Promise<number> {
@@ -46,7 +47,7 @@ describe('the example app walk-through (README)', function walkthrough() {
     dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
     port = await freePort();
     child = spawn(tsx, ['example-app/server.ts'], {
-      env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir },
+      env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir, RESOURCE_SERVER_CREDENTIALS: `psd2-api:${API_SECRET}` },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // The last line printed at start-up when the development PKI is in use.
@@ -131,6 +132,14 @@ describe('the example app walk-through (README)', function walkthrough() {
     });
     expect(token.status, token.text).to.equal(200);
     expect(token.body.refresh_token).to.be.a('string');
+
+    // The bank's API, configured by RESOURCE_SERVER_CREDENTIALS, introspects the token.
+    const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
+    const introspection = await supertest(`https://localhost:${port}`).post('/oauth2/introspect').ca(ca).type('form')
+      .set('Authorization', `Basic ${Buffer.from(`psd2-api:${API_SECRET}`).toString('base64')}`)
+      .send({ token: token.body.access_token });
+    expect(introspection.body).to.include({ active: true, sub: 'sandbox-psu-claire', scope: 'aisp' });
+    expect(introspection.body.accounts).to.deep.equal([{ id: 'acc-claire-joint', iban: 'FR7610278060610001020480202' }]);
   });
 
   it('signs a demo customer in on the bank page with password and one-time code, and the TPP gets tokens', async () => {
