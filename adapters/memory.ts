@@ -43,7 +43,7 @@ export class MemoryStorage implements Storage {
 
   async removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
     for (const key of [...(this.#byClient.get(clientId) ?? [])]) {
-      if (options.keepMetadata && key === `Client:${clientId}`) continue;
+      if (options.keepMetadata && (key === `Client:${clientId}` || key.startsWith('RegistrationAccessToken:'))) continue;
       this.#delete(key);
     }
   }

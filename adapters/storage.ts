@@ -10,7 +10,8 @@ export interface Storage {
   adapterFor(model: string): Adapter;
   /**
    * Removes every record held for the client: its metadata, grants, codes, tokens; with
-   * `keepMetadata`, everything but its metadata (the client stays registered).
+   * `keepMetadata`, its grants, codes and tokens only (the client stays registered, with its
+   * metadata and registration access tokens).
    */
   removeClient(clientId: string, options?: { keepMetadata?: boolean }): Promise<void>;
   /** Ids of the grants a PSU holds (the `accountId` of `Grant` records). */

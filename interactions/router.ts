@@ -114,8 +114,11 @@ export class PsuPages {
   readonly #limits: LoginLimits | undefined;
   readonly #base: string;
 
-  constructor(options: ResolvedOptions, storage: Storage, logger: Logger) {
+  readonly #isSuspended: (organization: string) => Promise<boolean>;
+
+  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>) {
     this.#options = options;
+    this.#isSuspended = isSuspended;
     this.#logger = logger;
     this.#limits = options.bank ? new LoginLimits(storage, options.bank.loginLimits) : undefined;
     this.#base = `${options.mountPath}${INTERACTION_PATH}`;
@@ -331,6 +334,9 @@ export class PsuPages {
       const shared = accounts.filter((account) => chosen.includes(account.id));
       if (!shared.length || shared.length !== new Set(chosen).size) {
         return this.#render(res, flow, { status: 400, error: flow.t('consent.accounts.required'), selected: chosen, accounts });
+      }
+      if (flow.tpp.legalId && await this.#isSuspended(flow.tpp.legalId)) {
+        return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' });
       }
       const scope = String(flow.interaction.params.scope);
       const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
-import type { Grant, KoaContextWithOIDC } from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import { MemoryStorage } from '../adapters/memory.js';
 import { PsuPages } from '../interactions/router.js';
@@ -13,7 +13,7 @@ import { InvalidClientError, InvalidRequestError, InvalidTokenError, NotFoundErr
 import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
-import { GRANTS_FOR_SCOPE, SCOPES, isScope } from './psd2/scopes.js';
+import { SCOPES } from './psd2/scopes.js';
 import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';
 import { RequestIdentities } from './request-identity.js';
 import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
@@ -87,24 +87,10 @@ async function refuseUnrevocable(ctx: KoaContextWithOIDC): Promise<void> {
   const value = params?.token;
   if (typeof value !== 'string' || !value) return;
   const found = await provider.AuthorizationCode.find(value) ?? await provider.RegistrationAccessToken.find(value);
-  if (!found) return;
+  // Another client's code is not even acknowledged: 200, as for an unknown token.
+  if (!found || found.clientId !== ctx.oidc.client?.clientId) return;
   ctx.status = 400;
   ctx.body = { error: 'unsupported_token_type', error_description: 'only access tokens and refresh tokens can be revoked' };
-}
-
-/**
- * Once the code is exchanged, the grant keeps only the scopes a refresh may renew: the history
- * older than 90 days is granted once, with a fresh SCA (RTS Art. 10a, DESIGN 3.3).
- */
-async function narrowToRenewable(grant: Grant | undefined): Promise<void> {
-  if (!grant) return;
-  const granted = grant.getOIDCScope().split(' ').filter(Boolean);
-  const renewable = granted.filter((scope) => isScope(scope) && GRANTS_FOR_SCOPE[scope].includes('refresh_token'));
-  if (renewable.length === granted.length) return;
-  const dropped = granted.filter((scope) => !renewable.includes(scope));
-  grant.rejectOIDCScope(dropped.join(' '));
-  // Saving keeps the grant's remaining lifetime.
-  await grant.save();
 }
 
 /**
@@ -120,9 +106,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     : { from: 'socket' };
   const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
   const entryPages = new WeakMap<IncomingMessage, EntryPage>();
-  const pages = new PsuPages(options, storage, logger);
   // Called only once requests arrive, after `management` below exists.
   const isSuspended = (organization: string): Promise<boolean> => management.isSuspended(organization);
+  const pages = new PsuPages(options, storage, logger, isSuspended);
   const provider = createProvider(options, storage, {
     identities,
     isSuspended,
@@ -214,9 +200,6 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     // The browser session served only this authorization: every authorization asks for a fresh
     // sign-in, and a session left behind would meet the next PSU of the same browser.
     if (route === 'resume' && ctx.oidc.session?.accountId) await ctx.oidc.session.destroy();
-    if (route === 'token' && ctx.status === 200 && ctx.oidc.params?.grant_type === 'authorization_code') {
-      await narrowToRenewable(ctx.oidc.entities.Grant);
-    }
     if (route === 'token' && ctx.status === 400) restateTokenError(ctx, grantErrors.get(ctx));
     if (route === 'revocation' && ctx.status === 200) {
       await refuseUnrevocable(ctx);

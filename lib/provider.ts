@@ -87,6 +87,14 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     return consentEnd({ scaTime: consent?.scaTime ?? grant?.iat ?? epochNow() }, tokens.consentLifetime);
   };
 
+  /** Roles are those of the certificate presented now: a renewed one may have lost some (DESIGN 3.2). */
+  const refuseMissingRoles = (ctx: KoaContextWithOIDC, scopes: readonly string[]): void => {
+    const missing = missingRoles(scopes, identities.find(requestOf(ctx))?.roles ?? []);
+    if (missing.length) {
+      throw new errors.CustomOIDCProviderError('unauthorized_client', `the client certificate no longer holds ${missing.map((m) => `the ${m.role} role needed for ${m.scopes.join(' ')}`).join(', nor ')}`);
+    }
+  };
+
   // Every authorization needs the PSU's own authentication within it: an earlier browser session
   // never stands in for strong customer authentication.
   const policy = interactionPolicy.base();
@@ -164,7 +172,12 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     renderError: (ctx, out, error) => hooks.renderErrorPage(ctx, out, error),
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     // Never reuse an earlier consent: only the grant made within this very authorization counts.
+    // Runs again when the PSU comes back from the pages: a TPP suspended meanwhile gets no code.
     loadExistingGrant: async (ctx) => {
+      const organization = ctx.oidc.client?.metadata().provider_legal_id;
+      if (typeof organization === 'string' && await hooks.isSuspended(organization)) {
+        throw new errors.UnauthorizedClient('the bank has suspended this TPP');
+      }
       const grantId = ctx.oidc.result?.consent?.grantId;
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
@@ -178,15 +191,22 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       AccessToken: (_ctx, token) => accessTokenLifetime(scopeList(token.scope), tokens.accessTokenLifetime),
       ClientCredentials: tokens.accessTokenLifetime.pisp,
     },
-    // Runs at each refresh once oidc-provider has checked the token, its client and its binding.
+    // Runs at each refresh once oidc-provider has checked the token, its client and its binding,
+    // before anything is consumed or issued: every refusal here leaves the refresh token as it was.
     rotateRefreshToken: (ctx) => {
       if (endOfConsent(ctx.oidc.entities.Grant) <= epochNow()) {
         throw new errors.CustomOIDCProviderError('invalid_grant', REFRESH_TOKEN_EXPIRED);
       }
-      const unrenewable = unrenewableScopes(scopeList(ctx.oidc.params?.scope));
+      const requested = scopeList(ctx.oidc.params?.scope);
+      const unrenewable = unrenewableScopes(requested);
       if (unrenewable.length) {
         throw new errors.InvalidScope(`${unrenewable.join(' ')} cannot be renewed by a refresh: it needs the PSU's strong customer authentication again (authorization code)`, unrenewable.join(' '));
       }
+      // Without a scope parameter a refresh gives what can be renewed: the history older than
+      // 90 days was given once, with the code (DESIGN 3.3).
+      const scopes = requested.length ? requested : scopeList(ctx.oidc.entities.RefreshToken?.scope).filter((scope) => !unrenewableScopes([scope]).length);
+      if (!requested.length) ctx.oidc.params!.scope = scopes.join(' ');
+      refuseMissingRoles(ctx, scopes);
       return tokens.rotateRefreshTokens;
     },
     // The PSU pages live under the mount path, where the interaction cookie is scoped.
@@ -236,12 +256,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     // consent through the authorization code flow (DESIGN 3.2). Runs before the token is stored.
     extraTokenClaims: async (ctx, token) => {
       const scopes = scopeList(token.scope);
-      // Roles are those of the certificate presented now: a renewed one may have lost some (DESIGN 3.2).
-      const identity = ctx ? identities.find(requestOf(ctx)) : undefined;
-      const missing = missingRoles(scopes, identity?.roles ?? []);
-      if (missing.length) {
-        throw new errors.CustomOIDCProviderError('unauthorized_client', `the client certificate no longer holds ${missing.map((m) => `the ${m.role} role needed for ${m.scopes.join(' ')}`).join(', nor ')}`);
-      }
+      if (ctx) refuseMissingRoles(ctx, scopes);
       if (token.kind !== 'ClientCredentials') return undefined;
       const refused = scopes.filter((scope) => !CLIENT_CREDENTIALS_SCOPES.has(scope));
       if (refused.length) {
