@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 import { accountOf, organizationOf, ownerOf, type Storage } from './storage.js';
 
@@ -179,7 +179,10 @@ export class MemoryStorage implements Storage {
       },
       consume: async (id) => {
         const entry = this.#get(keyOf(id));
-        if (entry) entry.payload.consumed = Math.floor(this.#now() / 1000);
+        if (!entry) return;
+        // Two requests redeeming one code or rotated refresh token: only the first one wins.
+        if (entry.payload.consumed !== undefined) throw new errors.InvalidGrant(`${model} already consumed`);
+        entry.payload.consumed = Math.floor(this.#now() / 1000);
       },
       destroy: async (id) => {
         this.#delete(keyOf(id));

@@ -80,3 +80,18 @@ export class ConfigurationError extends Error {
     this.name = 'ConfigurationError';
   }
 }
+
+/**
+ * RFC 6749 §4.1.2.1 `temporarily_unavailable`: the storage did not answer in time or is not
+ * connected. API endpoints answer 503; PSUs see a page asking them to try again.
+ */
+export class StorageUnavailableError extends OAuthError {
+  constructor(reason: string, options?: ErrorOptions) {
+    super('temporarily_unavailable', 'the service is temporarily unavailable, try again shortly', 503, options);
+    this.name = 'StorageUnavailableError';
+    this.reason = reason;
+  }
+
+  /** For the log, never sent. */
+  readonly reason: string;
+}

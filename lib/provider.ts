@@ -22,6 +22,7 @@ import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import { applyRegistrationPolicy } from './registration/policy.js';
 import type { RequestIdentities } from './request-identity.js';
 import { INTERACTION_PATH, ROUTES } from './routes.js';
+import { tagTokenIdsWithGrant } from './token-ids.js';
 
 export { ROUTES, INTERACTION_PATH } from './routes.js';
 
@@ -274,6 +275,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  tagTokenIdsWithGrant(provider);
   // The grant keeps the PSD2 consent (accounts, time of SCA) with the PSU and the scope it already
   // holds, so it lives and dies with the grant. oidc-provider saves only the fields it lists.
   const grantFields = (provider.Grant as unknown as { IN_PAYLOAD: string[] }).IN_PAYLOAD;

@@ -1,0 +1,278 @@
+import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+
+import { StorageUnavailableError } from '../lib/errors.js';
+import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../lib/token-ids.js';
+import { accountOf, organizationOf, ownerOf, type Storage } from './storage.js';
+
+/**
+ * The commands this storage sends, as node-redis (v5+) names them. A client from `createClient()`
+ * or a cluster from `createCluster()` both fit.
+ */
+export interface RedisCommands {
+  readonly isReady: boolean;
+  hGetAll(key: string): Promise<Record<string, string>>;
+  get(key: string): Promise<string | null>;
+  del(keys: string | string[]): Promise<number>;
+  zRange(key: string, start: number, stop: number): Promise<string[]>;
+  zRangeByScore(key: string, min: number | string, max: number | string): Promise<string[]>;
+  zRem(key: string, members: string | string[]): Promise<number>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+  multi(): RedisTransaction;
+}
+
+/** The part of a node-redis MULTI this storage uses. */
+export interface RedisTransaction {
+  del(key: string): RedisTransaction;
+  hSet(key: string, field: string, value: string): RedisTransaction;
+  pExpire(key: string, ms: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): RedisTransaction;
+  pExpireAt(key: string, at: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): RedisTransaction;
+  persist(key: string): RedisTransaction;
+  zAdd(key: string, member: { score: number; value: string }): RedisTransaction;
+  zRemRangeByScore(key: string, min: number | string, max: number | string): RedisTransaction;
+  set(key: string, value: string, options?: { PX?: number }): RedisTransaction;
+  incrBy(key: string, amount: number): RedisTransaction;
+  expire(key: string, seconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): RedisTransaction;
+  exec(): Promise<unknown[]>;
+}
+
+export interface RedisStorageOptions {
+  /** Prefix of every key, e.g. `psd2:` (no braces: they would change the Redis Cluster hash slot). Default `psd2:`. */
+  readonly keyPrefix?: string;
+  /**
+   * Milliseconds a storage call may take before the request fails with `temporarily_unavailable`
+   * (503); a client that is not connected fails at once. Default 2000.
+   */
+  readonly timeout?: number;
+}
+
+/** Models whose records belong to a grant, found through it by `revokeByGrantId`. */
+const GRANT_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
+
+/** Marks a record consumed, once: 1 when this call consumed it, 0 when it already was, -1 when it is gone. */
+const CONSUME = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+return redis.call('HSETNX', KEYS[1], 'c', ARGV[1])`;
+
+/**
+ * Deletes the records of one model listed in a grant's index, in one step. The index and the
+ * records share a hash slot (token ids carry their grant's tag); members of another slot are
+ * returned for the caller to delete one by one.
+ */
+const REVOKE_GRANT = `
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local foreign = {}
+for _, key in ipairs(members) do
+  if string.find(key, ARGV[1], 1, true) then
+    if string.sub(key, 1, string.len(ARGV[2])) == ARGV[2] then
+      redis.call('DEL', key)
+    else
+      table.insert(foreign, key)
+    end
+    redis.call('ZREM', KEYS[1], key)
+  end
+end
+return foreign`;
+
+const FOREVER = '+inf';
+
+/**
+ * Redis storage for production: every oidc-provider model, the client, PSU, organization, grant,
+ * uid and user-code indexes, and the counters of the sign-in limits. Each record is one hash
+ * written with its expiry in the same transaction; tokens of a grant share the grant's hash slot,
+ * so `revokeByGrantId` is one atomic script on a single Redis and on Redis Cluster alike.
+ * The host app creates and connects the client (`createClient` or `createCluster` of `redis`).
+ */
+export class RedisStorage implements Storage {
+  readonly #redis: RedisCommands;
+  readonly #prefix: string;
+  readonly #timeout: number;
+  readonly #adapters = new Map<string, Adapter>();
+
+  constructor(redis: RedisCommands, options: RedisStorageOptions = {}) {
+    const prefix = options.keyPrefix ?? 'psd2:';
+    if (/[{}]/.test(prefix)) throw new TypeError('keyPrefix must not hold braces: they would change the Redis Cluster hash slot');
+    this.#redis = redis;
+    this.#prefix = prefix;
+    this.#timeout = options.timeout ?? 2000;
+  }
+
+  /** Runs one storage call, failing fast when Redis is not connected and after the timeout otherwise. */
+  async #call<T>(operation: () => Promise<T>): Promise<T> {
+    if (!this.#redis.isReady) throw new StorageUnavailableError('the token store is not connected');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        operation(),
+        new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new StorageUnavailableError(`the token store did not answer within ${this.#timeout} ms`)), this.#timeout);
+        }),
+      ]);
+    } catch (error) {
+      if (error instanceof StorageUnavailableError || error instanceof errors.OIDCProviderError) throw error;
+      throw new StorageUnavailableError('the token store failed', { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The hash tag of a record: a grant's tokens share the grant's tag, anything else has its own. */
+  #tag(model: string, id: string): string {
+    if (model === 'Grant') return id.slice(0, GRANT_TAG_LENGTH);
+    if (GRANT_BOUND.has(model) && id.charAt(GRANT_TAG_LENGTH) === GRANT_TAG_SEPARATOR) return id.slice(0, GRANT_TAG_LENGTH);
+    return `r:${id}`;
+  }
+
+  #recordKey(model: string, id: string): string {
+    return `${this.#prefix}{${this.#tag(model, id)}}:${model}:${id}`;
+  }
+
+  #grantIndex(grantId: string): string {
+    return `${this.#prefix}{${grantId.slice(0, GRANT_TAG_LENGTH)}}:grant:${grantId}`;
+  }
+
+  #clientIndex(clientId: string): string {
+    return `${this.#prefix}{c:${clientId}}:client:${clientId}`;
+  }
+
+  #accountIndex(accountId: string): string {
+    return `${this.#prefix}{a:${accountId}}:account:${accountId}`;
+  }
+
+  #organizationIndex(organization: string): string {
+    return `${this.#prefix}{o:${organization}}:organization:${organization}`;
+  }
+
+  #pointer(kind: 'uid' | 'userCode', model: string, value: string): string {
+    return `${this.#prefix}{${kind}:${value}}:${kind}:${model}:${value}`;
+  }
+
+  #counterKey(name: string): string {
+    return `${this.#prefix}{n:${name}}:counter:${name}`;
+  }
+
+  adapterFor(model: string): Adapter {
+    let adapter = this.#adapters.get(model);
+    if (!adapter) {
+      adapter = this.#createAdapter(model);
+      this.#adapters.set(model, adapter);
+    }
+    return adapter;
+  }
+
+  async #read(key: string): Promise<AdapterPayload | undefined> {
+    const hash = await this.#redis.hGetAll(key);
+    if (!hash || typeof hash.p !== 'string') return undefined;
+    const payload = JSON.parse(hash.p) as AdapterPayload;
+    if (hash.c !== undefined) payload.consumed = Number(hash.c);
+    return payload;
+  }
+
+  /**
+   * Adds `member` to a sorted-set index scored by its expiry, dropping members that expired.
+   * `lasting` indexes (of clients, which never expire) keep no expiry; the others live as long as
+   * their longest-lived member.
+   */
+  #index(transaction: RedisTransaction, index: string, member: string, expiresAt: number | undefined, lasting: boolean): RedisTransaction {
+    transaction.zRemRangeByScore(index, '-inf', Date.now()).zAdd(index, { score: expiresAt ?? Number.POSITIVE_INFINITY, value: member });
+    if (lasting || expiresAt === undefined) return lasting ? transaction : transaction.persist(index);
+    return transaction.pExpireAt(index, expiresAt, 'NX').pExpireAt(index, expiresAt, 'GT');
+  }
+
+  #createAdapter(model: string): Adapter {
+    const call = <T>(operation: () => Promise<T>) => this.#call(operation);
+    const find = (id: string) => call(() => this.#read(this.#recordKey(model, id)));
+    const findBy = (kind: 'uid' | 'userCode') => (value: string) => call(async () => {
+      const id = await this.#redis.get(this.#pointer(kind, model, value));
+      return id ? this.#read(this.#recordKey(model, id)) : undefined;
+    });
+
+    return {
+      upsert: (id, payload, expiresIn) => call(async () => {
+        const key = this.#recordKey(model, id);
+        const ttl = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn * 1000 : undefined;
+        const expiresAt = ttl === undefined ? undefined : Date.now() + ttl;
+        const record = this.#redis.multi().del(key).hSet(key, 'p', JSON.stringify(payload));
+        if (ttl !== undefined) record.pExpire(key, ttl);
+        const grantId = typeof payload.grantId === 'string' && GRANT_BOUND.has(model) ? payload.grantId : undefined;
+        const sameSlot = grantId !== undefined && this.#tag(model, id) === grantId.slice(0, GRANT_TAG_LENGTH);
+        if (grantId && sameSlot) this.#index(record, this.#grantIndex(grantId), key, expiresAt, false);
+        const writes: Promise<unknown>[] = [record.exec()];
+        // Indexes in other hash slots: written alongside, each in its own slot.
+        const others: [string, string, boolean][] = [];
+        if (grantId && !sameSlot) others.push([this.#grantIndex(grantId), key, false]);
+        const owner = ownerOf(model, id, payload);
+        if (owner) others.push([this.#clientIndex(owner), key, true]);
+        const account = accountOf(model, payload);
+        if (account) others.push([this.#accountIndex(account), id, false]);
+        const organization = organizationOf(model, payload);
+        if (organization) others.push([this.#organizationIndex(organization), id, true]);
+        for (const [index, member, lasting] of others) writes.push(this.#index(this.#redis.multi(), index, member, expiresAt, lasting).exec());
+        for (const kind of ['uid', 'userCode'] as const) {
+          const value = payload[kind];
+          if (typeof value === 'string') writes.push(this.#redis.multi().set(this.#pointer(kind, model, value), id, ttl === undefined ? {} : { PX: ttl }).exec());
+        }
+        await Promise.all(writes);
+      }),
+      find,
+      findByUid: findBy('uid'),
+      findByUserCode: findBy('userCode'),
+      consume: (id) => call(async () => {
+        const outcome = Number(await this.#redis.eval(CONSUME, { keys: [this.#recordKey(model, id)], arguments: [String(Math.floor(Date.now() / 1000))] }));
+        // Two requests redeeming one code or rotated refresh token: only the first one wins.
+        if (outcome === 0) throw new errors.InvalidGrant(`${model} already consumed`);
+      }),
+      destroy: (id) => call(async () => {
+        await this.#redis.del(this.#recordKey(model, id));
+      }),
+      revokeByGrantId: (grantId) => call(async () => {
+        const slotPrefix = `${this.#prefix}{${grantId.slice(0, GRANT_TAG_LENGTH)}}:`;
+        const foreign = await this.#redis.eval(REVOKE_GRANT, { keys: [this.#grantIndex(grantId)], arguments: [`}:${model}:`, slotPrefix] }) as string[] | null;
+        for (const key of foreign ?? []) await this.#redis.del(key);
+      }),
+    };
+  }
+
+  removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
+    return this.#call(async () => {
+      const index = this.#clientIndex(clientId);
+      const keys = await this.#redis.zRange(index, 0, -1);
+      const kept = (key: string) => options.keepMetadata && (key.endsWith(`}:Client:${clientId}`) || key.includes('}:RegistrationAccessToken:'));
+      const removed = keys.filter((key) => !kept(key));
+      if (!options.keepMetadata) {
+        const metadata = await this.#read(this.#recordKey('Client', clientId));
+        const organization = metadata ? organizationOf('Client', metadata) : undefined;
+        if (organization) await this.#redis.zRem(this.#organizationIndex(organization), clientId);
+      }
+      // Records live in their own slots: deleted one by one (each grant's tokens stay atomic through revokeByGrantId).
+      await Promise.all(removed.map((key) => this.#redis.del(key)));
+      if (removed.length) await this.#redis.zRem(index, removed);
+      if (!options.keepMetadata) await this.#redis.del(index);
+    });
+  }
+
+  grantIdsOf(accountId: string): Promise<string[]> {
+    return this.#call(() => this.#redis.zRangeByScore(this.#accountIndex(accountId), Date.now(), FOREVER));
+  }
+
+  clientIdsOf(organization: string): Promise<string[]> {
+    return this.#call(() => this.#redis.zRangeByScore(this.#organizationIndex(organization), Date.now(), FOREVER));
+  }
+
+  incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
+    return this.#call(async () => {
+      const key = this.#counterKey(name);
+      const [value] = await this.#redis.multi().incrBy(key, amount).expire(key, windowSeconds, 'NX').exec();
+      return Number(value);
+    });
+  }
+
+  readCounter(name: string): Promise<number> {
+    return this.#call(async () => Number(await this.#redis.get(this.#counterKey(name)) ?? 0));
+  }
+
+  resetCounter(name: string): Promise<void> {
+    return this.#call(async () => {
+      await this.#redis.del(this.#counterKey(name));
+    });
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Real Redis for the tests: a single `redis-server`, or a three-master Redis Cluster, started on
+ * ephemeral ports in a temporary folder and stopped afterwards; or the server at REDIS_URL.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
+
+import { createClient, createCluster } from 'redis';
+
+import type { RedisCommands } from '../../adapters/redis.js';
+
+const run = promisify(execFile);
+
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+/** One redis-server process that can be stopped and started again on the same port. */
+export class RedisProcess {
+  #child: ChildProcess | undefined;
+
+  constructor(readonly port: number, readonly dir: string, readonly extraArgs: readonly string[] = []) {}
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    const child = spawn('redis-server', [
+      '--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no',
+      '--dir', this.dir, '--protected-mode', 'no', ...this.extraArgs,
+    ], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.#child = child;
+    await new Promise<void>((resolve, reject) => {
+      let output = '';
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/Ready to accept connections/.test(output)) resolve();
+      };
+      child.stdout?.on('data', onData);
+      child.stderr?.on('data', onData);
+      child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${output}`)));
+    });
+  }
+
+  async stop(): Promise<void> {
+    const child = this.#child;
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGKILL');
+    });
+    this.#child = undefined;
+  }
+}
+
+export interface TestRedis {
+  readonly kind: 'single' | 'cluster' | 'external';
+  /** A connected client of the kind the server runs (a cluster client for a cluster). */
+  readonly client: RedisCommands & { close(): Promise<void>; sendCommand?: unknown };
+  /** A key prefix no other test uses. */
+  readonly keyPrefix: string;
+  /** The processes, to stop and start (none for REDIS_URL). */
+  readonly processes: readonly RedisProcess[];
+  close(): Promise<void>;
+}
+
+function uniquePrefix(): string {
+  return `test-${randomBytes(4).toString('hex')}:`;
+}
+
+/** A single Redis: REDIS_URL when given, else a redis-server of its own. */
+export async function startRedis(): Promise<TestRedis> {
+  if (process.env.REDIS_URL) {
+    const client = createClient({ url: process.env.REDIS_URL });
+    await client.connect();
+    return { kind: 'external', client: client as unknown as TestRedis['client'], keyPrefix: uniquePrefix(), processes: [], close: async () => { client.destroy(); } };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'redis-'));
+  const server = new RedisProcess(await freePort(), dir);
+  await server.start();
+  const client = createClient({ url: server.url, socket: { reconnectStrategy: (retries) => Math.min(retries * 50, 500) } });
+  client.on('error', () => { /* reconnection is the client's job; the storage reports unavailability */ });
+  await client.connect();
+  return {
+    kind: 'single',
+    client: client as unknown as TestRedis['client'],
+    keyPrefix: uniquePrefix(),
+    processes: [server],
+    close: async () => {
+      client.destroy();
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Redis Cluster of three masters, each a redis-server of its own. */
+export async function startRedisCluster(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
+  const nodes: RedisProcess[] = [];
+  for (let i = 0; i < 3; i += 1) {
+    const port = await freePort();
+    nodes.push(new RedisProcess(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']));
+  }
+  await Promise.all(nodes.map((node) => node.start()));
+  await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const { stdout } = await run('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);
+    if (/cluster_state:ok/.test(stdout)) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const cluster = createCluster({ rootNodes: nodes.map((node) => ({ url: node.url })) });
+  cluster.on('error', () => { /* as above */ });
+  await cluster.connect();
+  return {
+    kind: 'cluster',
+    client: cluster as unknown as TestRedis['client'],
+    keyPrefix: uniquePrefix(),
+    processes: nodes,
+    close: async () => {
+      cluster.destroy();
+      await Promise.all(nodes.map((node) => node.stop()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
