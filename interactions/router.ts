@@ -13,6 +13,7 @@ import type { ConsentRecord } from '../lib/psd2/authorization.js';
 import { CONSENT_FIELD, type EntryPage } from '../lib/provider.js';
 import type { PsuAccount } from '../lib/psu.js';
 import { localizedValue } from '../lib/registration/localized-metadata.js';
+import { StorageUnavailableError } from '../lib/errors.js';
 import { INTERACTION_PATH } from '../lib/routes.js';
 import type { Html } from './html.js';
 import { translator, type Translate } from './i18n.js';
@@ -164,9 +165,14 @@ export class PsuPages {
     const language = this.#languageFrom(tags.length ? tags : acceptLanguageTags(ctx.get('accept-language')));
     const t = translator(language);
     const serverError = out.error === 'server_error';
+    const unavailable = isUnavailable(_error);
+    if (unavailable) {
+      ctx.status = 503;
+      ctx.set('Retry-After', '30');
+    }
     const page = errorPage(this.#context(language, false), {
-      title: t('error.title'),
-      message: serverError ? t('error.server') : t('error.invalid'),
+      title: unavailable ? t('error.unavailable.title') : t('error.title'),
+      message: unavailable ? t('error.unavailable') : serverError ? t('error.server') : t('error.invalid'),
       details: { error: String(out.error), ...(out.error_description ? { description: String(out.error_description) } : {}) },
     });
     ctx.set(pageSecurityHeaders({ styles: stylesOf({ stylesheet: this.#options.pages.stylesheet }) }));
@@ -445,6 +451,12 @@ export class PsuPages {
       this.#sendError(res, error instanceof SessionMismatch && error.method ? 404 : 400, language, { title: t('error.expired.title'), message: t('error.expired') });
       return;
     }
+    if (isUnavailable(error)) {
+      this.#logger.error({ err: error, event: 'storage.unavailable', path: req.originalUrl }, 'a PSU page could not reach the storage');
+      res.set('Retry-After', '30');
+      this.#sendError(res, 503, language, { title: t('error.unavailable.title'), message: t('error.unavailable') });
+      return;
+    }
     if (error instanceof BankServiceError) {
       // The PSU goes back to the TPP, which learns that the bank failed, not why.
       this.#logger.error({ err: error.cause, event: 'psu.bank_service_failed', service: error.service }, error.message);
@@ -459,6 +471,14 @@ export class PsuPages {
     }
     this.#sendError(res, 500, language, { title: t('error.title'), message: t('error.server') });
   }
+}
+
+/** Whether an error, or what caused it, is the storage being unavailable. */
+export function isUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    if (current instanceof StorageUnavailableError) return true;
+  }
+  return false;
 }
 
 /** The interaction of the URL is not the one of the PSU's browser, or no longer exists. */

@@ -5,11 +5,11 @@ import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import { MemoryStorage } from '../adapters/memory.js';
-import { PsuPages } from '../interactions/router.js';
+import { PsuPages, isUnavailable } from '../interactions/router.js';
 import type { Storage } from '../adapters/storage.js';
 import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
 import type { CertificateSource } from './certificates/extract.js';
-import { InvalidClientError, InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError } from './errors.js';
+import { InvalidClientError, InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError, StorageUnavailableError } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
@@ -47,6 +47,7 @@ const OIDC_ONLY_METADATA = [
 
 function sendError(res: ServerResponse, error: OAuthError): void {
   res.statusCode = error.status;
+  if (error.status === 503) res.setHeader('Retry-After', '30');
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Cache-Control', 'no-store');
   res.end(JSON.stringify(error));
@@ -74,6 +75,31 @@ function restateTokenError(ctx: KoaContextWithOIDC, error: (Error & { error_deta
   }
   if (grantType === 'refresh_token' && body.error === 'invalid_grant' && body.error_description !== REFRESH_TOKEN_EXPIRED) {
     body.error_description = error?.error_detail === 'refresh token is expired' ? REFRESH_TOKEN_EXPIRED : INVALID_REFRESH_TOKEN;
+  }
+}
+
+/**
+ * The storage did not answer: API callers get `503 temporarily_unavailable` (RFC 6749 §4.1.2.1's
+ * code, with Retry-After), and a PSU already on its way back to the TPP carries that code.
+ */
+function reportUnavailable(ctx: KoaContextWithOIDC): void {
+  const unavailable = new StorageUnavailableError('storage');
+  const location = ctx.response.get('location');
+  if (location && ctx.status >= 300 && ctx.status < 400) {
+    const url = new URL(location);
+    for (const params of [url.searchParams, new URLSearchParams(url.hash.slice(1))]) {
+      if (params.get('error') !== 'server_error') continue;
+      params.set('error', unavailable.error);
+      params.set('error_description', unavailable.error_description);
+      if (params !== url.searchParams) url.hash = params.toString();
+    }
+    ctx.redirect(url.href);
+    return;
+  }
+  if (ctx.body && typeof ctx.body === 'object' && (ctx.body as { error?: unknown }).error === 'server_error') {
+    ctx.status = 503;
+    ctx.set('Retry-After', '30');
+    ctx.body = unavailable.toJSON();
   }
 }
 
@@ -122,6 +148,10 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const grantErrors = new WeakMap<object, Error & { error_detail?: string }>();
   provider.on('grant.error', (ctx: object, error: Error) => {
     grantErrors.set(ctx, error);
+  });
+  const serverErrors = new WeakMap<object, unknown>();
+  provider.on('server_error', (ctx: object, error: Error) => {
+    serverErrors.set(ctx, error);
   });
   const entries = [
     ...(options.sandbox ? [{ environment: 'sandbox' as const, pattern: entryPattern(options.sandbox.entryPath) }] : []),
@@ -193,9 +223,28 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       if (ephemeral) {
         const body = ctx.body as Record<string, unknown> | undefined;
         if (body && body.registration_access_token === ephemeral) delete body.registration_access_token;
-        await (await provider.RegistrationAccessToken.find(ephemeral))?.destroy();
+        // It expires within a minute anyway when the storage cannot be reached now.
+        await (await provider.RegistrationAccessToken.find(ephemeral).catch(() => undefined))?.destroy().catch(() => undefined);
       }
     }
+    if (isUnavailable(serverErrors.get(ctx))) {
+      reportUnavailable(ctx);
+      return;
+    }
+    try {
+      await afterProvider(ctx);
+    } catch (error) {
+      if (!isUnavailable(error)) throw error;
+      logger.error({ err: error, event: 'storage.unavailable', path: ctx.path }, 'the storage could not be reached');
+      const unavailable = new StorageUnavailableError('storage');
+      ctx.status = 503;
+      ctx.set('Retry-After', '30');
+      ctx.body = unavailable.toJSON();
+    }
+  });
+
+  /** What the server adds to oidc-provider's answers, once they are made. */
+  const afterProvider = async (ctx: KoaContextWithOIDC): Promise<void> => {
     const route = ctx.oidc?.route;
     // The browser session served only this authorization: every authorization asks for a fresh
     // sign-in, and a session left behind would meet the next PSU of the same browser.
@@ -223,7 +272,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       ctx.status = 404;
       ctx.body = error.toJSON();
     }
-  });
+  };
 
   const router = express.Router();
   const callback = provider.callback();
