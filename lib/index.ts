@@ -32,11 +32,13 @@ export {
   InvalidRequestError,
   InvalidTokenError,
   ServerError,
+  StorageUnavailableError,
   ConfigurationError,
 } from './errors.js';
 export type { Logger } from './logger.js';
 export type { Storage } from '../adapters/storage.js';
 export { MemoryStorage } from '../adapters/memory.js';
+export { RedisStorage, type RedisStorageOptions, type RedisCommands } from '../adapters/redis.js';
 export {
   CertificateRejectedError,
   type CertificateRejection,
