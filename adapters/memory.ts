@@ -109,9 +109,9 @@ export class MemoryStorage implements Storage {
     if (account) this.#unindex(this.#byAccount, account, key);
     const organization = organizationOf(entry.model, payload);
     if (organization) this.#unindex(this.#byOrganization, organization, key);
-    if (typeof payload.uid === 'string' && this.#uid.get(payload.uid) === key) this.#uid.delete(payload.uid);
-    if (typeof payload.userCode === 'string' && this.#userCode.get(payload.userCode) === key) {
-      this.#userCode.delete(payload.userCode);
+    if (typeof payload.uid === 'string' && this.#uid.get(`${entry.model}:${payload.uid}`) === key) this.#uid.delete(`${entry.model}:${payload.uid}`);
+    if (typeof payload.userCode === 'string' && this.#userCode.get(`${entry.model}:${payload.userCode}`) === key) {
+      this.#userCode.delete(`${entry.model}:${payload.userCode}`);
     }
   }
 
@@ -158,8 +158,8 @@ export class MemoryStorage implements Storage {
         if (account) this.#index(this.#byAccount, account, key);
         const organization = organizationOf(model, payload);
         if (organization) this.#index(this.#byOrganization, organization, key);
-        if (typeof payload.uid === 'string') this.#uid.set(payload.uid, key);
-        if (typeof payload.userCode === 'string') this.#userCode.set(payload.userCode, key);
+        if (typeof payload.uid === 'string') this.#uid.set(`${model}:${payload.uid}`, key);
+        if (typeof payload.userCode === 'string') this.#userCode.set(`${model}:${payload.userCode}`, key);
         this.#writes += 1;
         if (this.#writes % SWEEP_EVERY === 0) this.#sweep();
       },
@@ -168,12 +168,12 @@ export class MemoryStorage implements Storage {
         return entry ? copy(entry.payload) : undefined;
       },
       findByUid: async (uid) => {
-        const key = this.#uid.get(uid);
+        const key = this.#uid.get(`${model}:${uid}`);
         const entry = key ? this.#get(key) : undefined;
         return entry ? copy(entry.payload) : undefined;
       },
       findByUserCode: async (userCode) => {
-        const key = this.#userCode.get(userCode);
+        const key = this.#userCode.get(`${model}:${userCode}`);
         const entry = key ? this.#get(key) : undefined;
         return entry ? copy(entry.payload) : undefined;
       },

@@ -189,7 +189,12 @@ export class RedisStorage implements Storage {
     return {
       upsert: (id, payload, expiresIn) => call(async () => {
         const key = this.#recordKey(model, id);
-        const ttl = typeof expiresIn === 'number' && expiresIn > 0 ? expiresIn * 1000 : undefined;
+        // Saved with no time left (e.g. an interaction touched after it expired): nothing to keep.
+        if (typeof expiresIn === 'number' && expiresIn <= 0) {
+          await this.#redis.del(key);
+          return;
+        }
+        const ttl = typeof expiresIn === 'number' ? expiresIn * 1000 : undefined;
         const expiresAt = ttl === undefined ? undefined : Date.now() + ttl;
         const record = this.#redis.multi().del(key).hSet(key, 'p', JSON.stringify(payload));
         if (ttl !== undefined) record.pExpire(key, ttl);
@@ -222,7 +227,11 @@ export class RedisStorage implements Storage {
         if (outcome === 0) throw new errors.InvalidGrant(`${model} already consumed`);
       }),
       destroy: (id) => call(async () => {
-        await this.#redis.del(this.#recordKey(model, id));
+        const key = this.#recordKey(model, id);
+        // Grants and clients are listed in PSU and organization indexes: leave them with the record.
+        const payload = model === 'Grant' || model === 'Client' ? await this.#read(key) : undefined;
+        await this.#redis.del(key);
+        if (payload) await this.#unlist(model, id, payload);
       }),
       revokeByGrantId: (grantId) => call(async () => {
         const slotPrefix = `${this.#prefix}{${grantId.slice(0, GRANT_TAG_LENGTH)}}:`;
@@ -230,6 +239,23 @@ export class RedisStorage implements Storage {
         for (const key of foreign ?? []) await this.#redis.del(key);
       }),
     };
+  }
+
+  /** Removes a grant from its PSU's index, or a client from its organization's. */
+  async #unlist(model: string, id: string, payload: AdapterPayload): Promise<void> {
+    const account = accountOf(model, payload);
+    if (account) await this.#redis.zRem(this.#accountIndex(account), id);
+    const organization = organizationOf(model, payload);
+    if (organization) await this.#redis.zRem(this.#organizationIndex(organization), id);
+  }
+
+  /** The ids of `index` whose record of `model` still exists; the others are dropped from it. */
+  async #existing(index: string, model: string): Promise<string[]> {
+    const ids = await this.#redis.zRangeByScore(index, Date.now(), FOREVER);
+    const present = await Promise.all(ids.map(async (id) => (await this.#read(this.#recordKey(model, id))) !== undefined));
+    const gone = ids.filter((_id, i) => !present[i]);
+    if (gone.length) await this.#redis.zRem(index, gone);
+    return ids.filter((_id, i) => present[i]);
   }
 
   removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
@@ -240,9 +266,14 @@ export class RedisStorage implements Storage {
       const removed = keys.filter((key) => !kept(key));
       if (!options.keepMetadata) {
         const metadata = await this.#read(this.#recordKey('Client', clientId));
-        const organization = metadata ? organizationOf('Client', metadata) : undefined;
-        if (organization) await this.#redis.zRem(this.#organizationIndex(organization), clientId);
+        if (metadata) await this.#unlist('Client', clientId, metadata);
       }
+      // Grants leave their PSU's index with them.
+      const grantKeys = removed.filter((key) => key.includes('}:Grant:'));
+      await Promise.all(grantKeys.map(async (key) => {
+        const payload = await this.#read(key);
+        if (payload) await this.#unlist('Grant', key.slice(key.lastIndexOf(':') + 1), payload);
+      }));
       // Records live in their own slots: deleted one by one (each grant's tokens stay atomic through revokeByGrantId).
       await Promise.all(removed.map((key) => this.#redis.del(key)));
       if (removed.length) await this.#redis.zRem(index, removed);
@@ -251,11 +282,11 @@ export class RedisStorage implements Storage {
   }
 
   grantIdsOf(accountId: string): Promise<string[]> {
-    return this.#call(() => this.#redis.zRangeByScore(this.#accountIndex(accountId), Date.now(), FOREVER));
+    return this.#call(() => this.#existing(this.#accountIndex(accountId), 'Grant'));
   }
 
   clientIdsOf(organization: string): Promise<string[]> {
-    return this.#call(() => this.#redis.zRangeByScore(this.#organizationIndex(organization), Date.now(), FOREVER));
+    return this.#call(() => this.#existing(this.#organizationIndex(organization), 'Client'));
   }
 
   incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
