@@ -179,8 +179,9 @@ export class MemoryStorage implements Storage {
       },
       consume: async (id) => {
         const entry = this.#get(keyOf(id));
-        if (!entry) return;
-        // Two requests redeeming one code or rotated refresh token: only the first one wins.
+        // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
+        // record revoked or expired meanwhile is not redeemed either.
+        if (!entry) throw new errors.InvalidGrant(`${model} no longer exists`);
         if (entry.payload.consumed !== undefined) throw new errors.InvalidGrant(`${model} already consumed`);
         entry.payload.consumed = Math.floor(this.#now() / 1000);
       },

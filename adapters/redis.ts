@@ -223,8 +223,9 @@ export class RedisStorage implements Storage {
       findByUserCode: findBy('userCode'),
       consume: (id) => call(async () => {
         const outcome = Number(await this.#redis.eval(CONSUME, { keys: [this.#recordKey(model, id)], arguments: [String(Math.floor(Date.now() / 1000))] }));
-        // Two requests redeeming one code or rotated refresh token: only the first one wins.
-        if (outcome === 0) throw new errors.InvalidGrant(`${model} already consumed`);
+        // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
+        // record revoked or expired meanwhile is not redeemed either.
+        if (outcome !== 1) throw new errors.InvalidGrant(outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);
       }),
       destroy: (id) => call(async () => {
         const key = this.#recordKey(model, id);

@@ -173,7 +173,9 @@ export class PsuPages {
     const page = errorPage(this.#context(language, false), {
       title: unavailable ? t('error.unavailable.title') : t('error.title'),
       message: unavailable ? t('error.unavailable') : serverError ? t('error.server') : t('error.invalid'),
-      details: { error: String(out.error), ...(out.error_description ? { description: String(out.error_description) } : {}) },
+      details: unavailable
+        ? { error: 'temporarily_unavailable', description: new StorageUnavailableError('storage').error_description }
+        : { error: String(out.error), ...(out.error_description ? { description: String(out.error_description) } : {}) },
     });
     ctx.set(pageSecurityHeaders({ styles: stylesOf({ stylesheet: this.#options.pages.stylesheet }) }));
     ctx.type = 'html';

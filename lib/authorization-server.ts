@@ -219,6 +219,13 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     const ephemeral = ephemeralTokens.get(ctx.req);
     try {
       await next();
+    } catch (error) {
+      // oidc-provider saves the session after its own error handling: a storage failure there
+      // reaches this far.
+      if (!isUnavailable(error)) throw error;
+      logger.error({ err: error, event: 'storage.unavailable', path: ctx.path }, 'the storage could not be reached');
+      await answerUnavailable(ctx, error);
+      return;
     } finally {
       if (ephemeral) {
         const body = ctx.body as Record<string, unknown> | undefined;
@@ -236,12 +243,22 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     } catch (error) {
       if (!isUnavailable(error)) throw error;
       logger.error({ err: error, event: 'storage.unavailable', path: ctx.path }, 'the storage could not be reached');
-      const unavailable = new StorageUnavailableError('storage');
-      ctx.status = 503;
-      ctx.set('Retry-After', '30');
-      ctx.body = unavailable.toJSON();
+      await answerUnavailable(ctx, error);
     }
   });
+
+  /** A PSU's browser gets the page asking to try again; API callers the 503 JSON error. */
+  const answerUnavailable = async (ctx: KoaContextWithOIDC, error: unknown): Promise<void> => {
+    const unavailable = new StorageUnavailableError('storage');
+    ctx.remove('Location');
+    if (ctx.oidc?.route === 'authorization' || ctx.oidc?.route === 'resume') {
+      await pages.renderAuthorizationError(ctx, unavailable.toJSON(), error as Error, entryPages.get(ctx.req));
+      return;
+    }
+    ctx.status = 503;
+    ctx.set('Retry-After', '30');
+    ctx.body = unavailable.toJSON();
+  };
 
   /** What the server adds to oidc-provider's answers, once they are made. */
   const afterProvider = async (ctx: KoaContextWithOIDC): Promise<void> => {

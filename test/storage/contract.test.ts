@@ -388,9 +388,15 @@ function contract(name: string, makeBackend: () => Promise<Backend>): void {
         expect(refusals.every((reason) => reason.error === 'invalid_grant')).to.equal(true);
       });
 
-      it('does nothing, and does not throw, for a missing id', async () => {
+      it('refuses a missing id (revoked or expired since it was read) with invalid_grant, and creates nothing', async () => {
         for (const [model, id] of [['AuthorizationCode', taggedId(random())], ['RefreshToken', random()], ['Interaction', random()]] as const) {
-          await adapter(model).consume(id);
+          let refusal: { error?: unknown } | undefined;
+          try {
+            await adapter(model).consume(id);
+          } catch (error) {
+            refusal = error as { error?: unknown };
+          }
+          expect(refusal?.error, model).to.equal('invalid_grant');
           expect(await find(model, id), model).to.equal(undefined);
           expect(await backend.stored(model, id), `${model} record created by consume`).to.equal(false);
         }
