@@ -114,9 +114,10 @@ export async function startRedisCluster(): Promise<TestRedis> {
   }
   await Promise.all(nodes.map((node) => node.start()));
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
-  for (let attempt = 0; attempt < 100; attempt += 1) {
-    const { stdout } = await run('redis-cli', ['-p', String(nodes[0]!.port), 'cluster', 'info']);
-    if (/cluster_state:ok/.test(stdout)) break;
+  // Every node must agree the cluster is up before a client learns its slots.
+  for (let attempt = 0; attempt < 200; attempt += 1) {
+    const states = await Promise.all(nodes.map(async (node) => (await run('redis-cli', ['-p', String(node.port), 'cluster', 'info'])).stdout));
+    if (states.every((state) => /cluster_state:ok/.test(state))) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   const cluster = createCluster({ rootNodes: nodes.map((node) => ({ url: node.url })) });
