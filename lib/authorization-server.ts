@@ -333,7 +333,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   });
   router.use(INTERACTION_PATH, pages.router(provider));
   router.post(ROUTES.registration, guarded(requireCertificate));
-  router.all(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
+  router.get(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
+  router.put(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
+  router.delete(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
   router.post([ROUTES.token, ROUTES.revocation], guarded(requireCertificate));
   const resourceServers = new ResourceServerAuthentication(options.resourceServers, source);
   router.post(ROUTES.introspection, express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 }), guarded(async (req, res) => {
