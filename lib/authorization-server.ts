@@ -20,6 +20,8 @@ import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
 import { auditProviderEvents } from './audit.js';
 import { ResourceServerAuthentication, introspect } from './introspection.js';
 import { createManagement, type Management } from './management.js';
+import { openApiDocument } from './openapi.js';
+import { openApiRouter } from './openapi-routes.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -332,6 +334,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     next();
   });
   router.use(INTERACTION_PATH, pages.router(provider));
+  router.use(openApiRouter(openApiDocument(options), mountPath));
   router.post(ROUTES.registration, guarded(requireCertificate));
   router.get(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
   router.put(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));

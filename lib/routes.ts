@@ -11,8 +11,11 @@ export const ROUTES = {
 /** Path prefix of the PSU pages, relative to the mount path. */
 export const INTERACTION_PATH = '/interaction';
 
+/** Paths of the OpenAPI document and its human view, relative to the mount path. */
+export const DOCUMENT_PATHS = { json: '/openapi.json', yaml: '/openapi.yaml', view: '/docs' } as const;
+
 /** Paths an entry page alias must not shadow. */
-export const RESERVED_PATHS: readonly string[] = [...Object.values(ROUTES), INTERACTION_PATH, '/.well-known'];
+export const RESERVED_PATHS: readonly string[] = [...Object.values(ROUTES), ...Object.values(DOCUMENT_PATHS), INTERACTION_PATH, '/.well-known', '/session'];
 
 /** Whether `path` is an endpoint path or lies under one. */
 export function isReservedPath(path: string): boolean {

@@ -1,0 +1,486 @@
+import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
+import type { ResolvedOptions } from './options.js';
+import { AUTHORIZATION_SCOPE_SETS } from './psd2/authorization.js';
+import { DOCUMENT_PATHS, INTERACTION_PATH, ROUTES } from './routes.js';
+
+
+type Schema = Record<string, unknown>;
+
+const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` });
+const text = { type: 'string' } as const;
+const strings = { type: 'array', items: text } as const;
+
+/** A JSON error response whose `error` is one of `codes`, with an example of each. */
+function errorResponse(description: string, codes: Record<string, string>, headers?: Record<string, unknown>): Schema {
+  return {
+    description,
+    ...(headers ? { headers } : {}),
+    content: {
+      'application/json': {
+        schema: {
+          allOf: [ref('Error')],
+          properties: { error: { enum: Object.keys(codes) } },
+        },
+        examples: Object.fromEntries(Object.entries(codes).map(([code, example]) => [code, { value: { error: code, error_description: example } }])),
+      },
+    },
+  };
+}
+
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
+const NO_STORE = { 'Cache-Control': { description: '`no-store`', schema: { type: 'string', const: 'no-store' } } };
+
+const unavailable = errorResponse('The token store is temporarily unavailable (RFC 6749 §4.1.2.1 `temporarily_unavailable`).', {
+  temporarily_unavailable: 'the service is temporarily unavailable, try again shortly',
+}, RETRY_AFTER);
+
+const certificateRefused = (extra: Record<string, string> = {}) => errorResponse('Client authentication failed: no certificate, a certificate that is not an accepted QWAC, or a TPP the bank has suspended.', {
+  invalid_client: 'a client certificate is required: present your QWAC in the TLS handshake',
+  ...extra,
+});
+
+const htmlPage = (description: string): Schema => ({ description, content: { 'text/html': { schema: text } } });
+const redirect = (description: string): Schema => ({
+  description,
+  headers: { Location: { description: 'Where the browser goes next.', required: true, schema: { type: 'string', format: 'uri-reference' } } },
+});
+
+function clientMetadataSchemas(): Record<string, Schema> {
+  const localized = Object.fromEntries(LOCALIZED_METADATA.map((key) => [key, key.startsWith('logo_uri') ? { type: 'string', format: 'uri' } : text]));
+  const common: Record<string, Schema> = {
+    redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' }, description: 'https URIs (http on loopback hosts in the sandbox), compared exactly.' },
+    grant_types: { type: 'array', items: { enum: ['authorization_code', 'refresh_token', 'client_credentials'] } },
+    response_types: { type: 'array', items: { const: 'code' } },
+    token_endpoint_auth_method: { const: 'tls_client_auth' },
+    tls_client_auth_subject_dn: { type: 'string', description: 'Set from the certificate (RFC 8705 §2.1.2).' },
+    tls_client_certificate_bound_access_tokens: { const: true },
+    client_name: text,
+    ...localized,
+    client_uri: { type: 'string', format: 'uri' },
+    logo_uri: { type: 'string', format: 'uri' },
+    tos_uri: { type: 'string', format: 'uri' },
+    policy_uri: { type: 'string', format: 'uri' },
+    contacts: strings,
+    jwks: { type: 'object', description: 'Public keys, e.g. with `x5c` holding the TPP\'s QSealC.' },
+    jwks_uri: { type: 'string', format: 'uri' },
+    scope: { type: 'string', description: 'Space-separated: `aisp`, `extended_transaction_history`, `cbpii`, `pisp`, within the certificate\'s roles.' },
+    provider_legal_id: { type: 'string', description: 'The certificate\'s organizationIdentifier, e.g. `PSDFR-ACPR-12345`.' },
+    psd2_environment: { enum: ['sandbox', 'bank'], description: 'The environment whose QTSPs issued the certificate.' },
+  };
+  return {
+    ClientMetadata: {
+      type: 'object',
+      description: 'Client metadata (RFC 7591 §2). Fields derived from the certificate may be sent; they must then agree with it.',
+      properties: { ...common, software_id: text, software_version: text },
+    },
+    ClientInformation: {
+      type: 'object',
+      description: 'The registered client (RFC 7591 §3.2.1, RFC 7592 §3).',
+      required: ['client_id', 'token_endpoint_auth_method', 'tls_client_auth_subject_dn', 'provider_legal_id', 'psd2_environment'],
+      additionalProperties: false,
+      properties: {
+        ...common,
+        client_id: text,
+        client_id_issued_at: { type: 'integer' },
+        registration_client_uri: { type: 'string', format: 'uri' },
+        registration_access_token: text,
+        application_type: { const: 'web' },
+        id_token_signed_response_alg: text,
+        require_auth_time: { type: 'boolean' },
+        subject_type: { const: 'public' },
+      },
+    },
+  };
+}
+
+/**
+ * The OpenAPI 3.1 description of every endpoint the router serves, for this configuration: mount
+ * path, entry pages and resource servers as the options set them.
+ */
+export function openApiDocument(options: ResolvedOptions): Record<string, unknown> {
+  const languages = [...options.pages.languages];
+  const langParameter = { name: 'lang', in: 'path', required: true, description: `Language of the pages (${languages.join(', ')}); any other falls back to ${options.pages.defaultLanguage}.`, schema: { type: 'string', examples: languages } };
+
+  const authorizationParameters = [
+    { name: 'response_type', in: 'query', required: true, schema: { const: 'code' } },
+    { name: 'client_id', in: 'query', required: true, schema: text },
+    { name: 'redirect_uri', in: 'query', required: false, description: 'As registered (may be omitted when the client has one).', schema: { type: 'string', format: 'uri' } },
+    { name: 'scope', in: 'query', required: true, description: 'Exactly one of the scope sets, within the client\'s roles.', schema: { enum: [...AUTHORIZATION_SCOPE_SETS] } },
+    { name: 'state', in: 'query', required: false, description: 'Returned unchanged.', schema: text },
+    { name: 'code_challenge', in: 'query', required: true, description: 'PKCE (RFC 7636), 43–128 characters.', schema: text },
+    { name: 'code_challenge_method', in: 'query', required: true, schema: { const: 'S256' } },
+    { name: 'ui_locales', in: 'query', required: false, description: 'Preferred languages of the PSU pages.', schema: text },
+    { name: 'prompt', in: 'query', required: false, description: '`none` is answered with `login_required`: every authorization needs the PSU.', schema: text },
+    { name: 'response_mode', in: 'query', required: false, schema: { enum: ['query', 'fragment', 'form_post'] } },
+  ];
+  const authorizationResponses = {
+    200: htmlPage('`response_mode=form_post`: a page posting the response to the redirect URI.'),
+    302: redirect('Back to the TPP with `error`, `error_description`, `state` and `iss` (RFC 6749 §4.1.2.1): invalid_request, invalid_scope, unsupported_response_type, unauthorized_client, login_required, access_denied, server_error, temporarily_unavailable.'),
+    303: redirect('To the PSU pages (`/interaction/{uid}`), or back to the TPP as for 302.'),
+    400: htmlPage('The client or redirect URI is not valid: a page in the PSU\'s language; nobody is redirected.'),
+    503: htmlPage('The token store is unavailable: a page asking to try again.'),
+  };
+  const authorizationOperation = (summary: string, description: string, extra: Schema[] = []) => ({
+    tags: ['Authorization'],
+    summary,
+    description,
+    security: [],
+    parameters: [...extra, ...authorizationParameters],
+    responses: authorizationResponses,
+  });
+
+  const entryPaths: Record<string, unknown> = {};
+  for (const [environment, pages] of [['sandbox', options.sandbox], ['bank', options.bank]] as const) {
+    if (!pages) continue;
+    const hasLang = pages.entryPath.includes('{lang}');
+    entryPaths[pages.entryPath] = {
+      get: {
+        ...authorizationOperation(
+          `${environment === 'sandbox' ? 'Sandbox' : 'Bank'} sign-in page`,
+          environment === 'sandbox'
+            ? 'The authorization endpoint for sandbox clients: a simulated PSU grants or refuses access.'
+            : 'The authorization endpoint for bank clients: the PSU signs in with the bank and grants access to accounts.',
+          hasLang ? [langParameter] : [],
+        ),
+        operationId: `${environment}Authorization`,
+      },
+    };
+  }
+
+  const pagePost = (name: string, description: string) => ({
+    post: {
+      tags: ['PSU pages'],
+      summary: name,
+      description,
+      operationId: `page${name.replace(/[^A-Za-z]/g, '')}`,
+      security: [],
+      parameters: [{ name: 'uid', in: 'path', required: true, schema: text }],
+      requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['csrf'], properties: { csrf: text } } } } },
+      responses: {
+        200: htmlPage('The step again, with the error.'),
+        303: redirect('The next step, or back to the TPP through the authorization endpoint.'),
+        400: htmlPage('Invalid input, or the authorization expired.'),
+        401: htmlPage('Sign-in failed.'),
+        403: htmlPage('The form was posted without its CSRF token or from another origin.'),
+        404: htmlPage('No such page.'),
+        429: htmlPage('Too many sign-in attempts.'),
+        503: htmlPage('The token store is unavailable.'),
+      },
+    },
+  });
+
+  const clientIdParameter = { name: 'clientId', in: 'path', required: true, schema: text };
+  const managementSecurity = [{ mutualTLS: [] }, { mutualTLS: [], registrationAccessToken: [] }];
+
+  const tokenErrors = errorResponse('The request was refused (RFC 6749 §5.2).', {
+    invalid_request: 'missing required parameter \'grant_type\'',
+    invalid_grant: 'Refresh token has expired',
+    invalid_scope: 'extended_transaction_history cannot be renewed by a refresh: it needs the PSU\'s strong customer authentication again (authorization code)',
+    unauthorized_client: 'only payment initiation clients (PSP_PI role, pisp scope) may use the client_credentials grant',
+    unsupported_grant_type: 'unsupported grant_type requested',
+  }, NO_STORE);
+
+  const paths: Record<string, unknown> = {
+    '/.well-known/oauth-authorization-server': {
+      get: { tags: ['Metadata'], summary: 'Authorization server metadata (RFC 8414)', operationId: 'metadata', security: [], responses: { 200: { description: 'The metadata.', content: { 'application/json': { schema: ref('Metadata') } } } } },
+    },
+    '/.well-known/openid-configuration': {
+      get: { tags: ['Metadata'], summary: 'The same metadata, at the OpenID Connect discovery path', operationId: 'metadataOpenId', security: [], responses: { 200: { description: 'The metadata.', content: { 'application/json': { schema: ref('Metadata') } } } } },
+    },
+    [ROUTES.jwks]: {
+      get: { tags: ['Metadata'], summary: 'Public signing keys', operationId: 'jwks', security: [], responses: { 200: { description: 'A JWK Set.', content: { 'application/jwk-set+json': { schema: ref('JWKS') }, 'application/json': { schema: ref('JWKS') } } } } },
+    },
+    [ROUTES.registration]: {
+      post: {
+        tags: ['Registration'],
+        summary: 'Register a client (RFC 7591)',
+        description: 'With the TPP\'s QWAC. The certificate sets `token_endpoint_auth_method`, `tls_client_auth_subject_dn`, `provider_legal_id` and `psd2_environment`; the scopes must be within its PSD2 roles (PSP_AI: aisp, extended_transaction_history; PSP_IC: cbpii; PSP_PI: pisp).',
+        operationId: 'register',
+        security: [{ mutualTLS: [] }],
+        requestBody: { required: true, content: { 'application/json': { schema: ref('ClientMetadata') } } },
+        responses: {
+          201: { description: 'Registered.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
+          400: errorResponse('The metadata was refused (RFC 7591 §3.2.2).', {
+            invalid_client_metadata: 'scope cbpii needs the PSP_IC role, which the client certificate does not hold',
+            invalid_redirect_uri: 'redirect_uris must use https ("http://tpp.example/cb")',
+            invalid_request: 'the request could not be understood',
+          }),
+          401: certificateRefused(),
+          413: errorResponse('The body is too large.', { invalid_request: 'the request could not be understood' }),
+          415: errorResponse('The body is not JSON.', { invalid_request: 'only application/json content-type bodies are supported' }),
+          503: unavailable,
+        },
+      },
+    },
+    [`${ROUTES.registration}/{clientId}`]: {
+      parameters: [clientIdParameter],
+      get: {
+        tags: ['Registration'],
+        summary: 'Read a client (RFC 7592)',
+        description: 'With a certificate of the organization and environment that registered it; the registration access token is optional.',
+        operationId: 'readClient',
+        security: managementSecurity,
+        responses: {
+          200: { description: 'The client.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
+          401: errorResponse('Not the owner, unknown client, or a bad certificate.', { invalid_token: 'the client certificate does not belong to the organization and environment that registered this client', invalid_client: 'a client certificate is required' }),
+          503: unavailable,
+        },
+      },
+      put: {
+        tags: ['Registration'],
+        summary: 'Replace a client\'s metadata (RFC 7592)',
+        operationId: 'updateClient',
+        security: managementSecurity,
+        requestBody: { required: true, content: { 'application/json': { schema: { allOf: [ref('ClientMetadata')], required: ['client_id'], properties: { client_id: text } } } } },
+        responses: {
+          200: { description: 'The client as replaced.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
+          400: errorResponse('The metadata was refused.', { invalid_client_metadata: 'provider_legal_id must agree with the client certificate', invalid_redirect_uri: 'redirect_uris must use https', invalid_request: 'the request could not be understood' }),
+          401: errorResponse('Not the owner, unknown client, or a bad certificate.', { invalid_token: 'no client is registered under this registration_client_uri', invalid_client: 'a client certificate is required' }),
+          503: unavailable,
+        },
+      },
+      delete: {
+        tags: ['Registration'],
+        summary: 'Delete a client and everything it holds (RFC 7592)',
+        operationId: 'deleteClient',
+        security: managementSecurity,
+        responses: {
+          204: { description: 'Deleted, with its grants, codes and tokens.' },
+          401: errorResponse('Not the owner, unknown client, or a bad certificate.', { invalid_token: 'no client is registered under this registration_client_uri', invalid_client: 'a client certificate is required' }),
+          503: unavailable,
+        },
+      },
+    },
+    [ROUTES.authorization]: { get: { ...authorizationOperation('Authorization endpoint (RFC 6749 §4.1.1)', 'Sends the PSU to the sign-in page of the client\'s environment.'), operationId: 'authorize' } },
+    ...entryPaths,
+    [`${ROUTES.authorization}/{uid}`]: {
+      get: {
+        tags: ['PSU pages'],
+        summary: 'Return from the PSU pages',
+        description: 'Where the pages send the browser once the PSU decided; answers like the authorization endpoint.',
+        operationId: 'resume',
+        security: [],
+        parameters: [{ name: 'uid', in: 'path', required: true, schema: text }],
+        responses: authorizationResponses,
+      },
+    },
+    [`${INTERACTION_PATH}/{uid}`]: {
+      get: {
+        tags: ['PSU pages'],
+        summary: 'The current step of the PSU pages',
+        operationId: 'page',
+        security: [],
+        parameters: [{ name: 'uid', in: 'path', required: true, schema: text }, { name: 'lang', in: 'query', required: false, schema: { enum: languages } }],
+        responses: {
+          200: htmlPage('Sign-in, second factor or consent.'),
+          303: redirect('The PSU already decided: on to the TPP.'),
+          400: htmlPage('The authorization expired or is unknown.'),
+          503: htmlPage('The token store is unavailable.'),
+        },
+      },
+    },
+    [`${INTERACTION_PATH}/{uid}/signin`]: pagePost('Sign in', 'Sandbox: `psu`; bank: `login`, `password`.'),
+    [`${INTERACTION_PATH}/{uid}/second-factor`]: pagePost('Second factor', '`code`: the one-time code.'),
+    [`${INTERACTION_PATH}/{uid}/consent`]: pagePost('Consent', '`decision` (`grant` or `refuse`) and `accounts` (ids, repeated).'),
+    [`${INTERACTION_PATH}/{uid}/cancel`]: pagePost('Cancel', 'Back to the TPP with `access_denied`.'),
+    '/session/end/confirm': {
+      post: {
+        tags: ['PSU pages'],
+        summary: 'Browser session confirmation of oidc-provider',
+        description: 'Confirms ending a browser session when another PSU signs in in the same browser meanwhile; the server ends sessions after each authorization, so PSUs rarely meet it.',
+        operationId: 'endSessionConfirm',
+        security: [],
+        responses: { 303: redirect('On to the authorization.'), 400: { description: 'Invalid request.', content: { 'application/json': { schema: ref('Error') }, 'text/html': { schema: text } } } },
+      },
+    },
+    [ROUTES.token]: {
+      post: {
+        tags: ['Tokens'],
+        summary: 'Token endpoint (RFC 6749 §3.2)',
+        description: 'Authorization code (aisp, aisp extended_transaction_history, cbpii; PKCE), refresh token (aisp and cbpii only, until 180 days after the PSU\'s SCA; never extended_transaction_history) and client credentials (PSP_PI, pisp only). Access tokens are bound to the certificate (`cnf.x5t#S256`).',
+        operationId: 'token',
+        security: [{ mutualTLS: [] }],
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                oneOf: [
+                  { title: 'authorization_code', type: 'object', required: ['grant_type', 'code', 'code_verifier', 'client_id'], properties: { grant_type: { const: 'authorization_code' }, code: text, code_verifier: text, redirect_uri: { type: 'string', format: 'uri' }, client_id: text } },
+                  { title: 'refresh_token', type: 'object', required: ['grant_type', 'refresh_token', 'client_id'], properties: { grant_type: { const: 'refresh_token' }, refresh_token: text, scope: { enum: ['aisp', 'cbpii'] }, client_id: text } },
+                  { title: 'client_credentials', type: 'object', required: ['grant_type', 'scope', 'client_id'], properties: { grant_type: { const: 'client_credentials' }, scope: { const: 'pisp' }, client_id: text } },
+                ],
+              },
+            },
+          },
+        },
+        responses: {
+          200: { description: 'Tokens.', headers: NO_STORE, content: { 'application/json': { schema: ref('TokenResponse') } } },
+          400: tokenErrors,
+          401: certificateRefused(),
+          503: unavailable,
+        },
+      },
+    },
+    [ROUTES.revocation]: {
+      post: {
+        tags: ['Tokens'],
+        summary: 'Token revocation (RFC 7009)',
+        description: 'A refresh token takes its access tokens and the PSU\'s consent with it; an access token goes alone.',
+        operationId: 'revoke',
+        security: [{ mutualTLS: [] }],
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['token'], properties: { token: text, token_type_hint: { enum: ['access_token', 'refresh_token'] }, client_id: text } } } } },
+        responses: {
+          200: { description: 'Revoked, or unknown (nothing to do).' },
+          400: errorResponse('The request was refused.', { invalid_request: 'missing required parameter \'token\'', unauthorized_client: 'this token was not issued to this client', unsupported_token_type: 'only access tokens and refresh tokens can be revoked' }),
+          401: certificateRefused(),
+          503: unavailable,
+        },
+      },
+    },
+    [ROUTES.introspection]: {
+      post: {
+        tags: ['Tokens'],
+        summary: 'Token introspection (RFC 7662) for the bank\'s resource servers',
+        description: options.resourceServers.length
+          ? `For the configured resource servers (${options.resourceServers.map((server) => server.id).join(', ')}), never TPPs.`
+          : 'No resource server is configured: every call is refused.',
+        operationId: 'introspect',
+        security: [{ resourceServerBasic: [] }, { resourceServerCertificate: [] }],
+        requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['token'], properties: { token: text, token_type_hint: text } } } } },
+        responses: {
+          200: { description: 'What the token allows.', headers: NO_STORE, content: { 'application/json': { schema: ref('IntrospectionResponse') } } },
+          400: errorResponse('The request was refused.', { invalid_request: 'the token parameter is required' }),
+          401: errorResponse('Not a resource server of the bank.', { invalid_client: 'token introspection is reserved to the bank\'s resource servers' }, { 'WWW-Authenticate': { schema: text } }),
+          503: unavailable,
+        },
+      },
+    },
+    [DOCUMENT_PATHS.json]: { get: { tags: ['Metadata'], summary: 'This document', operationId: 'openApiJson', security: [], responses: { 200: { description: 'OpenAPI 3.1, JSON.', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    [DOCUMENT_PATHS.yaml]: { get: { tags: ['Metadata'], summary: 'This document', operationId: 'openApiYaml', security: [], responses: { 200: { description: 'OpenAPI 3.1, YAML.', content: { 'application/yaml': { schema: text } } } } } },
+    [DOCUMENT_PATHS.view]: { get: { tags: ['Metadata'], summary: 'This document, to read', operationId: 'openApiView', security: [], responses: { 200: htmlPage('The document rendered with Swagger UI, served from the package (works offline).') } } },
+    [`${DOCUMENT_PATHS.view}/{asset}`]: {
+      get: {
+        tags: ['Metadata'],
+        summary: 'Scripts and styles of the view',
+        operationId: 'openApiViewAsset',
+        security: [],
+        parameters: [{ name: 'asset', in: 'path', required: true, schema: { enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'init.js'] } }],
+        responses: {
+          200: { description: 'The file.', content: { 'text/css': { schema: text }, 'text/javascript': { schema: text } } },
+          404: errorResponse('No such file.', { not_found: 'there is no endpoint at GET /oauth2/docs/x' }),
+        },
+      },
+    },
+  };
+
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'PSD2 OAuth 2 authorization server',
+      version: '1',
+      license: { name: 'MIT', identifier: 'MIT' },
+      description: [
+        'OAuth 2 endpoints for third-party providers (TPPs) under PSD2: dynamic client registration over mutual TLS with an eIDAS QWAC (RFC 7591/7592, RFC 8705 `tls_client_auth`), the PSU authorization pages, and the token, revocation and introspection endpoints.',
+        '',
+        '| role | scopes | grant types |',
+        '|---|---|---|',
+        '| PSP_AI (account information) | `aisp`, `aisp extended_transaction_history` | authorization_code, refresh_token (renews `aisp` only) |',
+        '| PSP_IC (card-based payment instruments) | `cbpii` | authorization_code, refresh_token |',
+        '| PSP_PI (payment initiation) | `pisp` | client_credentials |',
+        '',
+        '`aisp`: balances and the last 90 days of transactions of the accounts the PSU chose, for up to 180 days after their strong customer authentication. `extended_transaction_history`: the history older than 90 days, once. `cbpii`: funds confirmation (yes or no). `pisp`: payment initiation, without a PSU at the token endpoint.',
+      ].join('\n'),
+    },
+    servers: [{ url: options.issuer }],
+    tags: [
+      { name: 'Metadata', description: 'What clients discover.' },
+      { name: 'Registration', description: 'RFC 7591 and 7592, with the TPP\'s QWAC.' },
+      { name: 'Authorization', description: 'Where a TPP sends the PSU.' },
+      { name: 'PSU pages', description: 'The sign-in and consent pages the PSU\'s browser sees.' },
+      { name: 'Tokens', description: 'Token, revocation and introspection endpoints.' },
+    ],
+    paths,
+    components: {
+      securitySchemes: {
+        mutualTLS: { type: 'mutualTLS', description: 'The TPP\'s eIDAS QWAC (QcType web, PSD2 QCStatement), in the TLS handshake.' },
+        registrationAccessToken: { type: 'http', scheme: 'bearer', description: 'The registration access token (RFC 7592), optional with the owner\'s certificate.' },
+        resourceServerBasic: { type: 'http', scheme: 'basic', description: 'A resource server\'s id and secret.' },
+        resourceServerCertificate: { type: 'mutualTLS', description: 'A resource server\'s pinned TLS client certificate.' },
+      },
+      schemas: {
+        Error: {
+          type: 'object',
+          required: ['error', 'error_description'],
+          additionalProperties: false,
+          properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+        },
+        ...clientMetadataSchemas(),
+        TokenResponse: {
+          type: 'object',
+          required: ['access_token', 'token_type', 'expires_in', 'scope'],
+          additionalProperties: false,
+          properties: {
+            access_token: text,
+            token_type: { const: 'Bearer' },
+            expires_in: { type: 'integer' },
+            scope: text,
+            refresh_token: { type: 'string', description: 'For aisp and cbpii.' },
+          },
+        },
+        IntrospectionResponse: {
+          oneOf: [
+            { type: 'object', required: ['active'], additionalProperties: false, properties: { active: { const: false } } },
+            {
+              type: 'object',
+              required: ['active', 'iss', 'client_id', 'token_type', 'scope', 'iat', 'exp'],
+              additionalProperties: false,
+              properties: {
+                active: { const: true },
+                iss: text,
+                client_id: text,
+                token_type: { const: 'Bearer' },
+                scope: text,
+                iat: { type: 'integer' },
+                exp: { type: 'integer' },
+                cnf: { type: 'object', required: ['x5t#S256'], additionalProperties: false, properties: { 'x5t#S256': text } },
+                provider_legal_id: text,
+                psd2_environment: { enum: ['sandbox', 'bank'] },
+                sub: { type: 'string', description: 'The PSU.' },
+                accounts: { type: 'array', items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: text, iban: text } } },
+                sca_time: { type: 'integer', description: 'Time of the PSU\'s strong customer authentication.' },
+                consent_expires_at: { type: 'integer', description: 'End of the consent.' },
+              },
+            },
+          ],
+        },
+        JWKS: { type: 'object', required: ['keys'], additionalProperties: false, properties: { keys: { type: 'array', items: { type: 'object' } } } },
+        Metadata: {
+          type: 'object',
+          required: ['issuer', 'authorization_endpoint', 'token_endpoint', 'jwks_uri'],
+          additionalProperties: false,
+          properties: {
+            issuer: text,
+            authorization_endpoint: text,
+            token_endpoint: text,
+            jwks_uri: text,
+            registration_endpoint: text,
+            revocation_endpoint: text,
+            introspection_endpoint: text,
+            scopes_supported: strings,
+            response_types_supported: strings,
+            response_modes_supported: strings,
+            grant_types_supported: strings,
+            code_challenge_methods_supported: strings,
+            token_endpoint_auth_methods_supported: strings,
+            revocation_endpoint_auth_methods_supported: strings,
+            introspection_endpoint_auth_methods_supported: strings,
+            tls_client_certificate_bound_access_tokens: { type: 'boolean' },
+            authorization_response_iss_parameter_supported: { type: 'boolean' },
+            ui_locales_supported: strings,
+          },
+        },
+      },
+    },
+  };
+}
