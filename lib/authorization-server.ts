@@ -298,6 +298,16 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const issuerUrl = new URL(options.issuer);
   let mountChecked = false;
 
+  // No endpoint answers OPTIONS (no CORS: TPPs call from servers, PSUs through navigation);
+  // oidc-provider's 404 keeps Express from answering it for the routes below.
+  router.use((req, res, next) => {
+    if (req.method === 'OPTIONS') {
+      callback(req, res);
+      return;
+    }
+    next();
+  });
+
   // Published URLs derive from the issuer, never from what a client put in Host or X-Forwarded-*.
   router.use((req, _res, next) => {
     if (!mountChecked) {

@@ -17,7 +17,8 @@ const ASSETS: Record<string, string> = {
 export function openApiRouter(document: Record<string, unknown>, mountPath: string): Router {
   const router = express.Router();
   const json = JSON.stringify(document, null, 2);
-  const yaml = YAML.stringify(document);
+  // Shared schema objects are written out in full: aliases would make readers count them as a YAML bomb.
+  const yaml = YAML.stringify(document, { aliasDuplicateObjects: false });
   const assetDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
   const assets = new Map<string, Buffer>();
   const init = `window.addEventListener('load', function () {
