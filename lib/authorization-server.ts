@@ -106,6 +106,17 @@ function reportUnavailable(ctx: KoaContextWithOIDC): void {
 }
 
 /**
+ * oidc-provider trips over some metadata values of the wrong type (an object where a string is
+ * due) before checking their type: that is the TPP's mistake, `400 invalid_client_metadata`.
+ */
+function refuseMistypedMetadata(ctx: KoaContextWithOIDC, error: unknown): void {
+  const route = ctx.oidc?.route;
+  if (ctx.status !== 500 || !(error instanceof TypeError) || (route !== 'registration' && route !== 'client_update')) return;
+  ctx.status = 400;
+  ctx.body = { error: 'invalid_client_metadata', error_description: 'a client metadata value has the wrong type' };
+}
+
+/**
  * RFC 7009 §2.2.1: only access and refresh tokens are revoked here; an authorization code or a
  * registration access token presented for revocation is `unsupported_token_type`.
  */
@@ -141,7 +152,15 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     identities,
     isSuspended,
     entryOf: (req) => entryPages.get(req),
-    renderErrorPage: (ctx, out, error) => pages.renderAuthorizationError(ctx, out, error, entryPages.get(ctx.req)),
+    // Only the PSU's browser gets a page; API endpoints answer JSON whatever the Accept header says.
+    renderErrorPage: async (ctx, out, error) => {
+      if (ctx.oidc?.route === 'authorization' || ctx.oidc?.route === 'resume') {
+        await pages.renderAuthorizationError(ctx, out, error, entryPages.get(ctx.req));
+        return;
+      }
+      ctx.type = 'application/json';
+      ctx.body = { error: out.error, error_description: out.error_description ?? '' };
+    },
   });
   const management = createManagement(provider, storage, options, logger);
   auditProviderEvents(provider, logger);
@@ -240,6 +259,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       reportUnavailable(ctx);
       return;
     }
+    refuseMistypedMetadata(ctx, serverErrors.get(ctx));
     try {
       await afterProvider(ctx);
     } catch (error) {

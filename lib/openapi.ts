@@ -10,15 +10,18 @@ const ref = (name: string): Schema => ({ $ref: `#/components/schemas/${name}` })
 const text = { type: 'string' } as const;
 const strings = { type: 'array', items: text } as const;
 
-/** A JSON error response whose `error` is one of `codes`, with an example of each. */
-function errorResponse(description: string, codes: Record<string, string>, headers?: Record<string, unknown>): Schema {
+/**
+ * A JSON error response whose `error` is one of `codes`, with an example of each; `base` is the
+ * schema of the body (`Error`, or `TokenError` which may name the refused scope).
+ */
+function errorResponse(description: string, codes: Record<string, string>, headers?: Record<string, unknown>, base = 'Error'): Schema {
   return {
     description,
     ...(headers ? { headers } : {}),
     content: {
       'application/json': {
         schema: {
-          allOf: [ref('Error')],
+          allOf: [ref(base)],
           properties: { error: { enum: Object.keys(codes) } },
         },
         examples: Object.fromEntries(Object.entries(codes).map(([code, example]) => [code, { value: { error: code, error_description: example } }])),
@@ -27,8 +30,8 @@ function errorResponse(description: string, codes: Record<string, string>, heade
   };
 }
 
-const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', schema: { type: 'integer' } } };
-const NO_STORE = { 'Cache-Control': { description: '`no-store`', schema: { type: 'string', const: 'no-store' } } };
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds to wait before trying again.', required: true, schema: { type: 'integer' } } };
+const NO_STORE = { 'Cache-Control': { description: '`no-store`', required: true, schema: { type: 'string', const: 'no-store' } } };
 
 const unavailable = errorResponse('The token store is temporarily unavailable (RFC 6749 §4.1.2.1 `temporarily_unavailable`).', {
   temporarily_unavailable: 'the service is temporarily unavailable, try again shortly',
@@ -43,6 +46,10 @@ const htmlPage = (description: string): Schema => ({ description, content: { 'te
 const redirect = (description: string): Schema => ({
   description,
   headers: { Location: { description: 'Where the browser goes next.', required: true, schema: { type: 'string', format: 'uri-reference' } } },
+  content: {
+    'text/html': { schema: { type: 'string', description: 'A line naming the new address, for clients that do not follow redirects.' } },
+    'text/plain': { schema: { type: 'string', description: 'The same line, to clients that do not accept HTML.' } },
+  },
 });
 
 function clientMetadataSchemas(): Record<string, Schema> {
@@ -99,7 +106,8 @@ function clientMetadataSchemas(): Record<string, Schema> {
  */
 export function openApiDocument(options: ResolvedOptions): Record<string, unknown> {
   const languages = [...options.pages.languages];
-  const langParameter = { name: 'lang', in: 'path', required: true, description: `Language of the pages (${languages.join(', ')}); any other falls back to ${options.pages.defaultLanguage}.`, schema: { type: 'string', examples: languages } };
+  // A language tag, as entryPattern (routes.ts) matches it; anything else is no page at all (404).
+  const langParameter = { name: 'lang', in: 'path', required: true, description: `Language of the pages (${languages.join(', ')}); any other language tag falls back to ${options.pages.defaultLanguage}.`, schema: { type: 'string', pattern: '^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$', examples: languages } };
 
   const authorizationParameters = [
     { name: 'response_type', in: 'query', required: true, schema: { const: 'code' } },
@@ -118,6 +126,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
     302: redirect('Back to the TPP with `error`, `error_description`, `state` and `iss` (RFC 6749 §4.1.2.1): invalid_request, invalid_scope, unsupported_response_type, unauthorized_client, login_required, access_denied, server_error, temporarily_unavailable.'),
     303: redirect('To the PSU pages (`/interaction/{uid}`), or back to the TPP as for 302.'),
     400: htmlPage('The client or redirect URI is not valid: a page in the PSU\'s language; nobody is redirected.'),
+    431: { description: 'The request line and headers exceed the HTTP server\'s limit (16 KB in Node by default): its own answer, without a body.' },
     503: htmlPage('The token store is unavailable: a page asking to try again.'),
   };
   const authorizationOperation = (summary: string, description: string, extra: Schema[] = []) => ({
@@ -143,9 +152,17 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           hasLang ? [langParameter] : [],
         ),
         operationId: `${environment}Authorization`,
+        ...(hasLang ? { responses: { ...authorizationResponses, 404: { $ref: '#/components/responses/NotFound' } } } : {}),
       },
     };
   }
+
+  /** A form the pages' body parser refused: a JSON error, since no page can be told from the request. */
+  const unparsedForm = (status: 400 | 413 | 415) => errorResponse(
+    status === 413 ? 'The form is too large or has too many fields.' : status === 415 ? 'The form has an unsupported charset or content encoding.' : 'The form could not be read (e.g. a broken content encoding).',
+    { invalid_request: 'the request could not be understood' },
+  );
+  const invalidFormJson = (unparsedForm(400).content as Record<string, unknown>)['application/json'];
 
   const pagePost = (name: string, description: string) => ({
     post: {
@@ -159,10 +176,15 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
       responses: {
         200: htmlPage('The step again, with the error.'),
         303: redirect('The next step, or back to the TPP through the authorization endpoint.'),
-        400: htmlPage('Invalid input, or the authorization expired.'),
+        400: {
+          description: 'Invalid input, or the authorization expired: a page. A form that could not be read: a JSON error.',
+          content: { 'text/html': { schema: text }, 'application/json': invalidFormJson },
+        },
         401: htmlPage('Sign-in failed.'),
         403: htmlPage('The form was posted without its CSRF token or from another origin.'),
         404: htmlPage('No such page.'),
+        413: unparsedForm(413),
+        415: unparsedForm(415),
         429: htmlPage('Too many sign-in attempts.'),
         503: htmlPage('The token store is unavailable.'),
       },
@@ -170,15 +192,18 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
   });
 
   const clientIdParameter = { name: 'clientId', in: 'path', required: true, schema: text };
+  const malformedManagement = errorResponse('The request could not be understood: a malformed Authorization header or client id.', {
+    invalid_request: 'invalid authorization header value format',
+  });
   const managementSecurity = [{ mutualTLS: [] }, { mutualTLS: [], registrationAccessToken: [] }];
 
-  const tokenErrors = errorResponse('The request was refused (RFC 6749 §5.2).', {
+  const tokenErrors = errorResponse('The request was refused (RFC 6749 §5.2). With `invalid_scope`, `scope` names the refused scope.', {
     invalid_request: 'missing required parameter \'grant_type\'',
     invalid_grant: 'Refresh token has expired',
     invalid_scope: 'extended_transaction_history cannot be renewed by a refresh: it needs the PSU\'s strong customer authentication again (authorization code)',
     unauthorized_client: 'only payment initiation clients (PSP_PI role, pisp scope) may use the client_credentials grant',
     unsupported_grant_type: 'unsupported grant_type requested',
-  }, NO_STORE);
+  }, NO_STORE, 'TokenError');
 
   const paths: Record<string, unknown> = {
     '/.well-known/oauth-authorization-server': {
@@ -200,14 +225,12 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         requestBody: { required: true, content: { 'application/json': { schema: ref('ClientMetadata') } } },
         responses: {
           201: { description: 'Registered.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
-          400: errorResponse('The metadata was refused (RFC 7591 §3.2.2).', {
+          400: errorResponse('The metadata was refused (RFC 7591 §3.2.2), or the body is not a JSON object of at most 56 KB.', {
             invalid_client_metadata: 'scope cbpii needs the PSP_IC role, which the client certificate does not hold',
             invalid_redirect_uri: 'redirect_uris must use https ("http://tpp.example/cb")',
-            invalid_request: 'the request could not be understood',
+            invalid_request: 'only application/json content-type bodies are supported on POST /register',
           }),
           401: certificateRefused(),
-          413: errorResponse('The body is too large.', { invalid_request: 'the request could not be understood' }),
-          415: errorResponse('The body is not JSON.', { invalid_request: 'only application/json content-type bodies are supported' }),
           503: unavailable,
         },
       },
@@ -222,6 +245,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         security: managementSecurity,
         responses: {
           200: { description: 'The client.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
+          400: malformedManagement,
           401: errorResponse('Not the owner, unknown client, or a bad certificate.', { invalid_token: 'the client certificate does not belong to the organization and environment that registered this client', invalid_client: 'a client certificate is required' }),
           503: unavailable,
         },
@@ -246,6 +270,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         security: managementSecurity,
         responses: {
           204: { description: 'Deleted, with its grants, codes and tokens.' },
+          400: malformedManagement,
           401: errorResponse('Not the owner, unknown client, or a bad certificate.', { invalid_token: 'no client is registered under this registration_client_uri', invalid_client: 'a client certificate is required' }),
           503: unavailable,
         },
@@ -350,8 +375,10 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['token'], properties: { token: text, token_type_hint: text } } } } },
         responses: {
           200: { description: 'What the token allows.', headers: NO_STORE, content: { 'application/json': { schema: ref('IntrospectionResponse') } } },
-          400: errorResponse('The request was refused.', { invalid_request: 'the token parameter is required' }),
-          401: errorResponse('Not a resource server of the bank.', { invalid_client: 'token introspection is reserved to the bank\'s resource servers' }, { 'WWW-Authenticate': { schema: text } }),
+          400: errorResponse('The request was refused, or its body could not be read.', { invalid_request: 'the token parameter is required' }),
+          401: errorResponse('Not a resource server of the bank.', { invalid_client: 'token introspection is reserved to the bank\'s resource servers' }, { 'WWW-Authenticate': { description: 'The Basic scheme resource servers authenticate with.', required: true, schema: text } }),
+          413: errorResponse('The body is larger than 8 KB or has more than 20 parameters.', { invalid_request: 'the request could not be understood' }),
+          415: errorResponse('The body has an unsupported charset or content encoding.', { invalid_request: 'the request could not be understood' }),
           503: unavailable,
         },
       },
@@ -368,7 +395,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         parameters: [{ name: 'asset', in: 'path', required: true, schema: { enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'init.js'] } }],
         responses: {
           200: { description: 'The file.', content: { 'text/css': { schema: text }, 'text/javascript': { schema: text } } },
-          404: errorResponse('No such file.', { not_found: 'there is no endpoint at GET /oauth2/docs/x' }),
+          404: { $ref: '#/components/responses/NotFound' },
         },
       },
     },
@@ -389,6 +416,8 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         '| PSP_IC (card-based payment instruments) | `cbpii` | authorization_code, refresh_token |',
         '| PSP_PI (payment initiation) | `pisp` | client_credentials |',
         '',
+        'Any method or path not listed here answers 404 `not_found` (a JSON error, `NotFound` in the components).',
+        '',
         '`aisp`: balances and the last 90 days of transactions of the accounts the PSU chose, for up to 180 days after their strong customer authentication. `extended_transaction_history`: the history older than 90 days, once. `cbpii`: funds confirmation (yes or no). `pisp`: payment initiation, without a PSU at the token endpoint.',
       ].join('\n'),
     },
@@ -402,6 +431,15 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
     ],
     paths,
     components: {
+      responses: {
+        NotFound: (() => {
+          const json = errorResponse('', { not_found: `there is no endpoint at GET ${options.mountPath}${DOCUMENT_PATHS.view}/x` });
+          return {
+            description: `Any other path or method under ${options.mountPath || '/'}: there is no such endpoint. A JSON error; under ${INTERACTION_PATH}, a page in the PSU's language.`,
+            content: { ...(json.content as Record<string, unknown>), 'text/html': { schema: text } },
+          };
+        })(),
+      },
       securitySchemes: {
         mutualTLS: { type: 'mutualTLS', description: 'The TPP\'s eIDAS QWAC (QcType web, PSD2 QCStatement), in the TLS handshake.' },
         registrationAccessToken: { type: 'http', scheme: 'bearer', description: 'The registration access token (RFC 7592), optional with the owner\'s certificate.' },
@@ -414,6 +452,17 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           required: ['error', 'error_description'],
           additionalProperties: false,
           properties: { error: { type: 'string' }, error_description: { type: 'string' } },
+        },
+        TokenError: {
+          type: 'object',
+          description: 'An error of the token endpoint (RFC 6749 §5.2).',
+          required: ['error', 'error_description'],
+          additionalProperties: false,
+          properties: {
+            error: { type: 'string' },
+            error_description: { type: 'string' },
+            scope: { type: 'string', description: 'With `invalid_scope`: the scope refused, empty when the request named none.' },
+          },
         },
         ...clientMetadataSchemas(),
         TokenResponse: {

@@ -6,6 +6,9 @@ import express from 'express';
 import supertest from 'supertest';
 
 import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
+import { openApiDocument } from '../../lib/openapi.js';
+import { resolveOptions } from '../../lib/options.js';
+import { createOpenApiValidator, type OpenApiValidator } from './openapi.js';
 import type { TppCredentials } from './pki.js';
 import { testPki } from './pki.js';
 import { SANDBOX_PSUS, TestBank } from './psus.js';
@@ -26,8 +29,14 @@ export interface TestServer {
   readonly logs: { level: string; fields: Record<string, unknown>; message: string }[];
   /** The bank authenticator and account directory the server uses (unless options replace them). */
   readonly bank: TestBank;
-  /** A supertest agent presenting `tpp` (or no certificate) over mutual TLS. */
+  /**
+   * A supertest agent presenting `tpp` (or no certificate) over mutual TLS. Every response it
+   * receives is checked against the OpenAPI document of the server's options ({@link openApi}):
+   * an undocumented status, content type or field fails the test.
+   */
   request(tpp?: TppCredentials): TlsAgent;
+  /** The validator of the server's OpenAPI document. */
+  readonly openApi: OpenApiValidator;
   close(): Promise<void>;
 }
 
@@ -67,7 +76,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
   const url = `https://localhost:${port}`;
   const issuer = `${url}/oauth2`;
   const bank = new TestBank();
-  const auth = createAuthorizationServer({
+  const input: AuthorizationServerOptions = {
     issuer,
     signingKeys: { keys: [testSigningKey()] },
     cookieKeys: ['test-cookie-key-0123456789abcdef0123456789'],
@@ -77,15 +86,28 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     },
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
     ...start.options,
-  });
-  app.use(start.mountPath ?? '/oauth2', auth.router);
+  };
+  const auth = createAuthorizationServer(input);
+  const mountPath = start.mountPath ?? '/oauth2';
+  // The document the router serves at openapi.json, built from the same options; its paths start
+  // where the router is mounted (the issuer's path, unless a test mounts it elsewhere).
+  const openApi = createOpenApiValidator(openApiDocument(resolveOptions(input)), mountPath);
+  app.use(mountPath, auth.router);
   start.afterMount?.(app);
 
   const request = (tpp?: TppCredentials): TlsAgent => {
     const agent = supertest(url);
     const wrap = (method: Method) => (path: string) => {
       const test = agent[method](path).ca(pki.serverCa.certPem);
-      return tpp ? test.cert(tpp.chainPem).key(tpp.keyPem) : test;
+      if (tpp) test.cert(tpp.chainPem).key(tpp.keyPem);
+      // Every response is checked against the OpenAPI document, before the test's own expectations
+      // (the message names the status and the body). A redirect followed on purpose is checked at
+      // its last URL when the method stays GET; after a POST or PUT the final method is unknown.
+      return test.expect((res: supertest.Response) => {
+        const followed = (res as supertest.Response & { redirects?: string[] }).redirects ?? [];
+        if (!followed.length) openApi.checkResponse(method, path, res);
+        else if (method === 'get') openApi.checkResponse(method, followed[followed.length - 1]!, res);
+      });
     };
     return { get: wrap('get'), post: wrap('post'), put: wrap('put'), delete: wrap('delete') };
   };
@@ -98,6 +120,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     logs,
     bank,
     request,
+    openApi,
     close: () => new Promise<void>((resolve) => {
       server.closeAllConnections();
       server.close(() => resolve());
