@@ -157,11 +157,14 @@ describe('PSU pages in Chromium', function () {
     const pair = pkce();
     const params = requestParams(bankClient, {}, pair);
     await page.goto(authorizationUrl(server, params, entryPath('bank', 'en')));
+    // The page puts the focus on the identifier field by itself.
+    await page.locator('#login:focus').waitFor();
     await page.keyboard.type('lukas');
     await page.keyboard.press('Tab');
     await page.keyboard.type('battery staple');
     await page.keyboard.press('Enter');
     const m = CATALOGS.en;
+    await page.locator('#account-0:focus').waitFor();
     await page.getByRole('heading', { level: 1, name: m['consent.title'].replace('{tpp}', 'Budget Buddy') }).waitFor();
     await page.keyboard.press('Space');
     await page.getByRole('button', { name: m['consent.grant'] }).focus();
