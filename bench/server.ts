@@ -1,0 +1,169 @@
+/**
+ * One server under test, in a child process of the driver (bench/run.ts): the product
+ * (createAuthorizationServer) or bare oidc-provider, mounted under /oauth2 of an Express app over
+ * HTTPS asking for client certificates, on MemoryStorage or RedisStorage. Started by a `start`
+ * message; answers `stats` with its memory, CPU time and Redis calls.
+ */
+import type { X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import { Session } from 'node:inspector';
+import type { AddressInfo } from 'node:net';
+import { TLSSocket, type PeerCertificate } from 'node:tls';
+
+import express from 'express';
+import { createClient } from 'redis';
+
+import { MemoryStorage } from '../adapters/memory.js';
+import { RedisStorage, type RedisCommands } from '../adapters/redis.js';
+import type { Storage } from '../adapters/storage.js';
+import { createAuthorizationServer } from '../lib/index.js';
+import { bareClients, createBareProvider } from './bare.js';
+import { COOKIE_KEY, RESOURCE_SERVER, SANDBOX_PSU, type FromServer, type ServerConfig, type ServerStats, type ToServer } from './protocol.js';
+import { countingClient, newCounters, snapshot } from './redis.js';
+
+const counters = newCounters();
+
+/**
+ * BENCH_EXPERIMENT: what a product change would gain, measured without changing the product.
+ * lib/certificates/extract.ts reads the client certificate with getPeerCertificate(true) on every
+ * request, which rebuilds the whole chain as objects each time (~200–300 µs with a leaf and an
+ * intermediate on Node 20 / OpenSSL 3; see bench/certificate-apis.ts).
+ * - peer-certificate-cache: keep getPeerCertificate's answer per connection (its peer certificate
+ *   never changes); the first request of each connection still pays.
+ * - peer-x509-certificate: read the chain once per connection from getPeerX509Certificate() and its
+ *   issuerCertificate links (~5 µs), and keep it. Once only: on the server side the first
+ *   getPeerX509Certificate() call removes the leaf from OpenSSL's peer chain stack, after which
+ *   neither API returns the intermediates of that connection (nodejs/node#65579).
+ * Both answer with only the `raw` and `issuerCertificate` fields extract.ts reads (cache: all fields).
+ * - redis-command-timeout-off: create the servers' node-redis client with `commandOptions: { timeout: 0 }`.
+ *   node-redis 6 gives every command a 5 s timeout through AbortSignal.timeout(), whose timer keeps
+ *   the async context of its creation (oidc-provider's ctx, with req and res) alive for 5 s after
+ *   the command answered; RedisStorage enforces its own timeout (2 s, cleared once answered).
+ */
+const EXPERIMENTS = new Set((process.env.BENCH_EXPERIMENT ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+if (EXPERIMENTS.has('peer-certificate-cache') || EXPERIMENTS.has('peer-x509-certificate')) {
+  const original = TLSSocket.prototype.getPeerCertificate as (this: TLSSocket, detailed?: boolean) => PeerCertificate;
+  const cheap = EXPERIMENTS.has('peer-x509-certificate');
+  const chains = new WeakMap<TLSSocket, PeerCertificate>();
+  const link = (certificate: X509Certificate | undefined, depth: number): object | undefined => (certificate && depth < 8
+    ? { raw: certificate.raw, issuerCertificate: link(certificate.issuerCertificate, depth + 1) }
+    : undefined);
+  TLSSocket.prototype.getPeerCertificate = function getPeerCertificate(this: TLSSocket, detailed?: boolean) {
+    if (!detailed) return original.call(this, detailed);
+    let chain = chains.get(this);
+    if (!chain) {
+      const leaf = cheap ? this.getPeerX509Certificate() : undefined;
+      chain = leaf ? link(leaf, 0) as PeerCertificate : original.call(this, true);
+      chains.set(this, chain);
+    }
+    return chain;
+  } as TLSSocket['getPeerCertificate'];
+}
+
+function send(message: FromServer): void {
+  process.send?.(message);
+}
+
+function memoryKb(field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
+  return match?.[1] ? Number(match[1]) : Math.round(process.memoryUsage().rss / 1024);
+}
+
+function stats(): ServerStats {
+  const cpu = process.cpuUsage();
+  return {
+    rssKb: memoryKb('VmRSS'),
+    hwmKb: memoryKb('VmHWM'),
+    heapUsed: process.memoryUsage().heapUsed,
+    cpuUser: cpu.user,
+    cpuSystem: cpu.system,
+    redis: snapshot(counters),
+  };
+}
+
+async function start(config: ServerConfig): Promise<void> {
+  let storage: Storage;
+  if (config.storage === 'redis') {
+    // As the example app and the tests create it (node-redis defaults), unless the experiment says otherwise.
+    const client = createClient({ url: config.redisUrl, ...(EXPERIMENTS.has('redis-command-timeout-off') ? { commandOptions: { timeout: 0 } } : {}) });
+    client.on('error', (error: Error) => console.error(`server: Redis: ${error.message}`));
+    await client.connect();
+    storage = new RedisStorage(countingClient(client as unknown as RedisCommands, counters), { keyPrefix: config.keyPrefix });
+  } else {
+    storage = new MemoryStorage();
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  const server = createServer({ key: config.tls.key, cert: config.tls.cert, requestCert: true, rejectUnauthorized: false }, app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const issuer = `https://localhost:${port}/oauth2`;
+
+  if (config.target === 'ours') {
+    const auth = createAuthorizationServer({
+      issuer,
+      signingKeys: { keys: [config.signingKey] },
+      cookieKeys: [COOKIE_KEY],
+      environments: { sandbox: { trustAnchors: config.sandboxRootPem, testPsus: [SANDBOX_PSU] } },
+      resourceServers: [RESOURCE_SERVER],
+      storage,
+    });
+    app.use('/oauth2', auth.router);
+  } else {
+    const bare = createBareProvider(issuer, storage, config.signingKey);
+    const clients = storage.adapterFor('Client');
+    for (const metadata of bareClients(config.tppSubjectDn)) {
+      // Kept without expiry, as registered clients are.
+      await clients.upsert(String(metadata.client_id), metadata, undefined as unknown as number);
+    }
+    app.use('/oauth2/interaction', bare.interactions);
+    app.use('/oauth2', bare.provider.callback());
+  }
+  send({ type: 'ready', port, pid: process.pid });
+}
+
+let profiler: Session | undefined;
+
+function post(session: Session, method: string, params: object = {}): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    session.post(method, params, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function profile(action: 'start' | 'stop', file?: string): Promise<void> {
+  if (action === 'start') {
+    profiler = new Session();
+    profiler.connect();
+    await post(profiler, 'Profiler.enable');
+    await post(profiler, 'Profiler.setSamplingInterval', { interval: 200 });
+    await post(profiler, 'Profiler.start');
+    return;
+  }
+  if (!profiler || !file) return;
+  const { profile: result } = await post(profiler, 'Profiler.stop') as { profile: unknown };
+  profiler.disconnect();
+  profiler = undefined;
+  writeFileSync(file, JSON.stringify(result));
+  send({ type: 'profiled', file });
+}
+
+process.on('message', (message: ToServer) => {
+  if (message.type === 'start') {
+    start(message.config).catch((error: unknown) => {
+      send({ type: 'failed', message: error instanceof Error ? error.stack ?? error.message : String(error) });
+      process.exit(1);
+    });
+  } else if (message.type === 'stats') {
+    if (message.gc) (globalThis as { gc?: () => void }).gc?.();
+    send({ type: 'stats', id: message.id, stats: stats() });
+  } else if (message.type === 'breakdown') {
+    counters.breakdown = message.on ? new Map() : undefined;
+  } else if (message.type === 'profile') {
+    profile(message.action, message.action === 'stop' ? message.file : undefined).catch((error: unknown) => console.error('server: profile:', error));
+  } else if (message.type === 'exit') {
+    process.exit(0);
+  }
+});
+process.on('disconnect', () => process.exit(0));
