@@ -11,6 +11,7 @@ import * as oidc from 'openid-client';
 
 import { sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
 import { PsuBrowser } from '../support/psu-browser.js';
+import type { CheckedResponse } from '../support/openapi.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { openPages, redirectParams, REDIRECT_URI, registerClient, submit, type TestClient } from './helpers.js';
 
@@ -18,7 +19,7 @@ import { openPages, redirectParams, REDIRECT_URI, registerClient, submit, type T
  * A Fetch API over node:https presenting `tpp`'s certificate and trusting the test server's CA
  * (`undici` is not installed, so its Agent cannot carry the TLS options).
  */
-function mtlsFetch(tpp: TppCredentials | undefined, ca: string): oidc.CustomFetch {
+function mtlsFetch(tpp: TppCredentials | undefined, ca: string, check?: (method: string, url: URL, response: CheckedResponse) => void): oidc.CustomFetch {
   return async (url, options) => {
     let body: string | Buffer | undefined;
     if (options.body instanceof URLSearchParams) body = options.body.toString();
@@ -46,6 +47,13 @@ function mtlsFetch(tpp: TppCredentials | undefined, ca: string): oidc.CustomFetc
           }
           const status = res.statusCode ?? 500;
           const content = [101, 204, 205, 304].includes(status) ? null : Buffer.concat(chunks);
+          try {
+            // What the library receives is held to the OpenAPI document like every other response.
+            check?.(options.method ?? 'GET', new URL(url), { status, headers: res.headers, text: content?.toString('utf8') });
+          } catch (error) {
+            reject(error);
+            return;
+          }
           resolve(new Response(content, { status, statusText: res.statusMessage ?? '', headers: responseHeaders }));
         });
         res.on('error', reject);
@@ -77,7 +85,8 @@ describe('a TPP using openid-client v6 with tls_client_auth', function () {
 
   /** Discovers the server from its issuer with the client's certificate. */
   function discover(tpp: TppCredentials = client.tpp, url: URL = new URL(server.issuer)): Promise<oidc.Configuration> {
-    return oidc.discovery(url, client.clientId, undefined, oidc.TlsClientAuth(), { [oidc.customFetch]: mtlsFetch(tpp, ca) });
+    const check = (method: string, target: URL, response: CheckedResponse) => server.openApi.checkResponse(method, `${target.pathname}${target.search}`, response);
+    return oidc.discovery(url, client.clientId, undefined, oidc.TlsClientAuth(), { [oidc.customFetch]: mtlsFetch(tpp, ca, check) });
   }
 
   /** Sends the PSU to `url`, signs in as a sandbox PSU and answers the consent page with `decision`. */

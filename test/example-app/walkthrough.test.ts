@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 
 import { pkce } from '../authorization/helpers.js';
+import { createOpenApiValidator, type OpenApiValidator } from '../support/openapi.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 
 const run = promisify(execFile);
@@ -42,6 +43,13 @@ describe('the example app walk-through (README)', function walkthrough() {
   let child: ChildProcess;
   let port: number;
   let startup: string;
+  let openApi: OpenApiValidator | undefined;
+
+  /** The app at `path`, every answer held to the app's own OpenAPI document. */
+  const app = (method: 'get' | 'post', path: string) => {
+    const test = supertest(`https://localhost:${port}`)[method](path);
+    return path.startsWith('/oauth2/') ? test.expect((res) => openApi?.checkResponse(method.toUpperCase(), path, res)) : test;
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
@@ -52,6 +60,8 @@ describe('the example app walk-through (README)', function walkthrough() {
     });
     // The last line printed at start-up when the development PKI is in use.
     startup = await waitForLine(child, /mint a TPP certificate: .*\n/);
+    const document = await supertest(`https://localhost:${port}`).get('/oauth2/openapi.json').ca(readFileSync(join(dir, 'server-ca.pem'), 'utf8'));
+    openApi = createOpenApiValidator(document.body as Record<string, unknown>, '/oauth2');
   });
 
   after(() => {
@@ -74,7 +84,7 @@ describe('the example app walk-through (README)', function walkthrough() {
     const key = readFileSync(join(dir, 'sandbox-acme-key.pem'), 'utf8');
     const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
 
-    const res = await supertest(`https://localhost:${port}`).post('/oauth2/register')
+    const res = await app('post', '/oauth2/register')
       .ca(ca).cert(cert).key(key)
       .send({ redirect_uris: ['https://tpp.example/callback'], client_name: 'Acme' });
     expect(res.status).to.equal(201);
@@ -93,7 +103,7 @@ describe('the example app walk-through (README)', function walkthrough() {
     const key = readFileSync(join(dir, `${env}-${slug}-key.pem`), 'utf8');
     const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
     const base = `https://localhost:${port}`;
-    const registered = await supertest(base).post('/oauth2/register').ca(ca).cert(cert).key(key)
+    const registered = await app('post', '/oauth2/register').ca(ca).cert(cert).key(key)
       .send({ redirect_uris: ['https://tpp.example/callback'], client_name: org });
     expect(registered.status, registered.text).to.equal(201);
     const clientId = String(registered.body.client_id);
@@ -112,7 +122,7 @@ describe('the example app walk-through (README)', function walkthrough() {
     const back = new URL(last.location ?? 'missing:');
     expect(`${back.origin}${back.pathname}`).to.equal('https://tpp.example/callback');
     expect(back.searchParams.get('state')).to.equal('xyz');
-    return supertest(base).post('/oauth2/token').ca(ca).cert(cert).key(key).type('form').send({
+    return app('post', '/oauth2/token').ca(ca).cert(cert).key(key).type('form').send({
       grant_type: 'authorization_code', code: back.searchParams.get('code') ?? '', code_verifier: pair.verifier,
       redirect_uri: 'https://tpp.example/callback', client_id: clientId,
     });
@@ -135,7 +145,7 @@ describe('the example app walk-through (README)', function walkthrough() {
 
     // The bank's API, configured by RESOURCE_SERVER_CREDENTIALS, introspects the token.
     const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
-    const introspection = await supertest(`https://localhost:${port}`).post('/oauth2/introspect').ca(ca).type('form')
+    const introspection = await app('post', '/oauth2/introspect').ca(ca).type('form')
       .set('Authorization', `Basic ${Buffer.from(`psd2-api:${API_SECRET}`).toString('base64')}`)
       .send({ token: token.body.access_token });
     expect(introspection.body).to.include({ active: true, sub: 'sandbox-psu-claire', scope: 'aisp' });

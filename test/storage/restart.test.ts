@@ -13,6 +13,7 @@ import { expect } from 'chai';
 import supertest from 'supertest';
 
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
+import { createOpenApiValidator } from '../support/openapi.js';
 
 const run = promisify(execFile);
 const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
@@ -89,11 +90,14 @@ describe('the example app on Redis, restarted', function restart() {
     const key = readFileSync(join(dir, 'sandbox-restart-pay-key.pem'), 'utf8');
     const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
     const base = `https://localhost:${port}`;
+    // Every answer is held to the app's own OpenAPI document.
+    const openApi = createOpenApiValidator((await supertest(base).get('/oauth2/openapi.json').ca(ca)).body as Record<string, unknown>, '/oauth2');
+    const checked = (method: 'GET' | 'POST', path: string, test: supertest.Test) => test.expect((res) => openApi.checkResponse(method, path, res));
     const tpp = {
-      get: (path: string) => supertest(base).get(path).ca(ca).cert(cert).key(key),
-      post: (path: string) => supertest(base).post(path).ca(ca).cert(cert).key(key),
+      get: (path: string) => checked('GET', path, supertest(base).get(path).ca(ca).cert(cert).key(key)),
+      post: (path: string) => checked('POST', path, supertest(base).post(path).ca(ca).cert(cert).key(key)),
     };
-    const introspect = (token: string) => supertest(base).post('/oauth2/introspect').ca(ca).type('form')
+    const introspect = (token: string) => checked('POST', '/oauth2/introspect', supertest(base).post('/oauth2/introspect').ca(ca).type('form'))
       .set('Authorization', `Basic ${Buffer.from(`${API_ID}:${API_SECRET}`).toString('base64')}`).send({ token });
 
     const registered = await tpp.post('/oauth2/register').send({ client_name: 'Restart Pay', scope: 'pisp' });
