@@ -21,11 +21,20 @@ async function call(
     }, (res) => {
       let text = '';
       res.on('data', (chunk) => { text += chunk; });
-      res.on('end', () => resolve({
-        status: res.statusCode ?? 0,
-        body: text ? JSON.parse(text) as Record<string, unknown> : {},
-        reused: (res.socket as TLSSocket).isSessionReused(),
-      }));
+      res.on('end', () => {
+        try {
+          // Raw requests are held to the OpenAPI document like those of server.request().
+          server.openApi.checkResponse(method, path, { status: res.statusCode ?? 0, headers: res.headers, text });
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        resolve({
+          status: res.statusCode ?? 0,
+          body: text ? JSON.parse(text) as Record<string, unknown> : {},
+          reused: (res.socket as TLSSocket).isSessionReused(),
+        });
+      });
     });
     req.on('error', reject);
     req.end(body ? JSON.stringify(body) : undefined);
