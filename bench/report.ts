@@ -46,16 +46,28 @@ export interface RunResult {
   readonly redis?: RedisPerOperation;
 }
 
+/** A client_credentials run of the growth test. */
+export interface GrowthRun extends LoadResult {
+  /** Server CPU per request, µs. */
+  readonly serverCpuMicros: number;
+  /** Share of one core the server used. */
+  readonly utilization: number;
+  /** Redis CPU per request, µs. */
+  readonly redisCpuMicros: number;
+  /** Redis commands per request. */
+  readonly commands: number;
+}
+
 export interface GrowthResult {
   readonly clients: number;
   readonly grants: number;
   readonly populateSeconds: number;
   readonly redisKeys: number;
   readonly redisMemoryMb: number;
-  readonly before: LoadResult;
-  readonly after: LoadResult;
+  readonly before: GrowthRun;
+  readonly after: GrowthRun;
   /** Requests rotating over many clients of the TPP (informational: oidc-provider caches 100 clients). */
-  readonly afterManyClients?: LoadResult & { readonly clientCount: number };
+  readonly afterManyClients?: GrowthRun & { readonly clientCount: number };
   readonly flat: boolean;
 }
 
@@ -156,13 +168,11 @@ export function markdown(report: Report): string {
     const g = report.growth;
     lines.push('## Growth: client_credentials with many clients and grants in Redis (product)', '');
     lines.push(`${g.clients.toLocaleString('en')} clients and ${g.grants.toLocaleString('en')} grants written through RedisStorage in ${fixed(g.populateSeconds)} s; Redis then held ${g.redisKeys.toLocaleString('en')} keys, ${fixed(g.redisMemoryMb)} MB.`, '');
-    lines.push('| Run | Rate /s | p50 ms | p99 ms | Errors |', '|---|---:|---:|---:|---:|');
-    lines.push(`| before (empty Redis) | ${fixed(g.before.rate)} | ${fixed(g.before.p50, 2)} | ${fixed(g.before.p99, 2)} | ${g.before.errors} |`);
-    lines.push(`| after, same client | ${fixed(g.after.rate)} | ${fixed(g.after.p50, 2)} | ${fixed(g.after.p99, 2)} | ${g.after.errors} |`);
-    if (g.afterManyClients) {
-      const m = g.afterManyClients;
-      lines.push(`| after, rotating over ${m.clientCount.toLocaleString('en')} clients (informational) | ${fixed(m.rate)} | ${fixed(m.p50, 2)} | ${fixed(m.p99, 2)} | ${m.errors} |`);
-    }
+    lines.push('| Run | Rate /s | p50 ms | p99 ms | Server CPU µs/req | Server busy | Redis CPU µs/req | Redis cmds/req | Errors |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    const row = (label: string, run: GrowthRun) => lines.push(`| ${label} | ${fixed(run.rate)} | ${fixed(run.p50, 2)} | ${fixed(run.p99, 2)} | ${fixed(run.serverCpuMicros)} | ${fixed(run.utilization * 100)}% | ${fixed(run.redisCpuMicros)} | ${fixed(run.commands, 1)} | ${run.errors} |`);
+    row('before (empty Redis)', g.before);
+    row('after, same client', g.after);
+    if (g.afterManyClients) row(`after, rotating over ${g.afterManyClients.clientCount.toLocaleString('en')} clients (informational)`, g.afterManyClients);
     lines.push('', `Flat latency: ${g.flat ? 'PASS' : 'FAIL'} (after vs before: p50 within 25 % + 0.5 ms, p99 within 50 % + 1 ms, rate within 15 %).`, '');
   }
 

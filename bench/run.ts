@@ -39,7 +39,7 @@ import { BARE_CLIENT_ID, REDIRECT_URI, RESOURCE_SERVER, type FromServer, type Se
 import { commandDelta, redisInfo, startRedis, type BenchRedis, type RedisInfo } from './redis.js';
 import {
   markdown, ratio, runOf, SCENARIO_TITLES, SCENARIOS, svg,
-  type GrowthResult, type LeakResult, type LeakSample, type Report, type RunResult, type ScenarioName, type TargetCheck,
+  type GrowthResult, type GrowthRun, type LeakResult, type LeakSample, type Report, type RunResult, type ScenarioName, type TargetCheck,
 } from './report.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -534,6 +534,22 @@ async function populate(context: Context, session: Session, clients: number, gra
   return { seconds: (performance.now() - started) / 1000, benchClients };
 }
 
+/** A client_credentials run of the growth test, with the server's and Redis's CPU per request. */
+async function growthRun(session: Session, context: Context, prepared: Prepared, label: string): Promise<GrowthRun> {
+  const slice = await measureSlice(session, context, prepared, config.duration);
+  const operations = Math.max(1, slice.load.completed + slice.load.errors);
+  const run: GrowthRun = {
+    ...slice.load,
+    serverCpuMicros: (slice.cpuSeconds * 1e6) / operations,
+    utilization: slice.cpuSeconds / slice.wall,
+    redisCpuMicros: (slice.redisCpuSeconds * 1e6) / operations,
+    commands: (slice.commands?.total ?? 0) / operations,
+  };
+  log(`  ${label}: ${run.rate.toFixed(0)} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms; server ${run.serverCpuMicros.toFixed(0)} µs CPU/request (${(run.utilization * 100).toFixed(0)}% busy), Redis ${run.redisCpuMicros.toFixed(0)} µs CPU and ${run.commands.toFixed(1)} commands/request${run.errors ? `, ${run.errors} errors (${run.firstError})` : ''}`);
+  await settle();
+  return run;
+}
+
 async function runGrowth(context: Context): Promise<GrowthResult> {
   await context.redis!.client.flushDb();
   const session = await openSession(context, 'ours', 'redis');
@@ -542,8 +558,7 @@ async function runGrowth(context: Context): Promise<GrowthResult> {
     await prepared.once();
     // Twice the usual warm-up: "before" must not be measured on a colder JIT than "after".
     await prepared.load(Math.max(2, config.warmup * 2));
-    const before = await prepared.load(config.duration);
-    log(`  before: ${before.rate.toFixed(0)} req/s, p50 ${before.p50} ms, p99 ${before.p99} ms`);
+    const before = await growthRun(session, context, prepared, 'before');
     pinSelf(`0-${cpuCount - 1}`);
     let populated: { seconds: number; benchClients: string[] };
     try {
@@ -554,19 +569,20 @@ async function runGrowth(context: Context): Promise<GrowthResult> {
     const info = await redisInfo(context.redis!.client);
     log(`  populated in ${populated.seconds.toFixed(0)} s: ${info.keys.toLocaleString('en')} keys, ${(info.usedMemory / 1024 / 1024).toFixed(0)} MB in Redis`);
     await prepared.load(config.warmup);
-    const after = await prepared.load(config.duration);
-    log(`  after:  ${after.rate.toFixed(0)} req/s, p50 ${after.p50} ms, p99 ${after.p99} ms`);
+    const after = await growthRun(session, context, prepared, 'after');
     let afterManyClients: GrowthResult['afterManyClients'];
     if (populated.benchClients.length > 1) {
       const ids = populated.benchClients;
       let next = 0;
       const body = () => form({ grant_type: 'client_credentials', scope: 'pisp', client_id: ids[(next += 1) % ids.length]! });
-      const rotating = await autocannonLoad({
-        port: session.endpoint.port, path: '/oauth2/token', connections: config.connections, seconds: config.duration,
-        tls: { ca: session.endpoint.ca, cert: context.tpp.cert, key: context.tpp.key }, headers: { 'content-type': FORM }, body,
-      });
-      afterManyClients = { ...rotating, clientCount: ids.length };
-      log(`  after, rotating over ${ids.length} clients: ${rotating.rate.toFixed(0)} req/s, p50 ${rotating.p50} ms, p99 ${rotating.p99} ms${rotating.errors ? `, ${rotating.errors} errors (${rotating.firstError})` : ''}`);
+      const rotating: Prepared = {
+        ...prepared,
+        load: (seconds) => autocannonLoad({
+          port: session.endpoint.port, path: '/oauth2/token', connections: config.connections, seconds,
+          tls: { ca: session.endpoint.ca, cert: context.tpp.cert, key: context.tpp.key }, headers: { 'content-type': FORM }, body,
+        }),
+      };
+      afterManyClients = { ...await growthRun(session, context, rotating, `after, rotating over ${ids.length} clients`), clientCount: ids.length };
     }
     const flat = after.p50 <= before.p50 * 1.25 + 0.5 && after.p99 <= before.p99 * 1.5 + 1 && after.rate >= before.rate * 0.85 && after.errors === 0;
     return {
