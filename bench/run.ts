@@ -29,12 +29,10 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import type { AdapterPayload } from 'oidc-provider';
-
-import { RedisStorage } from '../adapters/redis.js';
 import { authorizationFlow, FORM, form, keepAliveAgent, send, type Endpoint, type FlowTokens, type TlsIdentity } from './http.js';
 import { autocannonLoad, closedLoop, type LoadResult } from './load.js';
 import { createBenchPki, type BenchPki } from './pki.js';
+import type { PopulateMessage, PopulateRequest } from './populate.js';
 import { BARE_CLIENT_ID, REDIRECT_URI, RESOURCE_SERVER, type FromServer, type ServerConfig, type ServerStats, type StorageName, type Target, type ToServer } from './protocol.js';
 import { commandDelta, redisInfo, startRedis, type BenchRedis, type RedisInfo } from './redis.js';
 import {
@@ -244,7 +242,7 @@ function expectOk(status: number, text: string, what: string): void {
   if (status !== 200) throw new Error(`${what}: ${status} ${text.slice(0, 300)}`);
 }
 
-/** `count` authorization-code flows, `concurrency` at a time: refresh and access tokens to use. */
+/** `count` authorization-code flows, BENCH_CONNECTIONS at a time: refresh and access tokens to use. */
 async function tokenPool(session: Session, context: Context, count: number): Promise<FlowTokens[]> {
   const browserAgent = keepAliveAgent(session.endpoint);
   const tppAgent = keepAliveAgent(session.endpoint, context.tpp);
@@ -479,59 +477,22 @@ async function runScenario(context: Context, scenario: ScenarioName, storage: St
 // ---------------------------------------------------------------------------------------------
 // Growth: many clients and grants in Redis
 
-/** Writes clients and grants through RedisStorage, as the server would have. */
+/** Writes clients and grants through RedisStorage in a child process (bench/populate.ts), on all CPUs. */
 async function populate(context: Context, session: Session, clients: number, grants: number): Promise<{ seconds: number; benchClients: string[] }> {
-  const storage = new RedisStorage(context.redis!.commands, { keyPrefix: session.keyPrefix, timeout: 60_000 });
-  const template = await storage.adapterFor('Client').find(session.clientId);
-  if (!template) throw new Error('the registered client is not in Redis');
-  const started = performance.now();
-  const benchClients: string[] = [];
-  const clientIds: string[] = [];
-  const organization = String(template.provider_legal_id);
-  const clientAdapter = storage.adapterFor('Client');
-  for (let i = 0; i < clients; i += 1) {
-    const id = `bench-client-${i}`;
-    // One client in ten belongs to the benchmark's TPP (and accepts its certificate); the others to 1 000 other TPPs.
-    const own = i % 10 === 0;
-    const metadata = { ...template, client_id: id, client_name: `Client ${i}`, ...(own ? {} : { provider_legal_id: `PSDFR-NCA-POP${Math.floor(i / 10)}` }) };
-    clientIds.push(id);
-    if (own) benchClients.push(id);
-    await clientAdapter.upsert(id, metadata, undefined as unknown as number);
-  }
-  log(`  ${clients.toLocaleString('en')} clients written in ${((performance.now() - started) / 1000).toFixed(1)} s (${organization} owns ${benchClients.length})`);
-  const grantAdapter = storage.adapterFor('Grant');
-  const now = Math.floor(Date.now() / 1000);
-  const ttl = 210 * 24 * 3600;
-  let next = 0;
-  let done = 0;
-  let reported = 0;
-  const step = Math.max(1, Math.floor(grants / 10));
-  const grantsStarted = performance.now();
-  await Promise.all(Array.from({ length: 256 }, async () => {
-    while (next < grants) {
-      const index = next;
-      next += 1;
-      const id = randomBytes(16).toString('base64url');
-      const payload: AdapterPayload = {
-        kind: 'Grant',
-        jti: id,
-        iat: now,
-        exp: now + ttl,
-        accountId: `psu-${index % 100_000}`,
-        clientId: clientIds[index % clientIds.length]!,
-        openid: { scope: 'aisp' },
-        psd2: { environment: 'sandbox', accounts: [{ id: `account-${index % 100_000}`, iban: 'DE89370400440532013000' }], scaTime: now, amr: [] },
-      } as AdapterPayload;
-      await grantAdapter.upsert(id, payload, ttl);
-      done += 1;
-      if (done - reported >= step) {
-        reported = done;
-        const elapsed = (performance.now() - grantsStarted) / 1000;
-        log(`  ${done.toLocaleString('en')} / ${grants.toLocaleString('en')} grants (${Math.round(done / elapsed).toLocaleString('en')}/s, ~${Math.round((grants - done) / (done / elapsed))} s left)`);
-      }
-    }
-  }));
-  return { seconds: (performance.now() - started) / 1000, benchClients };
+  // The server is idle meanwhile: every CPU may write (a child inherits the driver's pinning otherwise).
+  const nodeArgs = ['--import', 'tsx', join(here, 'populate.ts')];
+  const [command, args] = config.pin ? ['taskset', ['-c', `0-${cpuCount - 1}`, process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+  const child = spawn(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    let result: { seconds: number; benchClients: string[] } | undefined;
+    child.on('message', (message: PopulateMessage) => {
+      if (message.type === 'progress') log(`  ${message.line}`);
+      else if (message.type === 'done') result = { seconds: message.seconds, benchClients: message.benchClients };
+      else reject(new Error(`populating failed: ${message.message}`));
+    });
+    child.once('exit', (code) => (result ? resolve(result) : reject(new Error(`the populating child exited with ${code}`))));
+    child.send({ redisUrl: context.redis!.url, keyPrefix: session.keyPrefix, clientId: session.clientId, clients, grants } satisfies PopulateRequest);
+  });
 }
 
 /** A client_credentials run of the growth test, with the server's and Redis's CPU per request. */
@@ -559,13 +520,7 @@ async function runGrowth(context: Context): Promise<GrowthResult> {
     // Twice the usual warm-up: "before" must not be measured on a colder JIT than "after".
     await prepared.load(Math.max(2, config.warmup * 2));
     const before = await growthRun(session, context, prepared, 'before');
-    pinSelf(`0-${cpuCount - 1}`);
-    let populated: { seconds: number; benchClients: string[] };
-    try {
-      populated = await populate(context, session, config.clients, config.grants);
-    } finally {
-      pinSelf(driverCpus);
-    }
+    const populated = await populate(context, session, config.clients, config.grants);
     const info = await redisInfo(context.redis!.client);
     log(`  populated in ${populated.seconds.toFixed(0)} s: ${info.keys.toLocaleString('en')} keys, ${(info.usedMemory / 1024 / 1024).toFixed(0)} MB in Redis`);
     await prepared.load(config.warmup);
