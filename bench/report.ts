@@ -13,6 +13,15 @@ export const SCENARIO_TITLES: Record<ScenarioName, string> = {
   introspection: 'introspection (HTTP Basic)',
 };
 
+/** Titles short enough for a chart panel. */
+const SHORT_TITLES: Record<ScenarioName, string> = {
+  client_credentials: 'client_credentials, keep-alive',
+  client_credentials_new_tls: 'client_credentials, new TLS',
+  refresh_token: 'refresh_token',
+  authorization_code: 'authorization-code flow',
+  introspection: 'introspection',
+};
+
 export interface RedisPerOperation {
   /** Commands per operation, from Redis's INFO commandstats (MULTI and EXEC included). */
   readonly commands: number;
@@ -218,7 +227,7 @@ export function svg(report: Report): string {
     const runs = report.runs.filter((run) => run.scenario === scenario);
     const max = Math.max(1, ...runs.map((run) => run.load.rate));
     const unit = runs[0]?.unit === 'flow' ? 'flows/s' : 'req/s';
-    parts.push(`<text x="${x0 + panelWidth / 2 - 10}" y="${top - 18}" text-anchor="middle" font-weight="bold">${escapeXml(SCENARIO_TITLES[scenario].replace(/ \(.*\)$/, ''))}</text>`);
+    parts.push(`<text x="${x0 + panelWidth / 2 - 10}" y="${top - 18}" text-anchor="middle" font-weight="bold">${escapeXml(SHORT_TITLES[scenario])}</text>`);
     parts.push(`<text x="${x0 + panelWidth / 2 - 10}" y="${top - 5}" text-anchor="middle" fill="#555">${unit}</text>`);
     parts.push(`<line x1="${x0 + 10}" y1="${bottom}" x2="${x0 + panelWidth - 30}" y2="${bottom}" stroke="#333"/>`);
     const groupWidth = (panelWidth - 50) / Math.max(1, storages.length);

@@ -21,12 +21,14 @@
  *                      redis-command-timeout-off: change the server children to measure a product
  *                      or deployment change without making it (see bench/server.ts)
  *   REDIS_URL          use this Redis instead of starting a redis-server
+ *
+ * `npm run bench -- --render [file.json]` writes the markdown and SVG of a JSON report again.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { authorizationFlow, FORM, form, keepAliveAgent, send, type Endpoint, type FlowTokens, type TlsIdentity } from './http.js';
@@ -721,7 +723,17 @@ async function main(): Promise<void> {
   console.log(`\nWritten: ${join('bench', 'results', `${base}.md`)}, ${base}.svg, ${base}.json (${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
 }
 
-main().then(() => {
+/** `npm run bench -- --render [bench/results/latest.json]`: the markdown and SVG again from a JSON report, without running anything. */
+function render(file: string): void {
+  const report = JSON.parse(readFileSync(file, 'utf8')) as Report;
+  const base = basename(file, '.json');
+  writeFileSync(join(dirname(file), `${base}.md`), markdown(report).replace('](latest.svg)', `](${base}.svg)`));
+  writeFileSync(join(dirname(file), `${base}.svg`), svg(report));
+  console.log(`Written: ${join(dirname(file), `${base}.md`)}, ${base}.svg`);
+}
+
+const renderAt = process.argv.indexOf('--render');
+(renderAt >= 0 ? Promise.resolve(render(process.argv[renderAt + 1] ?? join(resultsDir, 'latest.json'))) : main()).then(() => {
   // Keep-alive agents and autocannon's timers would keep the process alive.
   process.exit(0);
 }, (error: unknown) => {
