@@ -18,6 +18,12 @@ export interface RedisCommands {
   zRem(key: string, members: string | string[]): Promise<number>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   multi(): RedisTransaction;
+  /**
+   * node-redis: the same client with other command options. The storage turns node-redis's own
+   * per-command timeout off for its commands (it enforces `timeout` itself): that timer is an
+   * AbortSignal that keeps each request's state alive for its whole length after the answer.
+   */
+  withCommandOptions?(options: { readonly timeout: number }): RedisCommands;
 }
 
 /** The part of a node-redis MULTI this storage uses. */
@@ -91,7 +97,7 @@ export class RedisStorage implements Storage {
   constructor(redis: RedisCommands, options: RedisStorageOptions = {}) {
     const prefix = options.keyPrefix ?? 'psd2:';
     if (/[{}]/.test(prefix)) throw new TypeError('keyPrefix must not hold braces: they would change the Redis Cluster hash slot');
-    this.#redis = redis;
+    this.#redis = redis.withCommandOptions ? redis.withCommandOptions({ timeout: 0 }) : redis;
     this.#prefix = prefix;
     this.#timeout = options.timeout ?? 2000;
   }

@@ -167,6 +167,7 @@ export function countingClient(client: RedisCommands, counters: CallCounters): R
     zRem: (key, members) => track(client.zRem(key, members), 1, () => `ZREM ${kindOf(key)}`),
     eval: (script, options) => track(client.eval(script, options), 1, () => `EVAL ${kindOf(options.keys[0])}`),
     multi: () => transaction(client.multi()),
+    ...(client.withCommandOptions ? { withCommandOptions: (options: { readonly timeout: number }) => countingClient(client.withCommandOptions!(options), counters) } : {}),
   };
 }
 

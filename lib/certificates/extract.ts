@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 
 import { CertificateRejectedError, type PresentedCertificate } from './identity.js';
 
@@ -22,20 +23,60 @@ function malformed(description: string): never {
   throw new CertificateRejectedError('certificate_malformed', description);
 }
 
-function fromSocket(req: IncomingMessage): PresentedCertificate | undefined {
-  const socket = req.socket as Partial<TLSSocket>;
+/**
+ * The certificates a TLS connection presented, read once per connection. getPeerCertificate(true)
+ * rebuilds the whole chain as objects on every call (hundreds of microseconds); the peer's
+ * X509Certificate and its issuer links are read once and kept while the connection lives.
+ */
+const peerChains = new WeakMap<object, PeerChain>();
+
+interface PeerChain extends PresentedCertificate {
+  readonly leaf: Buffer;
+}
+
+function chainOf(first: { readonly issuerCertificate?: unknown } | undefined, raw: (item: unknown) => Buffer | undefined): Buffer[] {
+  const chain: Buffer[] = [];
+  const seen = new Set<unknown>([first]);
+  let next = first?.issuerCertificate;
+  while (next && !seen.has(next) && chain.length < MAX_CHAIN) {
+    const der = raw(next);
+    if (!der) break;
+    seen.add(next);
+    chain.push(der);
+    next = (next as { issuerCertificate?: unknown }).issuerCertificate;
+  }
+  return chain;
+}
+
+function readPeer(socket: Partial<TLSSocket>): PeerChain | undefined {
+  if (typeof socket.getPeerX509Certificate === 'function') {
+    const leaf = socket.getPeerX509Certificate();
+    if (!leaf) return undefined;
+    return { leaf: leaf.raw, chain: chainOf(leaf, (item) => (item as X509Certificate).raw) };
+  }
   if (typeof socket.getPeerCertificate !== 'function') return undefined;
   const peer = socket.getPeerCertificate(true);
-  if (!peer || !peer.raw) return undefined;
-  const chain: Uint8Array[] = [];
-  const seen = new Set<unknown>([peer]);
-  let next = peer.issuerCertificate;
-  while (next && !seen.has(next) && next.raw && chain.length < MAX_CHAIN) {
-    seen.add(next);
-    chain.push(next.raw);
-    next = next.issuerCertificate;
+  if (!peer?.raw) return undefined;
+  return { leaf: peer.raw, chain: chainOf(peer, (item) => (item as PeerCertificate).raw) };
+}
+
+function fromSocket(req: IncomingMessage): PresentedCertificate | undefined {
+  const socket = req.socket as Partial<TLSSocket> | undefined;
+  if (!socket) return undefined;
+  const known = peerChains.get(socket);
+  if (known) {
+    // The leaf can change only through a TLS 1.2 renegotiation; OpenSSL then no longer hands
+    // out the intermediates, so the new leaf goes on alone (a leaf verified before still passes).
+    const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate()?.raw : known.leaf;
+    if (!leaf) return undefined;
+    if (leaf.equals(known.leaf)) return known;
+    const renegotiated = { leaf, chain: [] };
+    peerChains.set(socket, renegotiated);
+    return renegotiated;
   }
-  return { leaf: peer.raw, chain };
+  const peer = readPeer(socket);
+  if (peer) peerChains.set(socket, peer);
+  return peer;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { Agent, createServer, request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
 
 import { expect } from 'chai';
 
@@ -57,6 +60,40 @@ describe('presentedCertificate', () => {
 
     it('finds none on a socket that is not TLS', () => {
       expect(presentedCertificate(request({}, {}), SOCKET)).to.equal(undefined);
+    });
+
+    it('reads the chain of a real connection once and gives it to every request on that connection', async () => {
+      const fingerprint = (der: Uint8Array) => createHash('sha256').update(der).digest('hex');
+      const server = createServer({ key: pki.server.keyPem, cert: pki.server.certPem, requestCert: true, rejectUnauthorized: false }, (req, res) => {
+        const presented = presentedCertificate(req, SOCKET);
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ port: req.socket.remotePort, leaf: presented && fingerprint(presented.leaf), chain: presented?.chain.map(fingerprint) }));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const get = () => new Promise<{ port: number; leaf: string; chain: string[] }>((resolve, reject) => {
+        const req = httpsRequest({
+          host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/', agent,
+          key: tpp.keyPem, cert: tpp.chainPem, ca: pki.serverCa.certPem, servername: 'localhost',
+        }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => { body += chunk.toString(); });
+          res.on('end', () => resolve(JSON.parse(body) as { port: number; leaf: string; chain: string[] }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      try {
+        const answers = [await get(), await get(), await get()];
+        expect(new Set(answers.map((answer) => answer.port)).size, 'one connection').to.equal(1);
+        for (const answer of answers) {
+          expect(answer.leaf).to.equal(fingerprint(tpp.der));
+          expect(answer.chain).to.deep.equal([fingerprint(pki.sandboxCa.der)]);
+        }
+      } finally {
+        agent.destroy();
+        await new Promise((resolve) => server.close(resolve));
+      }
     });
 
     it('ignores a certificate header in socket mode', () => {
