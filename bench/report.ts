@@ -135,9 +135,6 @@ function topCommands(byCommand: Record<string, number>): string {
 export function markdown(report: Report): string {
   const lines: string[] = [];
   lines.push('# Token endpoint benchmark', '');
-  if (report.environment.EXPERIMENT) {
-    lines.push(`**Experiment ${report.environment.EXPERIMENT}**: the server children were changed (see bench/server.ts) to measure a change before making it. This is not the product as it is: see latest.md for that.`, '');
-  }
   lines.push(`Run ${report.startedAt}. ${Object.entries(report.environment).map(([key, value]) => `${key}: ${value}`).join('; ')}.`, '');
   lines.push('![requests per second, ours vs bare oidc-provider](latest.svg)', '');
 

@@ -17,9 +17,6 @@
  *   BENCH_LEAK_DURATION seconds of the memory run (default 60)
  *   BENCH_PIN          1 (default when 2+ CPUs): server child on the last CPU, the rest on the others
  *   BENCH_PROFILE      1: CPU profile of each measured run into bench/results/profiles/ (see bench/profile.ts)
- *   BENCH_EXPERIMENT   comma list among peer-x509-certificate, peer-certificate-cache,
- *                      redis-command-timeout-off: change the server children to measure a product
- *                      or deployment change without making it (see bench/server.ts)
  *   REDIS_URL          use this Redis instead of starting a redis-server
  *
  * `npm run bench -- --render [file.json]` writes the markdown and SVG of a JSON report again.
@@ -644,7 +641,6 @@ async function main(): Promise<void> {
   mkdirSync(resultsDir, { recursive: true });
   if (config.profile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
   pinSelf(driverCpus);
-  if (process.env.BENCH_EXPERIMENT) log(`EXPERIMENT ${process.env.BENCH_EXPERIMENT}: the servers are patched; not a measurement of the product as it is`);
   log(`bench: ${config.duration} s runs (+${config.warmup} s warm-up), ${config.connections} connections, scenarios ${config.scenarios.join(', ')}, storage ${config.storages.join(', ')}${config.pin ? `; server on CPU ${serverCpu}, driver and Redis on CPU ${driverCpus}` : ''}`);
   const pki = await createBenchPki();
   const leaf = new X509Certificate(pki.tpp.chainPem);
@@ -701,7 +697,6 @@ async function main(): Promise<void> {
       duration: `${config.duration} s`,
       connections: String(config.connections),
       redis: context.redis ? (process.env.REDIS_URL ? 'REDIS_URL' : 'redis-server (no persistence)') : 'not used',
-      ...(process.env.BENCH_EXPERIMENT ? { EXPERIMENT: process.env.BENCH_EXPERIMENT } : {}),
     },
     runs,
     ...(growth ? { growth } : {}),
@@ -709,18 +704,15 @@ async function main(): Promise<void> {
     checks: checks(runs, growth, leak),
     notes,
   };
-  // An experiment is not the product as it is: its results go next to latest.*, not over them.
-  const experiment = process.env.BENCH_EXPERIMENT?.split(',').map((name) => name.trim()).filter(Boolean).sort().join('+');
-  const base = experiment ? `experiment-${experiment}` : 'latest';
-  writeFileSync(join(resultsDir, `${base}.md`), markdown(report).replace('](latest.svg)', `](${base}.svg)`));
-  writeFileSync(join(resultsDir, `${base}.svg`), svg(report));
-  writeFileSync(join(resultsDir, `${base}.json`), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(resultsDir, 'latest.md'), markdown(report));
+  writeFileSync(join(resultsDir, 'latest.svg'), svg(report));
+  writeFileSync(join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
 
   console.log('\nSummary');
   for (const run of runs) console.log(`  ${SCENARIO_TITLES[run.scenario]} / ${run.storage} / ${run.target}: ${describe(run)}`);
   console.log('\nTargets');
   for (const check of report.checks) console.log(`  ${check.pass === undefined ? 'SKIP' : check.pass ? 'PASS' : 'FAIL'}  ${check.name}: ${check.value}`);
-  console.log(`\nWritten: ${join('bench', 'results', `${base}.md`)}, ${base}.svg, ${base}.json (${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
+  console.log(`\nWritten: ${join('bench', 'results', 'latest.md')}, latest.svg, latest.json (${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s)`);
 }
 
 /** `npm run bench -- --render [bench/results/latest.json]`: the markdown and SVG again from a JSON report, without running anything. */

@@ -4,12 +4,10 @@
  * HTTPS asking for client certificates, on MemoryStorage or RedisStorage. Started by a `start`
  * message; answers `stats` with its memory, CPU time and Redis calls.
  */
-import type { X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:https';
 import { Session } from 'node:inspector';
 import type { AddressInfo } from 'node:net';
-import { TLSSocket, type PeerCertificate } from 'node:tls';
 
 import express from 'express';
 import { createClient } from 'redis';
@@ -23,43 +21,6 @@ import { COOKIE_KEY, RESOURCE_SERVER, SANDBOX_PSU, type FromServer, type ServerC
 import { countingClient, newCounters, snapshot } from './redis.js';
 
 const counters = newCounters();
-
-/**
- * BENCH_EXPERIMENT: what a product change would gain, measured without changing the product.
- * lib/certificates/extract.ts reads the client certificate with getPeerCertificate(true) on every
- * request, which rebuilds the whole chain as objects each time (~200–300 µs with a leaf and an
- * intermediate on Node 20 / OpenSSL 3; see bench/certificate-apis.ts).
- * - peer-certificate-cache: keep getPeerCertificate's answer per connection (its peer certificate
- *   never changes); the first request of each connection still pays.
- * - peer-x509-certificate: read the chain once per connection from getPeerX509Certificate() and its
- *   issuerCertificate links (~5 µs), and keep it. Once only: on the server side the first
- *   getPeerX509Certificate() call removes the leaf from OpenSSL's peer chain stack, after which
- *   neither API returns the intermediates of that connection (nodejs/node#65579).
- * Both answer with only the `raw` and `issuerCertificate` fields extract.ts reads (cache: all fields).
- * - redis-command-timeout-off: create the servers' node-redis client with `commandOptions: { timeout: 0 }`.
- *   node-redis 6 gives every command a 5 s timeout through AbortSignal.timeout(), whose timer keeps
- *   the async context of its creation (oidc-provider's ctx, with req and res) alive for 5 s after
- *   the command answered; RedisStorage enforces its own timeout (2 s, cleared once answered).
- */
-const EXPERIMENTS = new Set((process.env.BENCH_EXPERIMENT ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-if (EXPERIMENTS.has('peer-certificate-cache') || EXPERIMENTS.has('peer-x509-certificate')) {
-  const original = TLSSocket.prototype.getPeerCertificate as (this: TLSSocket, detailed?: boolean) => PeerCertificate;
-  const cheap = EXPERIMENTS.has('peer-x509-certificate');
-  const chains = new WeakMap<TLSSocket, PeerCertificate>();
-  const link = (certificate: X509Certificate | undefined, depth: number): object | undefined => (certificate && depth < 8
-    ? { raw: certificate.raw, issuerCertificate: link(certificate.issuerCertificate, depth + 1) }
-    : undefined);
-  TLSSocket.prototype.getPeerCertificate = function getPeerCertificate(this: TLSSocket, detailed?: boolean) {
-    if (!detailed) return original.call(this, detailed);
-    let chain = chains.get(this);
-    if (!chain) {
-      const leaf = cheap ? this.getPeerX509Certificate() : undefined;
-      chain = leaf ? link(leaf, 0) as PeerCertificate : original.call(this, true);
-      chains.set(this, chain);
-    }
-    return chain;
-  } as TLSSocket['getPeerCertificate'];
-}
 
 function send(message: FromServer): void {
   process.send?.(message);
@@ -85,8 +46,8 @@ function stats(): ServerStats {
 async function start(config: ServerConfig): Promise<void> {
   let storage: Storage;
   if (config.storage === 'redis') {
-    // As the example app and the tests create it (node-redis defaults), unless the experiment says otherwise.
-    const client = createClient({ url: config.redisUrl, ...(EXPERIMENTS.has('redis-command-timeout-off') ? { commandOptions: { timeout: 0 } } : {}) });
+    // As the example app and the tests create it (node-redis defaults).
+    const client = createClient({ url: config.redisUrl });
     client.on('error', (error: Error) => console.error(`server: Redis: ${error.message}`));
     await client.connect();
     storage = new RedisStorage(countingClient(client as unknown as RedisCommands, counters), { keyPrefix: config.keyPrefix });

@@ -10,7 +10,7 @@ import { acceptLanguageTags, pickLanguage, type Language } from '../lib/language
 import type { Logger } from '../lib/logger.js';
 import type { ResolvedOptions } from '../lib/options.js';
 import type { ConsentRecord } from '../lib/psd2/authorization.js';
-import { CONSENT_FIELD, type EntryPage } from '../lib/provider.js';
+import { CLIENT_VIEW_FIELD, CONSENT_FIELD, type ClientView, type EntryPage } from '../lib/provider.js';
 import type { PsuAccount } from '../lib/psu.js';
 import { localizedValue } from '../lib/registration/localized-metadata.js';
 import { StorageUnavailableError } from '../lib/errors.js';
@@ -61,6 +61,7 @@ interface InteractionRecord {
   returnTo: string;
   params: Record<string, unknown>;
   result?: Record<string, unknown>;
+  [CLIENT_VIEW_FIELD]?: ClientView;
   save(ttl: number): Promise<string>;
 }
 
@@ -68,6 +69,18 @@ interface ClientRecord {
   clientId: string;
   metadata(): Record<string, unknown>;
   grantTypeAllowed(type: string): boolean;
+}
+
+/** The client as the interaction recorded it when oidc-provider created it. */
+function clientOf(interaction: InteractionRecord): ClientRecord | undefined {
+  const view = interaction[CLIENT_VIEW_FIELD];
+  if (!view || view.metadata.client_id !== interaction.params.client_id) return undefined;
+  const grantTypes = Array.isArray(view.metadata.grant_types) ? view.metadata.grant_types : [];
+  return {
+    clientId: String(view.metadata.client_id),
+    metadata: () => ({ ...view.metadata }),
+    grantTypeAllowed: (type) => grantTypes.includes(type),
+  };
 }
 
 /** Everything one request of the pages works with. */
@@ -192,7 +205,7 @@ export class PsuPages {
       if (interaction.uid !== req.params.uid) throw new SessionMismatch();
       // Decided already (a double click, a reload, the back button): carry on to the TPP.
       if (interaction.result && ('login' in interaction.result || 'error' in interaction.result)) throw new Finished(interaction.returnTo);
-      const client = await provider.Client.find(String(interaction.params.client_id)) as unknown as ClientRecord | undefined;
+      const client = clientOf(interaction) ?? await provider.Client.find(String(interaction.params.client_id)) as unknown as ClientRecord | undefined;
       if (!client) throw new SessionMismatch();
       const metadata = client.metadata();
       const environment = metadata.psd2_environment as EnvironmentName;

@@ -35,8 +35,10 @@ export interface Management {
    */
   withdrawConsent(psuId: string, grantId: string): Promise<boolean>;
   /**
-   * Suspends a TPP organization: its clients stop working at once (registration, token,
-   * revocation, authorization) and every grant and token they hold is revoked. Returns its clients.
+   * Suspends a TPP organization: its clients stop working (registration, token, revocation,
+   * authorization) and every grant and token they hold is revoked. Returns its clients. With
+   * `suspensionCacheTtl`, this instance refuses the organization at once and other instances
+   * within that delay; the call returns after sweeping the organization's tokens again once it passed.
    */
   suspendOrganization(providerLegalId: string): Promise<{ clientIds: string[] }>;
   /** Lifts a suspension; revoked consents stay revoked. */
@@ -52,9 +54,25 @@ interface GrantRecord {
   destroy(): Promise<void>;
 }
 
+/** Organizations whose suspension state is remembered at most (then forgotten all at once). */
+const KNOWN_ORGANIZATIONS = 10_000;
+
 export function createManagement(provider: Provider, storage: Storage, options: ResolvedOptions, logger: Logger): Management {
   const suspensions = storage.adapterFor('Suspension');
   const epochNow = () => Math.floor(options.now().getTime() / 1000);
+  // What this instance last read of each organization's suspension, for `suspensionCacheTtl`
+  // (measured on the monotonic clock: the injectable `now` may stand still in tests).
+  const cacheTtl = options.suspensionCacheTtl * 1000;
+  const known = new Map<string, { readonly suspended: Promise<boolean>; readonly until: number }>();
+  const remember = (organization: string, suspended: Promise<boolean>) => {
+    if (known.size >= KNOWN_ORGANIZATIONS) known.clear();
+    known.set(organization, { suspended, until: performance.now() + cacheTtl });
+  };
+  const sweep = async (providerLegalId: string): Promise<string[]> => {
+    const clientIds = await storage.clientIdsOf(providerLegalId);
+    for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
+    return clientIds;
+  };
 
   const revokeGrant = async (grantId: string): Promise<void> => {
     await Promise.all([
@@ -103,19 +121,35 @@ export function createManagement(provider: Provider, storage: Storage, options: 
     async suspendOrganization(providerLegalId) {
       // Kept until lifted: no expiry, like client records.
       await suspensions.upsert(providerLegalId, { organization: providerLegalId, suspendedAt: epochNow() }, undefined as unknown as number);
-      const clientIds = await storage.clientIdsOf(providerLegalId);
-      for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
+      if (cacheTtl > 0) remember(providerLegalId, Promise.resolve(true));
+      const clientIds = await sweep(providerLegalId);
+      if (cacheTtl > 0) {
+        // Other instances may have issued tokens until they read the suspension: sweep once more.
+        await new Promise((resolve) => setTimeout(resolve, cacheTtl + 50));
+        await sweep(providerLegalId);
+      }
       logger.warn({ event: 'organization.suspended', organization: providerLegalId, clients: clientIds.length }, 'TPP organization suspended');
       return { clientIds };
     },
 
     async reinstateOrganization(providerLegalId) {
       await suspensions.destroy(providerLegalId);
+      known.delete(providerLegalId);
       logger.warn({ event: 'organization.reinstated', organization: providerLegalId }, 'TPP organization reinstated');
     },
 
-    async isSuspended(providerLegalId) {
-      return (await suspensions.find(providerLegalId)) !== undefined;
+    isSuspended(providerLegalId) {
+      const read = () => suspensions.find(providerLegalId).then((record) => record !== undefined);
+      if (cacheTtl === 0) return read();
+      const cached = known.get(providerLegalId);
+      if (cached && cached.until > performance.now()) return cached.suspended;
+      const suspended = read();
+      remember(providerLegalId, suspended);
+      // A failed read is not remembered.
+      suspended.catch(() => {
+        if (known.get(providerLegalId)?.suspended === suspended) known.delete(providerLegalId);
+      });
+      return suspended;
     },
   };
 }

@@ -164,6 +164,13 @@ export interface AuthorizationServerOptions {
   trustProxy?: boolean;
   /** Where clients, grants and tokens are kept. Default: in-memory (development only). */
   storage?: Storage;
+  /**
+   * Seconds an instance relies on what it last read of an organization's suspension, instead of
+   * asking the storage on every TPP request. The instance that suspends an organization refuses it
+   * at once; other instances within this delay, and the suspension sweeps the organization's tokens
+   * once more after it, so that none issued meanwhile survives. 0 asks every time. Default 2.
+   */
+  suspensionCacheTtl?: number;
   /** Where log entries go; a pino logger fits. Default: warnings and errors as JSON on stderr. */
   logger?: Logger;
   /** Clock used for certificate validity checks. Default: the system clock. */
@@ -295,6 +302,7 @@ const schema = z.strictObject({
     chainHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
   }).optional(),
   trustProxy: z.boolean().default(false),
+  suspensionCacheTtl: z.number().min(0).max(60).default(2),
   storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter'], 'Storage').optional(),
   logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
   now: z.custom<() => Date>((value) => typeof value === 'function', 'must be a function').optional(),
@@ -334,6 +342,7 @@ export interface ResolvedOptions {
   readonly clientCertificateHeader: ClientCertificateHeaderOptions | undefined;
   readonly trustProxy: boolean;
   readonly storage: Storage | undefined;
+  readonly suspensionCacheTtl: number;
   readonly logger: Logger | undefined;
   readonly now: () => Date;
 }
@@ -393,6 +402,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     clientCertificateHeader: options.clientCertificateHeader,
     trustProxy: options.trustProxy,
     storage: options.storage,
+    suspensionCacheTtl: options.suspensionCacheTtl,
     logger: options.logger,
     now: options.now ?? (() => new Date()),
   };

@@ -73,6 +73,20 @@ export interface ProviderHooks {
 /** Field of the grant where {@link ConsentRecord} is kept. */
 export const CONSENT_FIELD = 'psd2';
 
+/** Interaction field holding what the PSU pages show and check of the client ({@link ClientView}). */
+export const CLIENT_VIEW_FIELD = 'psd2Client';
+
+/** The client metadata the PSU pages use, kept with each interaction. */
+export interface ClientView {
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+const VIEW_FIELDS = /^(client_name|logo_uri)(#.+)?$|^(client_id|psd2_environment|provider_legal_id|grant_types)$/;
+
+export function clientView(metadata: Record<string, unknown>): ClientView {
+  return { metadata: Object.fromEntries(Object.entries(metadata).filter(([name]) => VIEW_FIELDS.test(name))) };
+}
+
 
 /** Builds the oidc-provider configuration from validated options. */
 export function createProvider(options: ResolvedOptions, storage: Storage, hooks: ProviderHooks): Provider {
@@ -183,7 +197,13 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
     },
     ttl: {
-      Interaction: options.pages.interactionLifetime,
+      // Called as oidc-provider creates an interaction, its client at hand: the pages read the
+      // client from the interaction instead of from the storage at each step.
+      Interaction: (ctx, interaction) => {
+        const client = ctx?.oidc?.client;
+        if (client) (interaction as unknown as Record<string, unknown>)[CLIENT_VIEW_FIELD] = clientView(client.metadata() as Record<string, unknown>);
+        return options.pages.interactionLifetime;
+      },
       Session: options.pages.interactionLifetime,
       // Grants and refresh tokens are kept a while after the consent ends, so that a late refresh
       // is told that it expired; the consent's end itself is enforced at each refresh.
@@ -280,5 +300,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
   // holds, so it lives and dies with the grant. oidc-provider saves only the fields it lists.
   const grantFields = (provider.Grant as unknown as { IN_PAYLOAD: string[] }).IN_PAYLOAD;
   Object.defineProperty(provider.Grant, 'IN_PAYLOAD', { configurable: true, get: () => [...grantFields, CONSENT_FIELD] });
+  const interactionFields = (provider.Interaction as unknown as { IN_PAYLOAD: string[] }).IN_PAYLOAD;
+  Object.defineProperty(provider.Interaction, 'IN_PAYLOAD', { configurable: true, get: () => [...interactionFields, CLIENT_VIEW_FIELD] });
   return provider;
 }

@@ -254,6 +254,36 @@ for (const { name, start } of STARTERS) {
       expectError(await refresh(server, client, tokens.refresh_token!), 400, 'invalid_grant');
     });
 
+    it('suspends across instances: another instance follows within suspensionCacheTtl, and no token it issued meanwhile survives', async function acrossInstances() {
+      this.timeout(30_000);
+      const options = { storage: new RedisStorage(redis.client, { keyPrefix: `${redis.keyPrefix}pair:` }), suspensionCacheTtl: 3 };
+      const first = await startServer({ options });
+      const second = await startServer({ options: { ...options, storage: new RedisStorage(redis.client, { keyPrefix: `${redis.keyPrefix}pair:` }) } });
+      try {
+        const client = await organization(first);
+        const issue = (on: TestServer) => token(on, client, { grant_type: 'client_credentials', scope: 'pisp' });
+        expect((await issue(second)).status, 'the second instance has read the organization').to.equal(200);
+
+        const suspending = first.auth.management.suspendOrganization(client.legalId);
+        // The suspending instance refuses at once; the other still relies on what it read.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expectError(await issue(first), 401, 'invalid_client', /suspended/);
+        const meanwhile = await issue(second);
+        expect(meanwhile.status, 'issued within the cache delay').to.equal(200);
+        const stale = (meanwhile.body as { access_token: string }).access_token;
+
+        await suspending;
+        expect(await second.auth.provider.ClientCredentials.find(stale), 'swept after the delay').to.equal(undefined);
+        expectError(await issue(second), 401, 'invalid_client', /suspended/);
+
+        await first.auth.management.reinstateOrganization(client.legalId);
+        expect((await issue(first)).status).to.equal(200);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    });
+
     it('reads and deletes a client (RFC 7592): it stops working and its records leave Redis', async () => {
       const client = await organization();
       await consent(server, client);
