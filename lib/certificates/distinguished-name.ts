@@ -243,11 +243,21 @@ export function sameDistinguishedName(a: readonly DnAttribute[], b: readonly DnA
   return left.every((value, index) => value === right[index]);
 }
 
+/** Names parsed from text, by text: a client's registered subject DN is compared at every request. */
+const parsed = new Map<string, readonly DnAttribute[] | null>();
+const PARSED_NAMES = 1000;
+
 /** Like {@link sameDistinguishedName} for a name written as text; false when the text cannot be parsed. */
 export function distinguishedNameMatches(text: string, attributes: readonly DnAttribute[]): boolean {
-  try {
-    return sameDistinguishedName(parseDistinguishedName(text), attributes);
-  } catch {
-    return false;
+  let name = parsed.get(text);
+  if (name === undefined) {
+    try {
+      name = parseDistinguishedName(text);
+    } catch {
+      name = null;
+    }
+    if (parsed.size >= PARSED_NAMES) parsed.clear();
+    parsed.set(text, name);
   }
+  return name !== null && sameDistinguishedName(name, attributes);
 }

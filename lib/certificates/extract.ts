@@ -28,11 +28,7 @@ function malformed(description: string): never {
  * rebuilds the whole chain as objects on every call (hundreds of microseconds); the peer's
  * X509Certificate and its issuer links are read once and kept while the connection lives.
  */
-const peerChains = new WeakMap<object, PeerChain>();
-
-interface PeerChain extends PresentedCertificate {
-  readonly leaf: Buffer;
-}
+const peerChains = new WeakMap<object, PresentedCertificate>();
 
 function chainOf(first: { readonly issuerCertificate?: unknown } | undefined, raw: (item: unknown) => Buffer | undefined): Buffer[] {
   const chain: Buffer[] = [];
@@ -48,7 +44,7 @@ function chainOf(first: { readonly issuerCertificate?: unknown } | undefined, ra
   return chain;
 }
 
-function readPeer(socket: Partial<TLSSocket>): PeerChain | undefined {
+function readPeer(socket: Partial<TLSSocket>): PresentedCertificate | undefined {
   if (typeof socket.getPeerX509Certificate === 'function') {
     const leaf = socket.getPeerX509Certificate();
     if (!leaf) return undefined;
@@ -63,17 +59,10 @@ function readPeer(socket: Partial<TLSSocket>): PeerChain | undefined {
 function fromSocket(req: IncomingMessage): PresentedCertificate | undefined {
   const socket = req.socket as Partial<TLSSocket> | undefined;
   if (!socket) return undefined;
+  // What the handshake presented stands for the connection: a TLS 1.2 renegotiation by the same
+  // client (who holds the keys of both certificates) does not change who it is here.
   const known = peerChains.get(socket);
-  if (known) {
-    // The leaf can change only through a TLS 1.2 renegotiation; OpenSSL then no longer hands
-    // out the intermediates, so the new leaf goes on alone (a leaf verified before still passes).
-    const leaf = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate()?.raw : known.leaf;
-    if (!leaf) return undefined;
-    if (leaf.equals(known.leaf)) return known;
-    const renegotiated = { leaf, chain: [] };
-    peerChains.set(socket, renegotiated);
-    return renegotiated;
-  }
+  if (known) return known;
   const peer = readPeer(socket);
   if (peer) peerChains.set(socket, peer);
   return peer;

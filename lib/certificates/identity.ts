@@ -74,6 +74,11 @@ interface Verified {
   /** When every CA certificate that may be on the verified path is valid (ms); the entry holds only then. */
   readonly caValidFrom: number;
   readonly caValidTo: number;
+  /** The leaf's validity period (ms). */
+  readonly validFrom: number;
+  readonly validTo: number;
+  /** What the leaf says, read once: everything but the validity period depends on it alone. */
+  outcome?: TppIdentity | CertificateRejectedError;
 }
 
 function reject(reason: CertificateRejection, description: string, cause?: unknown): never {
@@ -118,14 +123,28 @@ export class CertificateVerifier {
     }
     const now = this.#now();
     const verified = this.#verifyChain(presented, now);
-    const { certificate, contents, environment } = verified;
+    if (verified.validFrom > now.getTime()) {
+      reject('certificate_not_yet_valid', `the client certificate is not valid before ${new Date(verified.validFrom).toISOString()}`);
+    }
+    if (verified.validTo < now.getTime()) {
+      reject('certificate_expired', `the client certificate expired on ${new Date(verified.validTo).toISOString()}`);
+    }
+    if (!verified.outcome) {
+      try {
+        verified.outcome = this.#identityOf(verified);
+      } catch (error) {
+        if (!(error instanceof CertificateRejectedError)) throw error;
+        verified.outcome = error;
+      }
+    }
+    const { outcome } = verified;
+    if (outcome instanceof CertificateRejectedError) throw new CertificateRejectedError(outcome.reason, outcome.error_description ?? outcome.message, { cause: outcome.cause });
+    return outcome;
+  }
 
-    if (new Date(certificate.validFrom) > now) {
-      reject('certificate_not_yet_valid', `the client certificate is not valid before ${new Date(certificate.validFrom).toISOString()}`);
-    }
-    if (new Date(certificate.validTo) < now) {
-      reject('certificate_expired', `the client certificate expired on ${new Date(certificate.validTo).toISOString()}`);
-    }
+  /** The PSD2 identity a verified leaf carries; throws {@link CertificateRejectedError}. */
+  #identityOf(verified: Verified): TppIdentity {
+    const { certificate, contents, environment } = verified;
     this.#checkWebsiteCertificate(contents, environment);
 
     const { psd2 } = contents;
@@ -157,7 +176,7 @@ export class CertificateVerifier {
       subjectDn: formatRfc4514(contents.subject),
       thumbprint: verified.thumbprint,
       certificate,
-      notAfter: new Date(certificate.validTo),
+      notAfter: new Date(verified.validTo),
     };
   }
 
@@ -211,6 +230,8 @@ export class CertificateVerifier {
       thumbprint: key,
       caValidFrom: Math.max(...cas.map((ca) => new Date(ca.validFrom).getTime())),
       caValidTo: Math.min(...cas.map((ca) => new Date(ca.validTo).getTime())),
+      validFrom: new Date(certificate.validFrom).getTime(),
+      validTo: new Date(certificate.validTo).getTime(),
     };
     if (this.#cache.size >= CACHE_SIZE) {
       const oldest = this.#cache.keys().next().value;
