@@ -318,18 +318,15 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const issuerUrl = new URL(options.issuer);
   let mountChecked = false;
 
-  // No endpoint answers OPTIONS (no CORS: TPPs call from servers, PSUs through navigation);
-  // oidc-provider's 404 keeps Express from answering it for the routes below.
+  // One middleware for what every request goes through (each Express layer costs a little).
   router.use((req, res, next) => {
+    // No endpoint answers OPTIONS (no CORS: TPPs call from servers, PSUs through navigation);
+    // oidc-provider's 404 keeps Express from answering it for the routes below.
     if (req.method === 'OPTIONS') {
       callback(req, res);
       return;
     }
-    next();
-  });
-
-  // Published URLs derive from the issuer, never from what a client put in Host or X-Forwarded-*.
-  router.use((req, _res, next) => {
+    // Published URLs derive from the issuer, never from what a client put in Host or X-Forwarded-*.
     if (!mountChecked) {
       mountChecked = true;
       if (req.baseUrl !== mountPath) {
@@ -341,17 +338,11 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       req.headers['x-forwarded-host'] = issuerUrl.host;
       req.headers['x-forwarded-proto'] = 'https';
     }
-    next();
-  });
-
-  router.get('/.well-known/oauth-authorization-server', (req, _res, next) => {
-    req.url = '/.well-known/openid-configuration';
-    next();
-  });
-  // The bank's published entry URLs are the authorization endpoint, for one environment and language.
-  router.use((req, _res, next) => {
-    // Endpoints always come first, whatever an entry path's {lang} could match.
-    if (req.method === 'GET' && !isReservedPath(req.path)) {
+    if ((req.method === 'GET' || req.method === 'HEAD') && req.path === '/.well-known/oauth-authorization-server') {
+      req.url = '/.well-known/openid-configuration';
+    } else if (req.method === 'GET' && !isReservedPath(req.path)) {
+      // The bank's published entry URLs are the authorization endpoint, for one environment and
+      // language. Endpoints always come first, whatever an entry path's {lang} could match.
       for (const entry of entries) {
         const match = entry.pattern.exec(req.path);
         if (!match) continue;
@@ -364,7 +355,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     next();
   });
   router.use(INTERACTION_PATH, pages.router(provider));
-  router.use(openApiRouter(openApiDocument(options), mountPath));
+  const documents = openApiRouter(openApiDocument(options), mountPath);
+  router.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? documents(req, res, next) : next()));
   router.post(ROUTES.registration, guarded(requireCertificate));
   router.get(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
   router.put(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));

@@ -7,7 +7,7 @@ import { presentedCertificate, type CertificateSource } from './certificates/ext
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 import type { ResolvedOptions, ResourceServerOptions } from './options.js';
 import type { ConsentRecord } from './psd2/authorization.js';
-import { CONSENT_FIELD } from './provider.js';
+import { CONSENT_FIELD, clientField } from './provider.js';
 import { consentEnd } from './psd2/tokens.js';
 
 
@@ -105,7 +105,8 @@ export async function introspect(provider: Provider, options: ResolvedOptions, t
   if (!stored || stored.isExpired || !stored.clientId || typeof stored.exp !== 'number') return { active: false };
   const client = await provider.Client.find(stored.clientId);
   if (!client) return { active: false };
-  const metadata = client.metadata() as Record<string, unknown>;
+  const providerLegalId = clientField(client, 'provider_legal_id');
+  const environment = clientField(client, 'psd2_environment');
   const answer: IntrospectionResponse & { active: true } = {
     active: true,
     iss: options.issuer,
@@ -115,8 +116,8 @@ export async function introspect(provider: Provider, options: ResolvedOptions, t
     iat: stored.iat ?? 0,
     exp: stored.exp,
     ...(stored['x5t#S256'] ? { cnf: { 'x5t#S256': stored['x5t#S256'] } } : {}),
-    ...(typeof metadata.provider_legal_id === 'string' ? { provider_legal_id: metadata.provider_legal_id } : {}),
-    ...(typeof metadata.psd2_environment === 'string' ? { psd2_environment: metadata.psd2_environment } : {}),
+    ...(typeof providerLegalId === 'string' ? { provider_legal_id: providerLegalId } : {}),
+    ...(typeof environment === 'string' ? { psd2_environment: environment } : {}),
   };
   if (!stored.grantId) return answer;
   const grant = await provider.Grant.find(stored.grantId);

@@ -70,6 +70,15 @@ export interface ProviderHooks {
   renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
 }
 
+/**
+ * One of this server's metadata fields of an oidc-provider client, read from the client itself:
+ * Client.metadata() renames every key of the client, too much for each request.
+ */
+export function clientField(client: object | undefined, field: 'provider_legal_id' | 'psd2_environment'): unknown {
+  // Extra metadata keeps its name on the client (oidc-provider camel-cases only its own fields).
+  return (client as Record<string, unknown> | undefined)?.[field];
+}
+
 /** Field of the grant where {@link ConsentRecord} is kept. */
 export const CONSENT_FIELD = 'psd2';
 
@@ -189,7 +198,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     // Never reuse an earlier consent: only the grant made within this very authorization counts.
     // Runs again when the PSU comes back from the pages: a TPP suspended meanwhile gets no code.
     loadExistingGrant: async (ctx) => {
-      const organization = ctx.oidc.client?.metadata().provider_legal_id;
+      const organization = clientField(ctx.oidc.client, 'provider_legal_id');
       if (typeof organization === 'string' && await hooks.isSuspended(organization)) {
         throw new errors.UnauthorizedClient('the bank has suspended this TPP');
       }
@@ -264,11 +273,11 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
         certificateAuthorized: (ctx) => identities.find(requestOf(ctx)) !== undefined,
         certificateSubjectMatches(ctx, property, expected) {
           const identity = identities.find(requestOf(ctx));
-          const client = ctx.oidc.client?.metadata() as Record<string, unknown> | undefined;
+          const { client } = ctx.oidc;
           return property === 'tls_client_auth_subject_dn'
             && identity !== undefined
-            && client?.psd2_environment === identity.environment
-            && client?.provider_legal_id === identity.organizationIdentifier
+            && clientField(client, 'psd2_environment') === identity.environment
+            && clientField(client, 'provider_legal_id') === identity.organizationIdentifier
             && distinguishedNameMatches(expected, identity.subject);
         },
       },
