@@ -9,6 +9,8 @@ import type { EnvironmentName } from '../lib/certificates/identity.js';
 import { acceptLanguageTags, pickLanguage, type Language } from '../lib/language.js';
 import type { Logger } from '../lib/logger.js';
 import type { ResolvedOptions } from '../lib/options.js';
+import { authorizationDetailSchema, type PaymentAuthorizationDetail } from '../lib/payments/details.js';
+import type { PaymentAuthorizations } from '../lib/payments/service.js';
 import type { ConsentRecord } from '../lib/psd2/authorization.js';
 import { CLIENT_VIEW_FIELD, CONSENT_FIELD, type ClientView, type EntryPage } from '../lib/provider.js';
 import type { PsuAccount } from '../lib/psu.js';
@@ -23,6 +25,7 @@ import { stylesOf, type PageContext } from './views/layout.js';
 import {
   bankSignInPage,
   consentPage,
+  paymentPage,
   errorPage,
   lockedPage,
   sandboxSignInPage,
@@ -62,6 +65,8 @@ interface InteractionRecord {
   params: Record<string, unknown>;
   result?: Record<string, unknown>;
   [CLIENT_VIEW_FIELD]?: ClientView;
+  /** The pushed request of a payment authorization: its id. */
+  parJti?: string;
   save(ttl: number): Promise<string>;
 }
 
@@ -83,6 +88,24 @@ function clientOf(interaction: InteractionRecord): ClientRecord | undefined {
   };
 }
 
+/**
+ * The payment of a payment authorization: from the request the payment API pushed, which the
+ * interaction keeps server-side; nothing the browser sends takes part.
+ */
+function paymentOf(interaction: InteractionRecord): { id: string; detail: PaymentAuthorizationDetail } | undefined {
+  const text = interaction.params.authorization_details;
+  if (text === undefined) return undefined;
+  let details: unknown;
+  try {
+    details = typeof text === 'string' ? JSON.parse(text) : text;
+  } catch {
+    details = undefined;
+  }
+  const parsed = Array.isArray(details) && details.length === 1 ? authorizationDetailSchema.safeParse(details[0]) : undefined;
+  if (!parsed?.success || !interaction.parJti) throw new SessionMismatch();
+  return { id: interaction.parJti, detail: parsed.data as PaymentAuthorizationDetail };
+}
+
 /** Everything one request of the pages works with. */
 interface Flow {
   readonly interaction: InteractionRecord;
@@ -93,6 +116,8 @@ interface Flow {
   readonly t: Translate;
   readonly context: PageContext;
   readonly tpp: TppView;
+  /** The payment the PSU is asked to confirm, as the payment API registered it. */
+  readonly payment: { readonly id: string; readonly detail: PaymentAuthorizationDetail } | undefined;
   readonly forms: (action: string) => FormTargets;
   readonly security: { readonly formTargets: string[]; readonly imageOrigins: string[] };
 }
@@ -129,9 +154,11 @@ export class PsuPages {
   readonly #base: string;
 
   readonly #isSuspended: (organization: string) => Promise<boolean>;
+  readonly #payments: () => PaymentAuthorizations;
 
-  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>) {
+  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>, payments: () => PaymentAuthorizations) {
     this.#options = options;
+    this.#payments = payments;
     this.#isSuspended = isSuspended;
     this.#logger = logger;
     this.#limits = options.bank ? new LoginLimits(storage, options.bank.loginLimits) : undefined;
@@ -223,6 +250,7 @@ export class PsuPages {
       const redirectOrigin = originOf(String(interaction.params.redirect_uri ?? ''));
       const csrf = progress.csrf;
       return {
+        payment: paymentOf(interaction),
         interaction,
         client,
         environment,
@@ -346,6 +374,7 @@ export class PsuPages {
       const { progress } = flow;
       if (progress.step !== 'consent') return this.#redirectToStep(res, flow);
       const body = req.body as Record<string, unknown>;
+      if (flow.payment) return this.#decidePayment(provider, req, res, flow, progress, body.decision === 'grant');
       if (body.decision !== 'grant') {
         this.#logger.info({ event: 'psu.consent_refused', clientId: flow.client.clientId }, 'the PSU refused access');
         return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU refused access' });
@@ -380,6 +409,13 @@ export class PsuPages {
     router.post('/:uid/cancel', form, handle(async (req, res) => {
       const flow = await loadPost(req, res);
       this.#logger.info({ event: 'psu.cancelled', clientId: flow.client.clientId, step: flow.progress.step }, 'the PSU cancelled');
+      if (flow.payment) {
+        const progress = flow.progress;
+        const psu = 'psuId' in progress ? { psuId: progress.psuId } : undefined;
+        // The PSU walked away: the payment is rejected, once (a second tab may have decided already).
+        if (!await this.#payments().decide(flow.payment.id, 'rejected', psu)) return this.#redirectToStep(res, flow);
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU rejected the payment' });
+      }
       const description = flow.progress.step === 'consent' ? 'the PSU refused access' : 'the PSU cancelled the sign-in';
       return this.#finish(provider, req, res, { error: 'access_denied', error_description: description });
     }));
@@ -389,6 +425,57 @@ export class PsuPages {
     }));
 
     return router;
+  }
+
+  /**
+   * The PSU's decision on a payment: recorded and told to the bank once, whatever the number of
+   * concurrent posts (a post that loses the race goes back to the page, which carries on to the TPP
+   * once the winner is through). The TPP gets a code for a confirmed payment, access_denied otherwise.
+   */
+  async #decidePayment(provider: Provider, req: Request, res: Response, flow: Flow, progress: Progress & { step: 'consent' }, confirmed: boolean): Promise<void> {
+    const payments = this.#payments();
+    const { id, detail } = flow.payment!;
+    const record = await payments.record(id);
+    if (!record || record.clientId !== flow.client.clientId) throw new SessionMismatch();
+    if (record.outcome) return this.#redirectToStep(res, flow);
+    const psu = { psuId: progress.psuId, scaTime: progress.scaTime };
+    if (payments.isExpired(record)) {
+      await payments.decide(id, 'expired');
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the payment authorization expired before the PSU decided' });
+    }
+    const kind = detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
+    if (!confirmed) {
+      if (!await payments.decide(id, 'rejected', psu)) return this.#redirectToStep(res, flow);
+      this.#logger.info({ event: 'psu.payment_rejected', clientId: flow.client.clientId, paymentAuthorization: id }, `the PSU rejected the ${kind}`);
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: `the PSU rejected the ${kind}` });
+    }
+    let debtor: PsuAccount | undefined;
+    if (detail.debtorAccount) {
+      const accounts = await this.#accountsOf(flow, progress.psuId);
+      debtor = accounts.find((account) => account.iban?.replace(/\s+/g, '').toUpperCase() === detail.debtorAccount!.iban);
+      if (!debtor) return this.#render(res, flow, { status: 403, debtorNotHeld: true });
+    }
+    if (flow.tpp.legalId && await this.#isSuspended(flow.tpp.legalId)) {
+      return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' });
+    }
+    if (!await payments.decide(id, 'confirmed', psu)) return this.#redirectToStep(res, flow);
+    const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });
+    grant.addOIDCScope('pisp');
+    grant.addResourceScope(this.#options.payments.resource, 'pisp');
+    grant.addRar(detail as unknown as Parameters<typeof grant.addRar>[0]);
+    const consent: ConsentRecord = {
+      environment: flow.environment,
+      accounts: debtor ? [{ id: debtor.id, ...(debtor.iban ? { iban: debtor.iban } : {}) }] : [],
+      scaTime: progress.scaTime,
+      amr: [...progress.amr],
+    };
+    (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
+    const grantId = await grant.save();
+    this.#logger.info({ event: 'psu.payment_confirmed', clientId: flow.client.clientId, grantId, paymentAuthorization: id }, `the PSU confirmed the ${kind}`);
+    return this.#finish(provider, req, res, {
+      login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
+      consent: { grantId },
+    });
   }
 
   async #save(interaction: InteractionRecord, progress: Progress): Promise<void> {
@@ -415,6 +502,7 @@ export class PsuPages {
     locked?: boolean;
     selected?: readonly string[];
     accounts?: readonly PsuAccount[];
+    debtorNotHeld?: boolean;
   } = {}): Promise<void> {
     const { context, tpp, progress } = flow;
     let page: Html;
@@ -426,6 +514,8 @@ export class PsuPages {
       page = bankSignInPage(context, { tpp, forms: flow.forms('signin'), ...(state.login ? { login: state.login } : {}), ...(state.error ? { error: state.error } : {}) });
     } else if (progress.step === 'second_factor') {
       page = secondFactorPage(context, { tpp, forms: flow.forms('second-factor'), ...(progress.hint ? { hint: progress.hint } : {}), ...(state.error ? { error: state.error } : {}) });
+    } else if (flow.payment) {
+      page = paymentPage(context, { tpp, forms: flow.forms('consent'), detail: flow.payment.detail, ...(state.debtorNotHeld ? { debtorNotHeld: true } : {}) });
     } else {
       const scope = String(flow.interaction.params.scope);
       page = consentPage(context, {

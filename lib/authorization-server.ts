@@ -16,12 +16,13 @@ import { ROUTES, createProvider, type EntryPage } from './provider.js';
 import { SCOPES } from './psd2/scopes.js';
 import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';
 import { RequestIdentities } from './request-identity.js';
-import { INTERACTION_PATH, entryPattern, isReservedPath } from './routes.js';
+import { INTERACTION_PATH, PUSHED_REQUEST_PATH, entryPattern, isReservedPath } from './routes.js';
 import { auditProviderEvents } from './audit.js';
 import { ResourceServerAuthentication, introspect } from './introspection.js';
 import { createManagement, type Management } from './management.js';
 import { openApiDocument } from './openapi.js';
 import { openApiRouter } from './openapi-routes.js';
+import { PaymentAuthorizations, type Payments } from './payments/service.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -33,6 +34,8 @@ export interface AuthorizationServer {
   readonly storage: Storage;
   /** For the bank's own apps: a PSU's consents, their withdrawal, suspension of a TPP organization. */
   readonly management: Management;
+  /** For the bank's payment API: the PSU's authorization of a payment initiation or cancellation. */
+  readonly payments: Payments;
 }
 
 /** OpenID Connect fields of oidc-provider's discovery document that a pure OAuth 2 server omits. */
@@ -45,6 +48,9 @@ const OIDC_ONLY_METADATA = [
   'request_parameter_supported',
   'request_uri_parameter_supported',
   'require_request_uri_registration',
+  // Pushed authorization requests are the payment API's, made in process.
+  'pushed_authorization_request_endpoint',
+  'require_pushed_authorization_requests',
 ] as const;
 
 function sendError(res: ServerResponse, error: OAuthError): void {
@@ -147,11 +153,12 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const entryPages = new WeakMap<IncomingMessage, EntryPage>();
   // Called only once requests arrive, after `management` below exists.
   const isSuspended = (organization: string): Promise<boolean> => management.isSuspended(organization);
-  const pages = new PsuPages(options, storage, logger, isSuspended);
+  const pages = new PsuPages(options, storage, logger, isSuspended, () => payments);
   const provider = createProvider(options, storage, {
     identities,
     isSuspended,
     entryOf: (req) => entryPages.get(req),
+    payments: () => payments,
     // Only the PSU's browser gets a page; API endpoints answer JSON whatever the Accept header says.
     renderErrorPage: async (ctx, out, error) => {
       if (ctx.oidc?.route === 'authorization' || ctx.oidc?.route === 'resume') {
@@ -163,6 +170,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     },
   });
   const management = createManagement(provider, storage, options, logger);
+  const payments = new PaymentAuthorizations(provider, storage, options, logger, { isSuspended });
   auditProviderEvents(provider, logger);
   const { mountPath } = options;
   const ephemeralTokens = new WeakMap<IncomingMessage, string>();
@@ -357,6 +365,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   router.use(INTERACTION_PATH, pages.router(provider));
   const documents = openApiRouter(openApiDocument(options), mountPath);
   router.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? documents(req, res, next) : next()));
+  router.all(PUSHED_REQUEST_PATH, (req, res) => {
+    sendError(res, new NotFoundError(`there is no endpoint at ${req.method} ${mountPath}${PUSHED_REQUEST_PATH}: payment authorizations are opened by the bank's payment API`));
+  });
   router.post(ROUTES.registration, guarded(requireCertificate));
   router.get(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
   router.put(`${ROUTES.registration}/:clientId`, guarded(authorizeManagement));
@@ -394,5 +405,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     sendError(res, new ServerError());
   });
 
-  return { router, provider, storage, management };
+  return { router, provider, storage, management, payments: {
+    openInitiation: (request) => payments.openInitiation(request),
+    openCancellation: (request) => payments.openCancellation(request),
+    statusOf: (id) => payments.statusOf(id),
+  } };
 }

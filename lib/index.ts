@@ -8,6 +8,7 @@ export type {
   PagesOptions,
   ClientCertificateHeaderOptions,
   TokenOptions,
+  PaymentOptions,
   ResourceServerOptions,
 } from './options.js';
 export type {
@@ -24,6 +25,16 @@ export { LANGUAGES, type Language } from './language.js';
 export type { ConsentRecord } from './psd2/authorization.js';
 export type { Management, ConsentSummary } from './management.js';
 export type { IntrospectionResponse } from './introspection.js';
+export {
+  PaymentRequestError,
+  type Payments,
+  type PaymentAuthorizationRequest,
+  type OpenedPaymentAuthorization,
+  type PaymentOutcome,
+  type PaymentStatus,
+  type PaymentAuthorizationState,
+} from './payments/service.js';
+export { PAYMENT_TYPES, type PaymentType, type PaymentDetails, type PaymentAuthorizationDetail } from './payments/details.js';
 export {
   OAuthError,
   InvalidClientError,

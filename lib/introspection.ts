@@ -7,6 +7,7 @@ import { presentedCertificate, type CertificateSource } from './certificates/ext
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 import type { ResolvedOptions, ResourceServerOptions } from './options.js';
 import type { ConsentRecord } from './psd2/authorization.js';
+import type { PaymentAuthorizationDetail } from './payments/details.js';
 import { CONSENT_FIELD, clientField } from './provider.js';
 import { consentEnd } from './psd2/tokens.js';
 
@@ -33,6 +34,10 @@ export type IntrospectionResponse =
     sca_time?: number;
     /** When the consent ends (seconds since the epoch): no refresh works after it. */
     consent_expires_at?: number;
+    /** The payment the PSU confirmed (RFC 9396), for the token of a payment authorization. */
+    authorization_details?: readonly PaymentAuthorizationDetail[];
+    /** The resource the token is for (RFC 8707): the payment API, for the token of a payment. */
+    aud?: string;
   };
 
 interface StoredToken {
@@ -44,6 +49,8 @@ interface StoredToken {
   exp?: number;
   isExpired?: boolean;
   'x5t#S256'?: string;
+  rar?: PaymentAuthorizationDetail[];
+  aud?: string | string[];
 }
 
 function digest(value: string): Buffer {
@@ -125,10 +132,15 @@ export async function introspect(provider: Provider, options: ResolvedOptions, t
   const consent = (grant as unknown as Record<string, ConsentRecord | undefined>)[CONSENT_FIELD];
   const end = consent ? consentEnd(consent, options.tokens.consentLifetime) : undefined;
   if (end !== undefined && end <= Math.floor(options.now().getTime() / 1000)) return { active: false };
+  // A payment's token serves that payment alone: its consent has no lasting end to report.
+  const payment = stored.rar?.length ? stored.rar : undefined;
+  const audience = Array.isArray(stored.aud) ? stored.aud[0] : stored.aud;
   return {
     ...answer,
     ...(stored.accountId ? { sub: stored.accountId } : {}),
     ...(consent ? { accounts: consent.accounts, sca_time: consent.scaTime } : {}),
-    ...(end !== undefined ? { consent_expires_at: end } : {}),
+    ...(end !== undefined && !payment ? { consent_expires_at: end } : {}),
+    ...(payment ? { authorization_details: payment } : {}),
+    ...(audience ? { aud: audience } : {}),
   };
 }

@@ -73,6 +73,12 @@ function clientMetadataSchemas(): Record<string, Schema> {
     scope: { type: 'string', description: 'Space-separated: `aisp`, `extended_transaction_history`, `cbpii`, `pisp`, within the certificate\'s roles.' },
     provider_legal_id: { type: 'string', description: 'The certificate\'s organizationIdentifier, e.g. `PSDFR-ACPR-12345`.' },
     psd2_environment: { enum: ['sandbox', 'bank'], description: 'The environment whose QTSPs issued the certificate.' },
+    authorization_details_types: {
+      type: 'array',
+      items: { enum: ['payment_initiation', 'payment_cancellation'] },
+      description: 'Set by the server (RFC 9396 §10): both payment types for a client with the PSP_PI role and the authorization_code grant, none otherwise.',
+    },
+    require_pushed_authorization_requests: { const: false, description: 'Always false: TPPs send authorization requests directly; payment authorizations are pushed by the bank\'s payment API.' },
   };
   return {
     ClientMetadata: {
@@ -475,6 +481,23 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
             expires_in: { type: 'integer' },
             scope: text,
             refresh_token: { type: 'string', description: 'For aisp and cbpii.' },
+            authorization_details: { type: 'array', items: ref('PaymentAuthorizationDetail'), description: 'For the code of a confirmed payment authorization: the payment the PSU confirmed (RFC 9396).' },
+          },
+        },
+        PaymentAuthorizationDetail: {
+          type: 'object',
+          description: 'A payment initiation or cancellation as the bank\'s payment API registered it and the PSU confirmed it (RFC 9396 §2).',
+          required: ['type', 'instructedAmount', 'creditorName', 'creditorAccount', 'paymentId'],
+          additionalProperties: false,
+          properties: {
+            type: { enum: ['payment_initiation', 'payment_cancellation'] },
+            instructedAmount: { type: 'object', required: ['currency', 'amount'], additionalProperties: false, properties: { currency: { type: 'string', pattern: '^[A-Z]{3}$' }, amount: { type: 'string', pattern: '^\\d{1,15}(\\.\\d{1,3})?$' } } },
+            creditorName: text,
+            creditorAccount: { type: 'object', required: ['iban'], additionalProperties: false, properties: { iban: text } },
+            debtorAccount: { type: 'object', required: ['iban'], additionalProperties: false, properties: { iban: text } },
+            remittanceInformationUnstructured: text,
+            requestedExecutionDate: { type: 'string', format: 'date' },
+            paymentId: { type: 'string', description: 'The payment\'s id in the bank.' },
           },
         },
         IntrospectionResponse: {
@@ -498,7 +521,9 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
                 sub: { type: 'string', description: 'The PSU.' },
                 accounts: { type: 'array', items: { type: 'object', required: ['id'], additionalProperties: false, properties: { id: text, iban: text } } },
                 sca_time: { type: 'integer', description: 'Time of the PSU\'s strong customer authentication.' },
-                consent_expires_at: { type: 'integer', description: 'End of the consent.' },
+                consent_expires_at: { type: 'integer', description: 'End of the consent (not for the token of a payment).' },
+                authorization_details: { type: 'array', items: ref('PaymentAuthorizationDetail'), description: 'The payment the PSU confirmed, for the token of a payment authorization.' },
+                aud: { type: 'string', description: 'The payment API\'s resource indicator, for the token of a payment authorization.' },
               },
             },
           ],
@@ -527,6 +552,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
             tls_client_certificate_bound_access_tokens: { type: 'boolean' },
             authorization_response_iss_parameter_supported: { type: 'boolean' },
             ui_locales_supported: strings,
+            authorization_details_types_supported: strings,
           },
         },
       },

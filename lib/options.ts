@@ -2,6 +2,8 @@ import { X509Certificate } from 'node:crypto';
 
 import { z } from 'zod';
 
+import type { PaymentOutcome } from './payments/service.js';
+
 import type { Storage } from '../adapters/storage.js';
 import type { EnvironmentName, EnvironmentTrust } from './certificates/identity.js';
 import type { ExtendedKeyUsageName } from './certificates/oids.js';
@@ -108,6 +110,25 @@ export interface TokenOptions {
   rotateRefreshTokens?: boolean;
 }
 
+/** Payment initiation and cancellation authorizations, opened by the bank's payment API. */
+export interface PaymentOptions {
+  /**
+   * Seconds the PSU has, from the moment the authorization is opened, to use its URL and decide.
+   * Between 60 and 1800. Default 300.
+   */
+  requestLifetime?: number;
+  /**
+   * Told the outcome of each authorization once: confirmed (with the time of SCA), rejected or
+   * expired. A failure is logged; the outcome stays readable with `payments.statusOf`.
+   */
+  onOutcome?: (outcome: PaymentOutcome) => void | Promise<void>;
+  /**
+   * Resource indicator (RFC 8707) of the bank's payment API: the audience of the access tokens of
+   * confirmed payments. Default: `/payments` on the issuer's origin.
+   */
+  resource?: string;
+}
+
 /** A resource server of the bank (its PSD2 API) allowed to introspect tokens (RFC 7662). */
 export interface ResourceServerOptions {
   /** Its identifier: the HTTP Basic user name, and its name in the logs. */
@@ -150,6 +171,8 @@ export interface AuthorizationServerOptions {
   pages?: PagesOptions;
   /** Token lifetimes and refresh behaviour. */
   tokens?: TokenOptions;
+  /** Payment authorizations. */
+  payments?: PaymentOptions;
   /** The bank's resource servers allowed to introspect tokens; TPPs never may. Default: none. */
   resourceServers?: ResourceServerOptions[];
   /**
@@ -289,6 +312,11 @@ const schema = z.strictObject({
     consentLifetime: z.int().min(3600).max(180 * 86_400, 'must be at most 180 days (15552000 seconds): RTS Art. 10a').default(180 * 86_400),
     rotateRefreshTokens: z.boolean().default(false),
   }).default({ accessTokenLifetime: { aisp: 3600, cbpii: 3600, pisp: 600 }, consentLifetime: 180 * 86_400, rotateRefreshTokens: false }),
+  payments: z.strictObject({
+    requestLifetime: z.int().min(60).max(1800).default(300),
+    onOutcome: z.custom<(outcome: PaymentOutcome) => void | Promise<void>>((value) => typeof value === 'function', 'must be a function').optional(),
+    resource: z.url({ error: 'must be an absolute URL' }).refine((value) => !value.includes('#'), 'must not hold a fragment').optional(),
+  }).default({ requestLifetime: 300 }),
   resourceServers: z.array(z.strictObject({
     id: z.string().regex(/^[\x21-\x39\x3b-\x7e]+$/, 'must be printable ASCII without spaces or colons'),
     secret: z.string().min(32, 'must be at least 32 characters').optional(),
@@ -337,6 +365,11 @@ export interface ResolvedOptions {
     readonly accessTokenLifetime: { readonly aisp: number; readonly cbpii: number; readonly pisp: number };
     readonly consentLifetime: number;
     readonly rotateRefreshTokens: boolean;
+  };
+  readonly payments: {
+    readonly requestLifetime: number;
+    readonly onOutcome: ((outcome: PaymentOutcome) => void | Promise<void>) | undefined;
+    readonly resource: string;
   };
   readonly resourceServers: readonly ResourceServerOptions[];
   readonly clientCertificateHeader: ClientCertificateHeaderOptions | undefined;
@@ -397,6 +430,11 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     sandbox: sandbox && { entryPath: sandbox.entryPath, testPsus: sandbox.testPsus },
     bank: bank && { entryPath: bank.entryPath, authenticator: bank.authenticator, accounts: bank.accounts, loginLimits: bank.loginLimits },
     tokens: options.tokens,
+    payments: {
+      requestLifetime: options.payments.requestLifetime,
+      onOutcome: options.payments.onOutcome,
+      resource: options.payments.resource ?? new URL('/payments', options.issuer).href,
+    },
     resourceServers: options.resourceServers,
     pages: { ...options.pages, bankName: options.pages.bankName, stylesheet: options.pages.stylesheet },
     clientCertificateHeader: options.clientCertificateHeader,

@@ -1,12 +1,14 @@
 import type { IncomingMessage } from 'node:http';
 
-import Provider, { errors, interactionPolicy, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors, interactionPolicy, type AuthorizationDetail, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 
 import type { Storage } from '../adapters/storage.js';
 import { distinguishedNameMatches } from './certificates/distinguished-name.js';
 import type { EnvironmentName } from './certificates/identity.js';
 import { OAuthError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import { authorizationDetailSchema, PAYMENT_TYPES } from './payments/details.js';
+import type { PaymentAuthorizations } from './payments/service.js';
 import { authorizationScopeSet, type ConsentRecord } from './psd2/authorization.js';
 import {
   EXPIRED_CONSENT_RETENTION,
@@ -21,7 +23,7 @@ import { GRANTS_FOR_SCOPE, SCOPES } from './psd2/scopes.js';
 import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import { applyRegistrationPolicy } from './registration/policy.js';
 import type { RequestIdentities } from './request-identity.js';
-import { INTERACTION_PATH, ROUTES } from './routes.js';
+import { INTERACTION_PATH, PUSHED_REQUEST_PATH, ROUTES } from './routes.js';
 import { tagTokenIdsWithGrant } from './token-ids.js';
 
 export { ROUTES, INTERACTION_PATH } from './routes.js';
@@ -68,6 +70,13 @@ export interface ProviderHooks {
   isSuspended(organization: string): Promise<boolean>;
   /** Renders the page a PSU sees when an authorization request cannot be answered by a redirect. */
   renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
+  /** The payment authorizations opened by the bank's payment API. */
+  payments(): PaymentAuthorizations;
+}
+
+/** The pushed authorization request a payment authorization is, when the request is one. */
+function pushedRequestOf(ctx: KoaContextWithOIDC): { jti: string } | undefined {
+  return ctx.oidc.entities.PushedAuthorizationRequest as { jti: string } | undefined;
 }
 
 /**
@@ -133,7 +142,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
    * PSD2 rules of an authorization request, checked after the client and redirect URI are known to
    * be valid, so that oidc-provider sends every failure back to the TPP with `state`.
    */
-  const checkAuthorizationRequest = async (ctx: KoaContextWithOIDC, scope: string | undefined, client?: { metadata(): Record<string, unknown> }): Promise<void> => {
+  const checkAuthorizationRequest = async (ctx: KoaContextWithOIDC, scope: string | undefined, client?: { clientId: string; metadata(): Record<string, unknown> }): Promise<void> => {
     const environment = client?.metadata().psd2_environment as EnvironmentName | undefined;
     if (!environment || !environments.has(environment)) {
       throw new errors.InvalidRequest(`this client is registered in the ${environment ?? 'unknown'} environment, which this server does not serve`);
@@ -150,8 +159,33 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     if (entry?.language) {
       ctx.oidc.params!.ui_locales = [entry.language, ctx.oidc.params!.ui_locales].filter(Boolean).join(' ');
     }
+    const pushed = pushedRequestOf(ctx);
+    if (pushed || ctx.oidc.params?.authorization_details !== undefined) {
+      await checkPaymentRequest(ctx, pushed, client);
+      return;
+    }
     const result = authorizationScopeSet(scope);
     if ('problem' in result) throw new errors.InvalidScope(result.problem, scope ?? '');
+  };
+
+  /**
+   * A payment authorization arrives as a request_uri that the bank's payment API obtained; a TPP
+   * cannot push requests of its own, nor send authorization_details or pisp directly.
+   */
+  const checkPaymentRequest = async (ctx: KoaContextWithOIDC, pushed: { jti: string } | undefined, client?: { clientId: string; metadata(): Record<string, unknown> }): Promise<void> => {
+    if (!pushed) {
+      throw new errors.InvalidRequest('authorization_details are accepted only in payment authorizations opened by the bank\'s payment API (request_uri)');
+    }
+    const payments = hooks.payments();
+    const record = await payments.record(pushed.jti);
+    if (!record || record.clientId !== client?.clientId) throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
+    if (payments.isExpired(record) || record.outcome) {
+      if (!record.outcome) await payments.decide(pushed.jti, 'expired');
+      throw new errors.InvalidRequestUri('this payment authorization has expired or was already decided');
+    }
+    if (!await payments.firstVisit(pushed.jti)) {
+      throw new errors.InvalidRequestUri('this payment authorization link was already used; the payment service provider must start again');
+    }
   };
 
   const configuration: Configuration = {
@@ -189,7 +223,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
         }
       },
     },
-    routes: { ...ROUTES },
+    routes: { ...ROUTES, pushed_authorization_request: PUSHED_REQUEST_PATH },
     // Validators of extraParams run on every authorization request; this one carries the PSD2
     // request rules (the scope parameter itself is standard and unchanged).
     extraParams: { scope: checkAuthorizationRequest as unknown as (ctx: KoaContextWithOIDC, value: string | undefined) => Promise<void> },
@@ -246,7 +280,36 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       userinfo: { enabled: false },
       rpInitiatedLogout: { enabled: false },
       clientCredentials: { enabled: true },
-      pushedAuthorizationRequests: { enabled: false },
+      // Pushed requests are made by the bank's payment API only (POST /request answers 404).
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false },
+      // Payment initiation and cancellation (RFC 9396), checked again whenever they are read.
+      richAuthorizationRequests: {
+        enabled: true,
+        types: Object.fromEntries(PAYMENT_TYPES.map((type) => [type, {
+          validate: (_ctx: unknown, detail: unknown) => {
+            const parsed = authorizationDetailSchema.safeParse(detail);
+            if (!parsed.success || parsed.data.type !== type) throw new errors.InvalidAuthorizationDetails(`the ${type} authorization detail is not one this server issued`);
+          },
+        }])),
+        // The code and the token carry what the PSU confirmed, as the grant recorded it.
+        authorizationDetailsForGrantSource: (ctx) => ctx.oidc.grant?.rar ?? [],
+        authorizationDetailsForAccessToken: (_ctx, _token, source, grantType) => {
+          if (grantType !== 'authorization_code') throw new errors.InvalidAuthorizationDetails('authorization_details come only with the code of a confirmed payment');
+          return (source as { rar?: AuthorizationDetail[] } | undefined)?.rar ?? [];
+        },
+        authorizationDetailsForIntrospection: (_ctx, token) => token.rar ?? [],
+      },
+      // The payment API is the one resource server with an indicator: the audience of the tokens
+      // of confirmed payments. Account access tokens have none.
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx) => (pushedRequestOf(ctx) || ctx.oidc.params?.authorization_details !== undefined ? options.payments.resource : undefined),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => {
+          if (resource !== options.payments.resource) throw new errors.InvalidTarget(`the only resource indicator is the payment API, ${options.payments.resource}`);
+          return { scope: 'pisp', accessTokenFormat: 'opaque', accessTokenTTL: tokens.accessTokenLifetime.pisp, audience: options.payments.resource };
+        },
+      },
       // Access tokens are bound to the TPP's certificate (RFC 8705), not to DPoP proofs.
       dPoP: { enabled: false },
       revocation: {
@@ -295,7 +358,8 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       if (!scopes.length) throw new errors.InvalidScope('the client_credentials grant needs scope=pisp', '');
       return undefined;
     },
-    pkce: { required: () => true },
+    // A payment authorization is made server to server: PKCE only when the PISP gave a challenge.
+    pkce: { required: (ctx) => !pushedRequestOf(ctx) },
     // A refresh token only for account access (aisp, cbpii), never for payment initiation (DESIGN 3.2).
     issueRefreshToken: async (_ctx, client, source) => client.grantTypeAllowed('refresh_token')
       && [...(source.scopes ?? [])].some((scope) => REFRESHABLE_SCOPES.has(scope)),

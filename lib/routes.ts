@@ -8,6 +8,12 @@ export const ROUTES = {
   introspection: '/introspect',
 } as const;
 
+/**
+ * Where oidc-provider would take pushed authorization requests (RFC 9126). Only the bank's payment
+ * API pushes requests, in process: over HTTP this path answers 404.
+ */
+export const PUSHED_REQUEST_PATH = '/request';
+
 /** Path prefix of the PSU pages, relative to the mount path. */
 export const INTERACTION_PATH = '/interaction';
 
@@ -15,7 +21,7 @@ export const INTERACTION_PATH = '/interaction';
 export const DOCUMENT_PATHS = { json: '/openapi.json', yaml: '/openapi.yaml', view: '/docs' } as const;
 
 /** Paths an entry page alias must not shadow. */
-export const RESERVED_PATHS: readonly string[] = [...Object.values(ROUTES), ...Object.values(DOCUMENT_PATHS), INTERACTION_PATH, '/.well-known', '/session'];
+export const RESERVED_PATHS: readonly string[] = [...Object.values(ROUTES), ...Object.values(DOCUMENT_PATHS), INTERACTION_PATH, PUSHED_REQUEST_PATH, '/.well-known', '/session'];
 
 /** Whether `path` is an endpoint path or lies under one. */
 export function isReservedPath(path: string): boolean {

@@ -1,3 +1,4 @@
+import { formatAmount, formatDate, maskIban, type PaymentAuthorizationDetail } from '../../lib/payments/details.js';
 import type { PsuAccount } from '../../lib/psu.js';
 import { html, type Html } from '../html.js';
 import type { MessageKey } from '../i18n.js';
@@ -149,6 +150,46 @@ ${view.accounts.map((account, index) => html`<div class="choice"><input type="ch
 <div class="actions">
 ${view.accounts.length ? html`<button type="submit" name="decision" value="grant" class="primary">${t('consent.grant')}</button>` : ''}
 <button type="submit" name="decision" value="refuse" class="secondary"${view.accounts.length ? '' : html` autofocus`}>${t('consent.refuse')}</button>
+</div>
+</form>`);
+}
+
+/**
+ * A payment initiation or cancellation exactly as the bank's payment API registered it, formatted
+ * for the PSU's language, with account numbers masked; the PSU confirms or rejects it.
+ */
+export function paymentPage(context: PageContext, view: {
+  tpp: TppView;
+  forms: FormTargets;
+  detail: PaymentAuthorizationDetail;
+  /** The PSU does not hold the account to debit: only rejecting is offered. */
+  debtorNotHeld?: boolean;
+}): Html {
+  const { t, language } = context;
+  const { detail } = view;
+  const kind = detail.type === 'payment_cancellation' ? 'cancellation' : 'initiation';
+  const title = t(`payment.${kind}.title`);
+  const row = (label: MessageKey, value: string, className?: string) => html`<dt>${t(label)}</dt><dd${className ? html` class="${className}"` : ''}>${value}</dd>`;
+  return layout(context, title, html`
+${tppBlock(context, view.tpp)}
+<h1>${title}</h1>
+<p>${t(`payment.${kind}.intro`, { tpp: view.tpp.name })}</p>
+<dl class="payment">
+${row('payment.amount', formatAmount(detail.instructedAmount.amount, detail.instructedAmount.currency, language), 'amount')}
+${row('payment.creditor', detail.creditorName)}
+${row('payment.creditorAccount', maskIban(detail.creditorAccount.iban))}
+${detail.debtorAccount ? row('payment.debtorAccount', maskIban(detail.debtorAccount.iban)) : ''}
+${detail.remittanceInformationUnstructured ? row('payment.remittance', detail.remittanceInformationUnstructured) : ''}
+${detail.requestedExecutionDate ? row('payment.executionDate', formatDate(detail.requestedExecutionDate, language)) : ''}
+${row('payment.bankReference', detail.paymentId)}
+</dl>
+${errorSummary(context, view.debtorNotHeld ? t('payment.debtor.notHeld') : undefined)}
+<form method="post" action="${view.forms.action}">
+${csrfField(view.forms)}
+${view.debtorNotHeld ? '' : html`<p class="hint">${t(`payment.${kind}.notice`)}</p>`}
+<div class="actions">
+${view.debtorNotHeld ? '' : html`<button type="submit" name="decision" value="grant" class="primary" autofocus>${t(`payment.${kind}.confirm`)}</button>`}
+<button type="submit" name="decision" value="refuse" class="secondary"${view.debtorNotHeld ? html` autofocus` : ''}>${t(`payment.${kind}.reject`)}</button>
 </div>
 </form>`);
 }

@@ -22,6 +22,10 @@ h1{font-size:1.5rem;line-height:1.25;margin:0 0 1rem}
 .tpp .id{color:var(--muted);font-size:.9rem;overflow-wrap:anywhere}
 ul.scopes{padding-left:1.25rem;margin:.5rem 0 1.25rem}
 ul.scopes li{margin:.35rem 0}
+dl.payment{display:grid;grid-template-columns:max-content 1fr;gap:.4rem 1rem;border:1px solid var(--line);border-radius:4px;padding:1rem;margin:.75rem 0 1.25rem}
+dl.payment dt{color:var(--muted,#555)}
+dl.payment dd{margin:0;font-weight:600;overflow-wrap:anywhere}
+dl.payment dd.amount{font-size:1.35rem}
 fieldset{border:0;margin:0 0 1rem;padding:0}
 legend{font-weight:700;margin-bottom:.5rem}
 .hint{color:var(--muted);font-size:.95rem;margin:.25rem 0 .75rem}

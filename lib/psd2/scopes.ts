@@ -16,13 +16,19 @@ export const ROLE_FOR_SCOPE: Readonly<Record<Scope, Psd2Role>> = {
   pisp: 'PSP_PI',
 };
 
-/** Grant types each scope is used with. */
+/**
+ * Grant types each scope is used with. `pisp` comes with an authorization code only when the PSU
+ * confirms a payment that the bank's payment API opened (never on a TPP's own request).
+ */
 export const GRANTS_FOR_SCOPE: Readonly<Record<Scope, readonly GrantType[]>> = {
   aisp: ['authorization_code', 'refresh_token'],
   extended_transaction_history: ['authorization_code'],
   cbpii: ['authorization_code', 'refresh_token'],
-  pisp: ['client_credentials'],
+  pisp: ['client_credentials', 'authorization_code'],
 };
+
+/** Grant types a client gets when it registers without `grant_types`: a PISP alone needs no redirect. */
+const DEFAULT_GRANTS_FOR_SCOPE: Readonly<Record<Scope, readonly GrantType[]>> = { ...GRANTS_FOR_SCOPE, pisp: ['client_credentials'] };
 
 export function isScope(value: string): value is Scope {
   return (SCOPES as readonly string[]).includes(value);
@@ -40,6 +46,11 @@ export function scopesForRoles(roles: readonly Psd2Role[]): Scope[] {
 /** Every grant type the scopes are used with, in {@link GRANT_TYPES} order. */
 export function grantTypesForScopes(scopes: readonly Scope[]): GrantType[] {
   return GRANT_TYPES.filter((grant) => scopes.some((scope) => GRANTS_FOR_SCOPE[scope].includes(grant)));
+}
+
+/** The grant types of a client registered without `grant_types`, in {@link GRANT_TYPES} order. */
+export function defaultGrantTypesForScopes(scopes: readonly Scope[]): GrantType[] {
+  return GRANT_TYPES.filter((grant) => scopes.some((scope) => DEFAULT_GRANTS_FOR_SCOPE[scope].includes(grant)));
 }
 
 /** The roles that would allow a grant type, for error messages. */

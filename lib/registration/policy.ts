@@ -1,11 +1,13 @@
 import { distinguishedNameMatches } from '../certificates/distinguished-name.js';
 import type { TppIdentity } from '../certificates/identity.js';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js';
+import { PAYMENT_TYPES } from '../payments/details.js';
 import { LOCALIZABLE_FIELDS } from './localized-metadata.js';
 import {
   GRANT_TYPES,
   ROLE_FOR_SCOPE,
   SCOPES,
+  defaultGrantTypesForScopes,
   grantTypesForScopes,
   isGrantType,
   isScope,
@@ -126,7 +128,7 @@ function stringArray(requested: Readonly<Record<string, unknown>>, field: string
 
 function checkGrants(context: RegistrationPolicyContext, scopes: readonly Scope[]): { grantTypes: string[]; responseTypes: string[] } {
   const allowed = grantTypesForScopes(scopes);
-  const grantTypes = stringArray(context.requested, 'grant_types') ?? allowed;
+  const grantTypes = stringArray(context.requested, 'grant_types') ?? defaultGrantTypesForScopes(scopes);
   for (const grant of grantTypes) {
     if (!isGrantType(grant)) {
       throw new InvalidClientMetadataError(`grant type ${grant} is not supported; supported grant types are ${GRANT_TYPES.join(', ')}`);
@@ -246,6 +248,10 @@ export function applyRegistrationPolicy(metadata: Record<string, unknown>, given
     tls_client_certificate_bound_access_tokens: true,
     provider_legal_id: identity.organizationIdentifier,
     psd2_environment: identity.environment,
+    // RFC 9396 §10: payment authorizations need the PSP_PI role and a way back to the PISP.
+    authorization_details_types: scopes.includes('pisp') && grantTypes.includes('authorization_code') ? [...PAYMENT_TYPES] : [],
+    // Only the bank's payment API pushes requests; a TPP's own requests stay direct.
+    require_pushed_authorization_requests: false,
   });
   for (const field of [...OTHER_SUBJECT_FIELDS, 'client_secret', 'client_secret_expires_at']) delete metadata[field];
 }

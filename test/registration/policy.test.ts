@@ -281,16 +281,29 @@ describe('registration policy (applyRegistrationPolicy)', () => {
       refuseMetadata({ ...CODE, grant_types: ['authorization_code', 'client_credentials'] }, /grant type client_credentials requires the PSD2 role PSP_PI/);
     });
 
-    it('refuses authorization_code for a PISP-only certificate, naming the roles that allow it', () => {
-      refuseMetadata({ ...CODE, grant_types: ['authorization_code'] }, /grant type authorization_code requires the PSD2 role PSP_AI or PSP_IC/, { roles: ['PSP_PI'] });
-      refuseMetadata({ ...CODE, grant_types: ['refresh_token'] }, /grant type refresh_token requires the PSD2 role PSP_AI or PSP_IC/, { roles: ['PSP_PI'] });
+    it('refuses refresh_token for a PISP-only certificate, naming the roles that allow it', () => {
+      refuseMetadata({ ...CODE, grant_types: ['authorization_code', 'refresh_token'] }, /grant type refresh_token requires the PSD2 role PSP_AI or PSP_IC/, { roles: ['PSP_PI'] });
+    });
+
+    it('lets a PISP register authorization_code, for the payments its PSUs confirm; the payment types follow', () => {
+      const metadata = apply({ ...CODE, grant_types: ['authorization_code', 'client_credentials'] }, { roles: ['PSP_PI'] });
+      expect(metadata.scope).to.equal('pisp');
+      expect(metadata.authorization_details_types).to.deep.equal(['payment_initiation', 'payment_cancellation']);
+      expect(metadata.require_pushed_authorization_requests).to.equal(false);
+      // Without a way back to the PISP (no authorization_code), or without the role: none.
+      expect(apply({ grant_types: ['client_credentials'] }, { roles: ['PSP_PI'] }).authorization_details_types).to.deep.equal([]);
+      expect(apply({ ...CODE }, { roles: ['PSP_AI'] }).authorization_details_types).to.deep.equal([]);
+    });
+
+    it('gives a PISP registering without grant_types client_credentials alone (no redirect needed)', () => {
+      expect(apply({}, { roles: ['PSP_PI'] }).grant_types).to.deep.equal(['client_credentials']);
     });
 
     it('refuses a grant type that does not fit the scope when the certificate holds a role for it', () => {
-      // PSP_AI+PSP_PI asking for pisp only with authorization_code: the role is there, the scope is not.
-      const error = refuse({ ...CODE, scope: 'pisp', grant_types: ['authorization_code'] }, { roles: ['PSP_AI', 'PSP_PI'] });
+      // PSP_AI+PSP_PI asking for pisp only with refresh_token: the role is there, the scope is not.
+      const error = refuse({ ...CODE, scope: 'pisp', grant_types: ['authorization_code', 'refresh_token'] }, { roles: ['PSP_AI', 'PSP_PI'] });
       expect(error.error).to.equal('invalid_client_metadata');
-      expect(error.error_description).to.match(/grant type authorization_code does not fit the registered scope pisp/);
+      expect(error.error_description).to.match(/grant type refresh_token does not fit the registered scope pisp/);
       expect(error.error_description, 'must not claim a missing role the certificate does not need').not.to.match(/PSP_IC/);
     });
 

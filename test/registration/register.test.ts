@@ -235,12 +235,15 @@ describe('client registration (RFC 7591) over mutual TLS', () => {
       await refused(await acme(['PSP_AI']), aispBody({ grant_types: ['authorization_code', 'client_credentials'] }), 400, 'invalid_client_metadata', /client_credentials requires the PSD2 role PSP_PI/);
     });
 
-    it('refuses authorization_code for a PISP-only certificate, naming the roles that allow it', async () => {
-      await refused(await acme(['PSP_PI']), { scope: 'pisp', grant_types: ['authorization_code'], redirect_uris: ['https://tpp.example/cb'] }, 400, 'invalid_client_metadata', /authorization_code requires the PSD2 role PSP_AI or PSP_IC/);
+    it('refuses refresh_token for a PISP-only certificate, naming the roles that allow it', async () => {
+      await refused(await acme(['PSP_PI']), { scope: 'pisp', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['https://tpp.example/cb'] }, 400, 'invalid_client_metadata', /refresh_token requires the PSD2 role PSP_AI or PSP_IC/);
     });
 
-    it('refuses authorization_code with the pisp scope even when the certificate also holds PSP_AI', async () => {
-      await refused(await acme(['PSP_AI', 'PSP_PI']), { scope: 'pisp', grant_types: ['authorization_code'], redirect_uris: ['https://tpp.example/cb'] }, 400, 'invalid_client_metadata', /authorization_code does not fit the registered scope pisp/);
+    it('registers a PISP with authorization_code (payment authorizations), with both payment types', async () => {
+      const res = await server.request(await acme(['PSP_PI'])).post('/oauth2/register').send({ scope: 'pisp', grant_types: ['authorization_code'], redirect_uris: ['https://tpp.example/cb'] });
+      expect(res.status, res.text).to.equal(201);
+      expect(res.body.authorization_details_types).to.deep.equal(['payment_initiation', 'payment_cancellation']);
+      expect(res.body.require_pushed_authorization_requests).to.equal(false);
     });
 
     it('refuses implicit as an unsupported grant type', async () => {
