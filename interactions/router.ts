@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
@@ -237,10 +237,9 @@ export class PsuPages {
       const metadata = client.metadata();
       const environment = metadata.psd2_environment as EnvironmentName;
       let progress = interaction.result?.[PROGRESS] as Progress | undefined;
-      if (!progress) {
-        progress = { step: 'signin', csrf: randomBytes(32).toString('base64url') };
-        await this.#save(interaction, progress);
-      }
+      // Until the PSU's first step is saved, the form token derives from the interaction and the
+      // cookie key (no write for showing the first page); it is saved with the progress then.
+      progress ??= { step: 'signin', csrf: this.#csrfFor(interaction.uid) };
       const uiLocales = String(interaction.params.ui_locales ?? '').split(' ').filter(Boolean);
       const language = progress.language ?? this.#languageFrom(uiLocales.length ? uiLocales : acceptLanguageTags(req.get('accept-language')));
       const base = `${this.#base}/${interaction.uid}`;
@@ -377,7 +376,7 @@ export class PsuPages {
       if (flow.payment) return this.#decidePayment(provider, req, res, flow, progress, body.decision === 'grant');
       if (body.decision !== 'grant') {
         this.#logger.info({ event: 'psu.consent_refused', clientId: flow.client.clientId }, 'the PSU refused access');
-        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU refused access' });
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU refused access' }, flow.interaction);
       }
       const accounts = await this.#accountsOf(flow, progress.psuId);
       const chosen = ([] as unknown[]).concat(body.accounts ?? []).map(String);
@@ -386,7 +385,7 @@ export class PsuPages {
         return this.#render(res, flow, { status: 400, error: flow.t('consent.accounts.required'), selected: chosen, accounts });
       }
       if (flow.tpp.legalId && await this.#isSuspended(flow.tpp.legalId)) {
-        return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' });
+        return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' }, flow.interaction);
       }
       const scope = String(flow.interaction.params.scope);
       const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });
@@ -403,7 +402,7 @@ export class PsuPages {
       return this.#finish(provider, req, res, {
         login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
         consent: { grantId },
-      });
+      }, flow.interaction);
     }));
 
     router.post('/:uid/cancel', form, handle(async (req, res) => {
@@ -414,10 +413,10 @@ export class PsuPages {
         const psu = 'psuId' in progress ? { psuId: progress.psuId } : undefined;
         // The PSU walked away: the payment is rejected, once (a second tab may have decided already).
         if (!await this.#payments().decide(flow.payment.id, 'rejected', psu)) return this.#redirectToStep(res, flow);
-        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU rejected the payment' });
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU rejected the payment' }, flow.interaction);
       }
       const description = flow.progress.step === 'consent' ? 'the PSU refused access' : 'the PSU cancelled the sign-in';
-      return this.#finish(provider, req, res, { error: 'access_denied', error_description: description });
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: description }, flow.interaction);
     }));
 
     router.use(handle(async (req) => {
@@ -441,13 +440,13 @@ export class PsuPages {
     const psu = { psuId: progress.psuId, scaTime: progress.scaTime };
     if (payments.isExpired(record)) {
       await payments.decide(id, 'expired');
-      return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the payment authorization expired before the PSU decided' });
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the payment authorization expired before the PSU decided' }, flow.interaction);
     }
     const kind = detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
     if (!confirmed) {
       if (!await payments.decide(id, 'rejected', psu)) return this.#redirectToStep(res, flow);
       this.#logger.info({ event: 'psu.payment_rejected', clientId: flow.client.clientId, paymentAuthorization: id }, `the PSU rejected the ${kind}`);
-      return this.#finish(provider, req, res, { error: 'access_denied', error_description: `the PSU rejected the ${kind}` });
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: `the PSU rejected the ${kind}` }, flow.interaction);
     }
     let debtor: PsuAccount | undefined;
     if (detail.debtorAccount) {
@@ -456,7 +455,7 @@ export class PsuPages {
       if (!debtor) return this.#render(res, flow, { status: 403, debtorNotHeld: true });
     }
     if (flow.tpp.legalId && await this.#isSuspended(flow.tpp.legalId)) {
-      return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' });
+      return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' }, flow.interaction);
     }
     if (!await payments.decide(id, 'confirmed', psu)) return this.#redirectToStep(res, flow);
     const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });
@@ -475,7 +474,7 @@ export class PsuPages {
     return this.#finish(provider, req, res, {
       login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
       consent: { grantId },
-    });
+    }, flow.interaction);
   }
 
   async #save(interaction: InteractionRecord, progress: Progress): Promise<void> {
@@ -531,9 +530,21 @@ export class PsuPages {
     this.#send(res, state.status ?? 200, page, flow.security);
   }
 
-  async #finish(provider: Provider, req: Request, res: Response, result: Record<string, unknown>): Promise<void> {
-    const returnTo = await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false });
-    res.redirect(303, returnTo);
+  /** The form token of an interaction whose first step is not saved yet. */
+  #csrfFor(uid: string): string {
+    return createHmac('sha256', this.#options.cookieKeys[0]!).update(`psd2-pages-csrf:${uid}`).digest('base64url');
+  }
+
+  /** Ends the interaction with `result` and sends the PSU on; the interaction at hand saves a read. */
+  async #finish(provider: Provider, req: Request, res: Response, result: Record<string, unknown>, interaction?: InteractionRecord): Promise<void> {
+    if (!interaction) {
+      res.redirect(303, await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false }));
+      return;
+    }
+    // What provider.interactionResult does, without reading the interaction again.
+    interaction.result = result;
+    await interaction.save(interaction.exp - epochNow());
+    res.redirect(303, interaction.returnTo);
   }
 
   async #fail(provider: Provider, req: Request, res: Response, error: unknown): Promise<void> {
