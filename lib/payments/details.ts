@@ -168,7 +168,10 @@ export function formatAmount(amount: string, code: string, language: string): st
   }).join('');
 }
 
-/** A `YYYY-MM-DD` date in the PSU's language, e.g. `1. Dezember 2026`. */
+/** The pages write British English ("authorise"), and dates the British way. */
+const DATE_LOCALES: Readonly<Record<string, string>> = { en: 'en-GB' };
+
+/** A `YYYY-MM-DD` date in the PSU's language, e.g. `1. Dezember 2026`, `1 December 2026`. */
 export function formatDate(value: string, language: string): string {
-  return new Intl.DateTimeFormat(language, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`));
+  return new Intl.DateTimeFormat(DATE_LOCALES[language] ?? language, { dateStyle: 'long', timeZone: 'UTC' }).format(new Date(`${value}T00:00:00Z`));
 }
