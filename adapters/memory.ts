@@ -1,6 +1,6 @@
-import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { accountOf, organizationOf, ownerOf, type Storage } from './storage.js';
+import { accountOf, consumeFailure, organizationOf, ownerOf, type Storage } from './storage.js';
 
 interface Entry {
   readonly model: string;
@@ -181,8 +181,8 @@ export class MemoryStorage implements Storage {
         const entry = this.#get(keyOf(id));
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
-        if (!entry) throw new errors.InvalidGrant(`${model} no longer exists`);
-        if (entry.payload.consumed !== undefined) throw new errors.InvalidGrant(`${model} already consumed`);
+        if (!entry) throw consumeFailure(model, `${model} no longer exists`);
+        if (entry.payload.consumed !== undefined) throw consumeFailure(model, `${model} already consumed`);
         entry.payload.consumed = Math.floor(this.#now() / 1000);
       },
       destroy: async (id) => {

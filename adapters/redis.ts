@@ -2,7 +2,7 @@ import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 import { StorageUnavailableError } from '../lib/errors.js';
 import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../lib/token-ids.js';
-import { accountOf, organizationOf, ownerOf, type Storage } from './storage.js';
+import { accountOf, consumeFailure, organizationOf, ownerOf, type Storage } from './storage.js';
 
 /**
  * The commands this storage sends, as node-redis (v5+) names them. A client from `createClient()`
@@ -231,7 +231,7 @@ export class RedisStorage implements Storage {
         const outcome = Number(await this.#redis.eval(CONSUME, { keys: [this.#recordKey(model, id)], arguments: [String(Math.floor(Date.now() / 1000))] }));
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
-        if (outcome !== 1) throw new errors.InvalidGrant(outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);
+        if (outcome !== 1) throw consumeFailure(model, outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);
       }),
       destroy: (id) => call(async () => {
         const key = this.#recordKey(model, id);

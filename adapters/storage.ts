@@ -1,4 +1,4 @@
-import type { Adapter } from 'oidc-provider';
+import { errors, type Adapter } from 'oidc-provider';
 
 /**
  * The storage seam of the authorization server. Besides oidc-provider's per-model adapters it keeps
@@ -45,4 +45,15 @@ export function accountOf(model: string, payload: { accountId?: unknown }): stri
 export function organizationOf(model: string, payload: object): string | undefined {
   const organization = (payload as { provider_legal_id?: unknown }).provider_legal_id;
   return model === 'Client' && typeof organization === 'string' ? organization : undefined;
+}
+
+/**
+ * The error of a second `consume`: a code or refresh token is `invalid_grant`; a pushed
+ * authorization request (a payment authorization, consumed as its code is issued) is
+ * `invalid_request_uri`, the authorization endpoint's own error for it.
+ */
+export function consumeFailure(model: string, description: string): Error {
+  return model === 'PushedAuthorizationRequest'
+    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
+    : new errors.InvalidGrant(description);
 }

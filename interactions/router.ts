@@ -131,6 +131,8 @@ class BankServiceError extends Error {
 
 const epochNow = (): number => Math.floor(Date.now() / 1000);
 
+const EXPIRED_PAYMENT = 'the payment authorization expired before the PSU decided';
+
 function sameToken(expected: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
   const a = Buffer.from(expected);
@@ -411,9 +413,13 @@ export class PsuPages {
       if (flow.payment) {
         const progress = flow.progress;
         const psu = 'psuId' in progress ? { psuId: progress.psuId } : undefined;
-        // The PSU walked away: the payment is rejected, once (a second tab may have decided already).
-        if (!await this.#payments().decide(flow.payment.id, 'rejected', psu)) return this.#redirectToStep(res, flow);
-        return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the PSU rejected the payment' }, flow.interaction);
+        // The PSU walked away: the payment is rejected, once (a second tab may have decided
+        // already), or expired when its lifetime is over.
+        const payments = this.#payments();
+        const record = await payments.record(flow.payment.id);
+        const expired = record !== undefined && payments.isExpired(record);
+        if (!await payments.decide(flow.payment.id, expired ? 'expired' : 'rejected', expired ? undefined : psu)) return this.#decidedElsewhere(provider, req, res, flow);
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: expired ? EXPIRED_PAYMENT : 'the PSU rejected the payment' }, flow.interaction);
       }
       const description = flow.progress.step === 'consent' ? 'the PSU refused access' : 'the PSU cancelled the sign-in';
       return this.#finish(provider, req, res, { error: 'access_denied', error_description: description }, flow.interaction);
@@ -436,15 +442,15 @@ export class PsuPages {
     const { id, detail } = flow.payment!;
     const record = await payments.record(id);
     if (!record || record.clientId !== flow.client.clientId) throw new SessionMismatch();
-    if (record.outcome) return this.#redirectToStep(res, flow);
+    if (record.outcome) return this.#decidedElsewhere(provider, req, res, flow);
     const psu = { psuId: progress.psuId, scaTime: progress.scaTime };
     if (payments.isExpired(record)) {
       await payments.decide(id, 'expired');
-      return this.#finish(provider, req, res, { error: 'access_denied', error_description: 'the payment authorization expired before the PSU decided' }, flow.interaction);
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: EXPIRED_PAYMENT }, flow.interaction);
     }
     const kind = detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
     if (!confirmed) {
-      if (!await payments.decide(id, 'rejected', psu)) return this.#redirectToStep(res, flow);
+      if (!await payments.decide(id, 'rejected', psu)) return this.#decidedElsewhere(provider, req, res, flow);
       this.#logger.info({ event: 'psu.payment_rejected', clientId: flow.client.clientId, paymentAuthorization: id }, `the PSU rejected the ${kind}`);
       return this.#finish(provider, req, res, { error: 'access_denied', error_description: `the PSU rejected the ${kind}` }, flow.interaction);
     }
@@ -457,7 +463,7 @@ export class PsuPages {
     if (flow.tpp.legalId && await this.#isSuspended(flow.tpp.legalId)) {
       return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' }, flow.interaction);
     }
-    if (!await payments.decide(id, 'confirmed', psu)) return this.#redirectToStep(res, flow);
+    if (!await payments.decide(id, 'confirmed', psu)) return this.#decidedElsewhere(provider, req, res, flow);
     const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });
     grant.addOIDCScope('pisp');
     grant.addResourceScope(this.#options.payments.resource, 'pisp');
@@ -475,6 +481,18 @@ export class PsuPages {
       login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
       consent: { grantId },
     }, flow.interaction);
+  }
+
+  /**
+   * The payment was decided by another request. A confirmation ends the interaction in the request
+   * that made it: the page carries on to the TPP once it is through. A rejection in another tab, or
+   * an expiry that statusOf or the expiry timer recorded, sends the PSU back with access_denied.
+   */
+  async #decidedElsewhere(provider: Provider, req: Request, res: Response, flow: Flow): Promise<void> {
+    const status = (await this.#payments().record(flow.payment!.id))?.outcome?.status;
+    if (status === undefined || status === 'confirmed') return this.#redirectToStep(res, flow);
+    const kind = flow.payment!.detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
+    return this.#finish(provider, req, res, { error: 'access_denied', error_description: status === 'expired' ? EXPIRED_PAYMENT : `the PSU rejected the ${kind}` }, flow.interaction);
   }
 
   async #save(interaction: InteractionRecord, progress: Progress): Promise<void> {

@@ -8,7 +8,7 @@ import type { EnvironmentName } from './certificates/identity.js';
 import { OAuthError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
 import { authorizationDetailSchema, PAYMENT_TYPES } from './payments/details.js';
-import type { PaymentAuthorizations } from './payments/service.js';
+import type { PaymentAuthorizations, PaymentRecord } from './payments/service.js';
 import { authorizationScopeSet, type ConsentRecord } from './psd2/authorization.js';
 import {
   EXPIRED_CONSENT_RETENTION,
@@ -143,6 +143,10 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
    * be valid, so that oidc-provider sends every failure back to the TPP with `state`.
    */
   const checkAuthorizationRequest = async (ctx: KoaContextWithOIDC, scope: string | undefined, client?: { clientId: string; metadata(): Record<string, unknown> }): Promise<void> => {
+    const pushed = pushedRequestOf(ctx);
+    // oidc-provider has checked by now that a pushed request is this client's: its state comes back.
+    const payment = pushed ? await hooks.payments().record(pushed.jti) : undefined;
+    if (payment?.state !== undefined && payment.clientId === client?.clientId) ctx.oidc.params!.state = payment.state;
     const environment = client?.metadata().psd2_environment as EnvironmentName | undefined;
     if (!environment || !environments.has(environment)) {
       throw new errors.InvalidRequest(`this client is registered in the ${environment ?? 'unknown'} environment, which this server does not serve`);
@@ -159,9 +163,8 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     if (entry?.language) {
       ctx.oidc.params!.ui_locales = [entry.language, ctx.oidc.params!.ui_locales].filter(Boolean).join(' ');
     }
-    const pushed = pushedRequestOf(ctx);
     if (pushed || ctx.oidc.params?.authorization_details !== undefined) {
-      await checkPaymentRequest(ctx, pushed, client);
+      await checkPaymentRequest(ctx, pushed, payment, client);
       return;
     }
     const result = authorizationScopeSet(scope);
@@ -172,12 +175,11 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
    * A payment authorization arrives as a request_uri that the bank's payment API obtained; a TPP
    * cannot push requests of its own, nor send authorization_details or pisp directly.
    */
-  const checkPaymentRequest = async (ctx: KoaContextWithOIDC, pushed: { jti: string } | undefined, client?: { clientId: string; metadata(): Record<string, unknown> }): Promise<void> => {
+  const checkPaymentRequest = async (ctx: KoaContextWithOIDC, pushed: { jti: string } | undefined, record: PaymentRecord | undefined, client?: { clientId: string; metadata(): Record<string, unknown> }): Promise<void> => {
     if (!pushed) {
       throw new errors.InvalidRequest('authorization_details are accepted only in payment authorizations opened by the bank\'s payment API (request_uri)');
     }
     const payments = hooks.payments();
-    const record = await payments.record(pushed.jti);
     if (!record || record.clientId !== client?.clientId) throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
     if (payments.isExpired(record) || record.outcome) {
       if (!record.outcome) await payments.decide(pushed.jti, 'expired');

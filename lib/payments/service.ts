@@ -53,9 +53,12 @@ export interface PaymentOutcome {
   readonly clientId: string;
   readonly status: Exclude<PaymentStatus, 'pending'>;
   readonly decidedAt: Date;
-  /** The PSU who confirmed or rejected (absent when it expired). */
+  /**
+   * The PSU who decided, as far as the PSU signed in: absent when it expired or when the PSU
+   * walked away before signing in (or named only, when it left at the second factor).
+   */
   readonly psuId?: string;
-  /** Time of the PSU's strong customer authentication (confirmed payments). */
+  /** Time of the PSU's strong customer authentication, when the PSU decided after it (always for confirmed payments). */
   readonly scaTime?: Date;
   readonly authorizationDetails: readonly PaymentAuthorizationDetail[];
 }
@@ -203,7 +206,8 @@ export class PaymentAuthorizations implements Payments {
       ui_locales: language,
       authorization_details: [detail],
       resource: this.options.payments.resource,
-      ...(request.state !== undefined ? { state: request.state } : {}),
+      // No state: it stays in the record and goes back to the PISP only with a request known to be
+      // its own (provider.ts), never with the error about a URL whose client_id was changed.
       ...(request.codeChallenge ? { code_challenge: request.codeChallenge, code_challenge_method: 'S256' } : {}),
     }).setIssuer(client.clientId).setAudience(this.options.issuer).setIssuedAt(issuedAt).setNotBefore(issuedAt)
       .setExpirationTime(issuedAt + lifetime).encode();
