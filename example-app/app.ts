@@ -1,10 +1,12 @@
 /**
  * A bank's existing Express app, small on purpose: it has its own pages and middleware, and mounts
- * the PSD2 authorization server under /oauth2.
+ * the PSD2 authorization server under /oauth2. Its demo payment API (`/api/payments`) opens
+ * payment authorizations as a bank's payment API would.
  */
-import express from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 
 import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../lib/index.js';
+import { DemoPaymentApi } from './payment-api.js';
 
 export function createExampleApp(options: AuthorizationServerOptions): { app: express.Express; auth: AuthorizationServer } {
   const app = express();
@@ -12,7 +14,18 @@ export function createExampleApp(options: AuthorizationServerOptions): { app: ex
   // One proxy in front: req.ip is the address it saw, which clients cannot choose.
   if (options.trustProxy) app.set('trust proxy', 1);
 
-  const auth = createAuthorizationServer(options);
+  // The payment API is told each payment's outcome by the authorization server.
+  const paymentApi = new DemoPaymentApi(options);
+  const auth = createAuthorizationServer({
+    ...options,
+    payments: {
+      ...options.payments,
+      onOutcome: async (outcome) => {
+        paymentApi.onOutcome(outcome);
+        await options.payments?.onOutcome?.(outcome);
+      },
+    },
+  });
   app.use('/oauth2', auth.router);
 
   // The bank's own routes and middleware, untouched by the authorization server.
@@ -24,7 +37,15 @@ export function createExampleApp(options: AuthorizationServerOptions): { app: ex
   api.post('/echo', (req, res) => {
     res.json({ received: req.body as unknown });
   });
+  api.use('/payments', paymentApi.router(auth));
   app.use('/api', api);
+  // A body the JSON parser refused, or any other failure under /api: a JSON error.
+  app.use('/api', (error: { status?: unknown; expose?: unknown; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    res.status(status).json(status < 500
+      ? { error: 'invalid_request', error_description: error.expose ? String(error.message) : 'the request could not be understood' }
+      : { error: 'server_error', error_description: 'the request failed' });
+  });
   app.get('/', (_req, res) => {
     res.type('text/plain').send(`Example Bank. OAuth 2 metadata: ${options.issuer}/.well-known/oauth-authorization-server\n`);
   });

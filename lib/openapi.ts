@@ -56,7 +56,11 @@ function clientMetadataSchemas(): Record<string, Schema> {
   const localized = Object.fromEntries(LOCALIZED_METADATA.map((key) => [key, key.startsWith('logo_uri') ? { type: 'string', format: 'uri' } : text]));
   const common: Record<string, Schema> = {
     redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' }, description: 'https URIs (http on loopback hosts in the sandbox), compared exactly.' },
-    grant_types: { type: 'array', items: { enum: ['authorization_code', 'refresh_token', 'client_credentials'] } },
+    grant_types: {
+      type: 'array',
+      items: { enum: ['authorization_code', 'refresh_token', 'client_credentials'] },
+      description: 'Within the scopes: authorization_code and refresh_token for aisp and cbpii; client_credentials, and authorization_code to receive payment authorizations, for pisp. Default: the grant types of the scopes (client_credentials alone for pisp).',
+    },
     response_types: { type: 'array', items: { const: 'code' } },
     token_endpoint_auth_method: { const: 'tls_client_auth' },
     tls_client_auth_subject_dn: { type: 'string', description: 'Set from the certificate (RFC 8705 §2.1.2).' },
@@ -115,21 +119,31 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
   // A language tag, as entryPattern (routes.ts) matches it; anything else is no page at all (404).
   const langParameter = { name: 'lang', in: 'path', required: true, description: `Language of the pages (${languages.join(', ')}); any other language tag falls back to ${options.pages.defaultLanguage}.`, schema: { type: 'string', pattern: '^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$', examples: languages } };
 
+  // A payment authorization arrives as client_id and request_uri alone: the other parameters are
+  // in the request the bank's payment API pushed.
+  const unlessPayment = 'Required, except in a payment authorization (`request_uri`).';
   const authorizationParameters = [
-    { name: 'response_type', in: 'query', required: true, schema: { const: 'code' } },
+    { name: 'response_type', in: 'query', required: false, description: unlessPayment, schema: { const: 'code' } },
     { name: 'client_id', in: 'query', required: true, schema: text },
+    {
+      name: 'request_uri',
+      in: 'query',
+      required: false,
+      description: 'A payment initiation or cancellation opened by the bank\'s payment API (RFC 9126 request URI, RFC 9396 `authorization_details`): the PSU arrives with `client_id` and `request_uri` only, at the URL the payment API gave the PISP. Usable once, until it expires; otherwise the PSU goes back to the PISP with `invalid_request_uri`. A TPP cannot push requests itself, nor send `authorization_details`.',
+      schema: { type: 'string', pattern: '^urn:ietf:params:oauth:request_uri:', examples: ['urn:ietf:params:oauth:request_uri:gqrkWF0ES8vNAiZPjBdmnZbJc_l2rfzs89rkMDdpPgh'] },
+    },
     { name: 'redirect_uri', in: 'query', required: false, description: 'As registered (may be omitted when the client has one).', schema: { type: 'string', format: 'uri' } },
-    { name: 'scope', in: 'query', required: true, description: 'Exactly one of the scope sets, within the client\'s roles.', schema: { enum: [...AUTHORIZATION_SCOPE_SETS] } },
+    { name: 'scope', in: 'query', required: false, description: `Exactly one of the scope sets, within the client's roles. ${unlessPayment} \`pisp\` is granted only in a payment authorization.`, schema: { enum: [...AUTHORIZATION_SCOPE_SETS] } },
     { name: 'state', in: 'query', required: false, description: 'Returned unchanged.', schema: text },
-    { name: 'code_challenge', in: 'query', required: true, description: 'PKCE (RFC 7636), 43–128 characters.', schema: text },
-    { name: 'code_challenge_method', in: 'query', required: true, schema: { const: 'S256' } },
+    { name: 'code_challenge', in: 'query', required: false, description: `PKCE (RFC 7636), 43–128 characters. ${unlessPayment}`, schema: text },
+    { name: 'code_challenge_method', in: 'query', required: false, description: unlessPayment, schema: { const: 'S256' } },
     { name: 'ui_locales', in: 'query', required: false, description: 'Preferred languages of the PSU pages.', schema: text },
     { name: 'prompt', in: 'query', required: false, description: '`none` is answered with `login_required`: every authorization needs the PSU.', schema: text },
     { name: 'response_mode', in: 'query', required: false, schema: { enum: ['query', 'fragment', 'form_post'] } },
   ];
   const authorizationResponses = {
     200: htmlPage('`response_mode=form_post`: a page posting the response to the redirect URI.'),
-    302: redirect('Back to the TPP with `error`, `error_description`, `state` and `iss` (RFC 6749 §4.1.2.1): invalid_request, invalid_scope, unsupported_response_type, unauthorized_client, login_required, access_denied, server_error, temporarily_unavailable.'),
+    302: redirect('Back to the TPP with `error`, `error_description`, `state` and `iss` (RFC 6749 §4.1.2.1): invalid_request, invalid_scope, unsupported_response_type, unauthorized_client, login_required, access_denied (refused, cancelled, a payment rejected or expired), invalid_request_uri (a payment authorization link used twice, expired, decided or unknown), invalid_authorization_details (`authorization_details` the bank\'s payment API did not register), server_error, temporarily_unavailable. A confirmed payment goes back with `code`, `state` and `iss`.'),
     303: redirect('To the PSU pages (`/interaction/{uid}`), or back to the TPP as for 302.'),
     400: htmlPage('The client or redirect URI is not valid: a page in the PSU\'s language; nobody is redirected.'),
     431: { description: 'The request line and headers exceed the HTTP server\'s limit (16 KB in Node by default): its own answer, without a body.' },
@@ -153,8 +167,8 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         ...authorizationOperation(
           `${environment === 'sandbox' ? 'Sandbox' : 'Bank'} sign-in page`,
           environment === 'sandbox'
-            ? 'The authorization endpoint for sandbox clients: a simulated PSU grants or refuses access.'
-            : 'The authorization endpoint for bank clients: the PSU signs in with the bank and grants access to accounts.',
+            ? 'The authorization endpoint for sandbox clients: a simulated PSU grants or refuses access, or confirms or rejects a payment. Payment authorizations arrive here as `client_id` and `request_uri`, in the URL the bank\'s payment API returned.'
+            : 'The authorization endpoint for bank clients: the PSU signs in with the bank and grants access to accounts, or confirms or rejects a payment. Payment authorizations arrive here as `client_id` and `request_uri`, in the URL the bank\'s payment API returned.',
           hasLang ? [langParameter] : [],
         ),
         operationId: `${environment}Authorization`,
@@ -187,7 +201,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           content: { 'text/html': { schema: text }, 'application/json': invalidFormJson },
         },
         401: htmlPage('Sign-in failed.'),
-        403: htmlPage('The form was posted without its CSRF token or from another origin.'),
+        403: htmlPage('The form was posted without its CSRF token or from another origin; or the payment is to be debited from an account the PSU does not hold (only rejecting remains).'),
         404: htmlPage('No such page.'),
         413: unparsedForm(413),
         415: unparsedForm(415),
@@ -209,6 +223,8 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
     invalid_scope: 'extended_transaction_history cannot be renewed by a refresh: it needs the PSU\'s strong customer authentication again (authorization code)',
     unauthorized_client: 'only payment initiation clients (PSP_PI role, pisp scope) may use the client_credentials grant',
     unsupported_grant_type: 'unsupported grant_type requested',
+    invalid_target: `the only resource indicator is the payment API, ${options.payments.resource}`,
+    invalid_authorization_details: 'authorization_details come only with the code of a confirmed payment',
   }, NO_STORE, 'TokenError');
 
   const paths: Record<string, unknown> = {
@@ -225,7 +241,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
       post: {
         tags: ['Registration'],
         summary: 'Register a client (RFC 7591)',
-        description: 'With the TPP\'s QWAC. The certificate sets `token_endpoint_auth_method`, `tls_client_auth_subject_dn`, `provider_legal_id` and `psd2_environment`; the scopes must be within its PSD2 roles (PSP_AI: aisp, extended_transaction_history; PSP_IC: cbpii; PSP_PI: pisp).',
+        description: 'With the TPP\'s QWAC. The certificate sets `token_endpoint_auth_method`, `tls_client_auth_subject_dn`, `provider_legal_id` and `psd2_environment`; the scopes must be within its PSD2 roles (PSP_AI: aisp, extended_transaction_history; PSP_IC: cbpii; PSP_PI: pisp). A PISP that registers `authorization_code` (with `redirect_uris`) next to `client_credentials` receives payment authorizations: the server sets its `authorization_details_types` to `payment_initiation` and `payment_cancellation`.',
         operationId: 'register',
         security: [{ mutualTLS: [] }],
         requestBody: { required: true, content: { 'application/json': { schema: ref('ClientMetadata') } } },
@@ -282,7 +298,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         },
       },
     },
-    [ROUTES.authorization]: { get: { ...authorizationOperation('Authorization endpoint (RFC 6749 §4.1.1)', 'Sends the PSU to the sign-in page of the client\'s environment.'), operationId: 'authorize' } },
+    [ROUTES.authorization]: { get: { ...authorizationOperation('Authorization endpoint (RFC 6749 §4.1.1)', 'Sends the PSU to the sign-in page of the client\'s environment. Payment authorizations arrive at the entry pages as `client_id` and `request_uri` (here too).'), operationId: 'authorize' } },
     ...entryPaths,
     [`${ROUTES.authorization}/{uid}`]: {
       get: {
@@ -303,7 +319,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         security: [],
         parameters: [{ name: 'uid', in: 'path', required: true, schema: text }, { name: 'lang', in: 'query', required: false, schema: { enum: languages } }],
         responses: {
-          200: htmlPage('Sign-in, second factor or consent.'),
+          200: htmlPage('Sign-in, second factor, consent, or the payment to confirm.'),
           303: redirect('The PSU already decided: on to the TPP.'),
           400: htmlPage('The authorization expired or is unknown.'),
           503: htmlPage('The token store is unavailable.'),
@@ -312,8 +328,8 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
     },
     [`${INTERACTION_PATH}/{uid}/signin`]: pagePost('Sign in', 'Sandbox: `psu`; bank: `login`, `password`.'),
     [`${INTERACTION_PATH}/{uid}/second-factor`]: pagePost('Second factor', '`code`: the one-time code.'),
-    [`${INTERACTION_PATH}/{uid}/consent`]: pagePost('Consent', '`decision` (`grant` or `refuse`) and `accounts` (ids, repeated).'),
-    [`${INTERACTION_PATH}/{uid}/cancel`]: pagePost('Cancel', 'Back to the TPP with `access_denied`.'),
+    [`${INTERACTION_PATH}/{uid}/consent`]: pagePost('Consent', '`decision` (`grant` or `refuse`) and `accounts` (ids, repeated). For a payment, `decision` alone: `grant` confirms it, `refuse` rejects it.'),
+    [`${INTERACTION_PATH}/{uid}/cancel`]: pagePost('Cancel', 'Back to the TPP with `access_denied` (a payment is rejected).'),
     '/session/end/confirm': {
       post: {
         tags: ['PSU pages'],
@@ -328,7 +344,11 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
       post: {
         tags: ['Tokens'],
         summary: 'Token endpoint (RFC 6749 §3.2)',
-        description: 'Authorization code (aisp, aisp extended_transaction_history, cbpii; PKCE), refresh token (aisp and cbpii only, until 180 days after the PSU\'s SCA; never extended_transaction_history) and client credentials (PSP_PI, pisp only). Access tokens are bound to the certificate (`cnf.x5t#S256`).',
+        description: [
+          'Authorization code (aisp, aisp extended_transaction_history, cbpii; PKCE), refresh token (aisp and cbpii only, until 180 days after the PSU\'s SCA; never extended_transaction_history) and client credentials (PSP_PI, pisp only). Access tokens are bound to the certificate (`cnf.x5t#S256`).',
+          '',
+          `The code of a confirmed payment authorization gives scope \`pisp\` and the confirmed payment in \`authorization_details\` (RFC 9396), for the payment API (${options.payments.resource}, RFC 8707), without a refresh token. \`code_verifier\` is sent only when the payment API passed the PISP's \`code_challenge\` on.`,
+        ].join('\n'),
         operationId: 'token',
         security: [{ mutualTLS: [] }],
         requestBody: {
@@ -337,7 +357,18 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
             'application/x-www-form-urlencoded': {
               schema: {
                 oneOf: [
-                  { title: 'authorization_code', type: 'object', required: ['grant_type', 'code', 'code_verifier', 'client_id'], properties: { grant_type: { const: 'authorization_code' }, code: text, code_verifier: text, redirect_uri: { type: 'string', format: 'uri' }, client_id: text } },
+                  {
+                    title: 'authorization_code',
+                    type: 'object',
+                    required: ['grant_type', 'code', 'client_id'],
+                    properties: {
+                      grant_type: { const: 'authorization_code' },
+                      code: text,
+                      code_verifier: { type: 'string', description: 'PKCE (RFC 7636). Required, except for the code of a payment authorization opened without a `code_challenge`.' },
+                      redirect_uri: { type: 'string', format: 'uri' },
+                      client_id: text,
+                    },
+                  },
                   { title: 'refresh_token', type: 'object', required: ['grant_type', 'refresh_token', 'client_id'], properties: { grant_type: { const: 'refresh_token' }, refresh_token: text, scope: { enum: ['aisp', 'cbpii'] }, client_id: text } },
                   { title: 'client_credentials', type: 'object', required: ['grant_type', 'scope', 'client_id'], properties: { grant_type: { const: 'client_credentials' }, scope: { const: 'pisp' }, client_id: text } },
                 ],
@@ -420,18 +451,20 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         '|---|---|---|',
         '| PSP_AI (account information) | `aisp`, `aisp extended_transaction_history` | authorization_code, refresh_token (renews `aisp` only) |',
         '| PSP_IC (card-based payment instruments) | `cbpii` | authorization_code, refresh_token |',
-        '| PSP_PI (payment initiation) | `pisp` | client_credentials |',
+        '| PSP_PI (payment initiation) | `pisp` | client_credentials; authorization_code for payment authorizations |',
         '',
         'Any method or path not listed here answers 404 `not_found` (a JSON error, `NotFound` in the components).',
         '',
-        '`aisp`: balances and the last 90 days of transactions of the accounts the PSU chose, for up to 180 days after their strong customer authentication. `extended_transaction_history`: the history older than 90 days, once. `cbpii`: funds confirmation (yes or no). `pisp`: payment initiation, without a PSU at the token endpoint.',
+        '`aisp`: balances and the last 90 days of transactions of the accounts the PSU chose, for up to 180 days after their strong customer authentication. `extended_transaction_history`: the history older than 90 days, once. `cbpii`: funds confirmation (yes or no). `pisp`: payment initiation, without a PSU at the token endpoint (client credentials), or with the PSU\'s confirmation of one payment (authorization code).',
+        '',
+        '**Payment authorizations.** A PISP submits a payment (or its cancellation) to the bank\'s payment API, which opens the PSU\'s authorization in process (an RFC 9126 pushed request with RFC 9396 `authorization_details` of type `payment_initiation` or `payment_cancellation`; `POST /request` answers 404) and gives the PISP a URL: an entry page with `client_id` and `request_uri`, usable once until it expires. The PSU signs in, sees the payment and confirms or rejects it. Confirmed, the PISP gets a code whose token carries scope `pisp`, the payment in `authorization_details` (`PaymentAuthorizationDetail`) and the payment API as audience, without a refresh token; otherwise `access_denied`.',
       ].join('\n'),
     },
     servers: [{ url: options.issuer }],
     tags: [
       { name: 'Metadata', description: 'What clients discover.' },
       { name: 'Registration', description: 'RFC 7591 and 7592, with the TPP\'s QWAC.' },
-      { name: 'Authorization', description: 'Where a TPP sends the PSU.' },
+      { name: 'Authorization', description: 'Where a TPP sends the PSU; for a payment, the URL the bank\'s payment API gave the PISP.' },
       { name: 'PSU pages', description: 'The sign-in and consent pages the PSU\'s browser sees.' },
       { name: 'Tokens', description: 'Token, revocation and introspection endpoints.' },
     ],
@@ -486,19 +519,33 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         },
         PaymentAuthorizationDetail: {
           type: 'object',
-          description: 'A payment initiation or cancellation as the bank\'s payment API registered it and the PSU confirmed it (RFC 9396 §2).',
+          description: 'A payment initiation or cancellation as the bank\'s payment API registered it and the PSU confirmed it (RFC 9396 §2). IBANs are written without spaces, in capitals.',
           required: ['type', 'instructedAmount', 'creditorName', 'creditorAccount', 'paymentId'],
           additionalProperties: false,
           properties: {
             type: { enum: ['payment_initiation', 'payment_cancellation'] },
-            instructedAmount: { type: 'object', required: ['currency', 'amount'], additionalProperties: false, properties: { currency: { type: 'string', pattern: '^[A-Z]{3}$' }, amount: { type: 'string', pattern: '^\\d{1,15}(\\.\\d{1,3})?$' } } },
-            creditorName: text,
-            creditorAccount: { type: 'object', required: ['iban'], additionalProperties: false, properties: { iban: text } },
-            debtorAccount: { type: 'object', required: ['iban'], additionalProperties: false, properties: { iban: text } },
-            remittanceInformationUnstructured: text,
+            instructedAmount: {
+              type: 'object',
+              required: ['currency', 'amount'],
+              additionalProperties: false,
+              properties: {
+                currency: { type: 'string', pattern: '^[A-Z]{3}$', description: 'ISO 4217 code.' },
+                amount: { type: 'string', pattern: '^\\d{1,15}(\\.\\d{1,4})?$', description: 'A decimal string with at most the currency\'s minor digits, e.g. `1250.50`.' },
+              },
+            },
+            creditorName: { type: 'string', maxLength: 140 },
+            creditorAccount: ref('PaymentAccount'),
+            debtorAccount: ref('PaymentAccount'),
+            remittanceInformationUnstructured: { type: 'string', maxLength: 140 },
             requestedExecutionDate: { type: 'string', format: 'date' },
-            paymentId: { type: 'string', description: 'The payment\'s id in the bank.' },
+            paymentId: { type: 'string', pattern: '^[\\x21-\\x7e]{1,128}$', description: 'The payment\'s id in the bank.' },
           },
+        },
+        PaymentAccount: {
+          type: 'object',
+          required: ['iban'],
+          additionalProperties: false,
+          properties: { iban: { type: 'string', pattern: '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$' } },
         },
         IntrospectionResponse: {
           oneOf: [
@@ -552,7 +599,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
             tls_client_certificate_bound_access_tokens: { type: 'boolean' },
             authorization_response_iss_parameter_supported: { type: 'boolean' },
             ui_locales_supported: strings,
-            authorization_details_types_supported: strings,
+            authorization_details_types_supported: { ...strings, description: 'RFC 9396: `payment_initiation` and `payment_cancellation`, in payment authorizations opened by the bank\'s payment API.' },
           },
         },
       },

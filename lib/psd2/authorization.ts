@@ -3,7 +3,8 @@ import type { EnvironmentName } from '../certificates/identity.js';
 /**
  * The scope sets a PSU can grant at the authorization endpoint (DESIGN 3.2): account information,
  * with or without the history older than 90 days, or the funds confirmation of a CBPII. `pisp` is
- * never granted here: payment initiators use client_credentials.
+ * granted here only in a payment authorization that the bank's payment API opened (request_uri),
+ * which is checked apart; payment initiators otherwise use client_credentials.
  */
 export const AUTHORIZATION_SCOPE_SETS = ['aisp', 'aisp extended_transaction_history', 'cbpii'] as const;
 export type AuthorizationScopeSet = (typeof AUTHORIZATION_SCOPE_SETS)[number];
@@ -16,7 +17,7 @@ export function authorizationScopeSet(scope: string | undefined): { set: Authori
   const words = (scope ?? '').split(' ').filter(Boolean);
   if (!words.length) return { problem: `scope is required: one of ${AUTHORIZATION_SCOPE_SETS.map((s) => `"${s}"`).join(', ')}` };
   if (words.includes('pisp')) {
-    return { problem: 'pisp is never granted at the authorization endpoint: payment initiators use the client_credentials grant' };
+    return { problem: 'pisp is granted at the authorization endpoint only for a payment the bank\'s payment API opened (request_uri); payment initiators otherwise use the client_credentials grant' };
   }
   const sorted = [...new Set(words)].sort().join(' ');
   const set = AUTHORIZATION_SCOPE_SETS.find((candidate) => candidate.split(' ').sort().join(' ') === sorted);

@@ -1,0 +1,107 @@
+/**
+ * The example app as a newcomer runs it: `npm start` in a child process with a fresh development
+ * PKI, and `npm run tpp-cert` to mint TPP certificates.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+import supertest from 'supertest';
+
+import { createOpenApiValidator, type OpenApiValidator } from '../support/openapi.js';
+
+export const run = promisify(execFile);
+export const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export interface ExampleApp {
+  readonly dir: string;
+  readonly port: number;
+  readonly base: string;
+  /** The development PKI's server CA. */
+  readonly ca: string;
+  /** What the app printed up to its last start-up line. */
+  readonly startup: string;
+  /** The validator of the app's own OpenAPI document. */
+  readonly openApi: OpenApiValidator;
+  /** Resolves with what the app printed (stdout and stderr) once it holds `text`; fails after `ms`. */
+  waitForOutput(text: string, ms?: number): Promise<string>;
+  /** `method path` on the app; answers under /oauth2/ are held to its OpenAPI document. */
+  request(method: 'get' | 'post', path: string): supertest.Test;
+  /** Mints a TPP certificate with `npm run tpp-cert`; returns its PEM files' contents. */
+  tppCert(roles: string, org: string, env?: 'sandbox' | 'bank'): Promise<{ cert: string; key: string; stdout: string }>;
+  stop(): void;
+}
+
+/** Starts `example-app/server.ts` on a free port with a fresh development PKI. */
+export async function startExampleApp(env: Record<string, string> = {}): Promise<ExampleApp> {
+  const dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
+  const port = await freePort();
+  const child: ChildProcess = spawn(tsx, ['example-app/server.ts'], {
+    env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
+  const stop = () => {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  // The last line printed at start-up when the development PKI is in use.
+  const startup = await new Promise<string>((resolve, reject) => {
+    const check = () => {
+      if (/mint a TPP certificate: .*\n/.test(output)) resolve(output);
+    };
+    child.stdout?.on('data', check);
+    child.stderr?.on('data', check);
+    child.once('exit', (code) => reject(new Error(`example app exited with ${code}:\n${output}`)));
+  }).catch((error: unknown) => {
+    stop();
+    throw error;
+  });
+  const base = `https://localhost:${port}`;
+  const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');
+  const document = await supertest(base).get('/oauth2/openapi.json').ca(ca);
+  const openApi = createOpenApiValidator(document.body as Record<string, unknown>, '/oauth2');
+  return {
+    dir,
+    port,
+    base,
+    ca,
+    startup,
+    openApi,
+    waitForOutput: async (text, ms = 5000) => {
+      for (const end = Date.now() + ms; !output.includes(text);) {
+        if (Date.now() > end) throw new Error(`the example app did not print "${text}"; it printed:\n${output}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      return output;
+    },
+    request: (method, path) => {
+      const test = supertest(base)[method](path).ca(ca);
+      return path.startsWith('/oauth2/') ? test.expect((res) => openApi.checkResponse(method.toUpperCase(), path, res)) : test;
+    },
+    tppCert: async (roles, org, certEnv = 'sandbox') => {
+      const { stdout } = await run(tsx, ['example-app/tpp-cert.ts', '--roles', roles, '--org', org, '--env', certEnv], {
+        env: { ...process.env, DEV_PKI_DIR: dir, PORT: String(port) },
+      });
+      const slug = `${certEnv}-${org.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+      return { cert: readFileSync(join(dir, `${slug}.pem`), 'utf8'), key: readFileSync(join(dir, `${slug}-key.pem`), 'utf8'), stdout };
+    },
+    stop,
+  };
+}
