@@ -419,7 +419,8 @@ export class PsuPages {
         const record = await payments.record(flow.payment.id);
         const expired = record !== undefined && payments.isExpired(record);
         if (!await payments.decide(flow.payment.id, expired ? 'expired' : 'rejected', expired ? undefined : psu)) return this.#decidedElsewhere(provider, req, res, flow);
-        return this.#finish(provider, req, res, { error: 'access_denied', error_description: expired ? EXPIRED_PAYMENT : 'the PSU rejected the payment' }, flow.interaction);
+        const kind = flow.payment.detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: expired ? EXPIRED_PAYMENT : `the PSU rejected the ${kind}` }, flow.interaction);
       }
       const description = flow.progress.step === 'consent' ? 'the PSU refused access' : 'the PSU cancelled the sign-in';
       return this.#finish(provider, req, res, { error: 'access_denied', error_description: description }, flow.interaction);

@@ -172,8 +172,9 @@ describe('payment authorizations: the PSU confirms or rejects, in every language
     const { browser, page: signIn } = await openPayment(server, opened.url);
     const payment = await submit(server, browser, signIn, '/signin', { psu: 'sandbox-anna' });
     expect(decisionsOffered(payment)).to.deep.equal(['grant', 'refuse']);
-    const cancelled = await browser.post(formAction(signIn, '/cancel'), { csrf: csrfOf(signIn) });
-    expectDenied(await browser.follow(cancelled, server.url), `state-${serial}`);
+    const cancelled = await browser.follow(await browser.post(formAction(signIn, '/cancel'), { csrf: csrfOf(signIn) }), server.url);
+    expectDenied(cancelled, `state-${serial}`);
+    expect(new URL(cancelled.location!).searchParams.get('error_description'), 'says what was rejected').to.equal('the PSU rejected the cancellation');
     expectOutcome(toldOnce(outcomes.received, opened), opened, client, { status: 'rejected', psuId: 'sandbox-anna' });
   });
 
