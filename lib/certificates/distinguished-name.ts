@@ -238,9 +238,21 @@ function canonical(attributes: readonly DnAttribute[]): string[] {
 /** True when both names hold the same attributes, whatever their order, dialect or letter case. */
 export function sameDistinguishedName(a: readonly DnAttribute[], b: readonly DnAttribute[]): boolean {
   if (a.length !== b.length) return false;
-  const left = canonical(a);
-  const right = canonical(b);
+  const left = canonicalOf(a);
+  const right = canonicalOf(b);
   return left.every((value, index) => value === right[index]);
+}
+
+/** Canonical forms by name: a registered name and a verified certificate's subject are compared at every request. */
+const canonicalForms = new WeakMap<readonly DnAttribute[], readonly string[]>();
+
+function canonicalOf(name: readonly DnAttribute[]): readonly string[] {
+  let form = canonicalForms.get(name);
+  if (!form) {
+    form = canonical(name);
+    canonicalForms.set(name, form);
+  }
+  return form;
 }
 
 /** Names parsed from text, by text: a client's registered subject DN is compared at every request. */

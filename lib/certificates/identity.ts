@@ -110,6 +110,7 @@ export class CertificateVerifier {
   readonly #environments: readonly EnvironmentTrust[];
   readonly #now: () => Date;
   readonly #cache = new Map<string, Verified>();
+  readonly #byLeaf = new WeakMap<Uint8Array, Verified>();
 
   constructor(environments: readonly EnvironmentTrust[], now: () => Date = () => new Date()) {
     this.#environments = environments;
@@ -181,6 +182,15 @@ export class CertificateVerifier {
   }
 
   #verifyChain(presented: PresentedCertificate, now: Date): Verified {
+    // The same leaf object comes back with every request of a connection: no hashing then.
+    const known = this.#byLeaf.get(presented.leaf);
+    if (known && known.caValidFrom <= now.getTime() && now.getTime() <= known.caValidTo && this.#cache.get(known.thumbprint) === known) return known;
+    const verified = this.#verifyChainByFingerprint(presented, now);
+    this.#byLeaf.set(presented.leaf, verified);
+    return verified;
+  }
+
+  #verifyChainByFingerprint(presented: PresentedCertificate, now: Date): Verified {
     // Keyed by the leaf alone: a resumed TLS session presents the leaf without its intermediates,
     // and a leaf once verified through a path stays trusted while every CA on that path is valid.
     const key = createHash('sha256').update(presented.leaf).digest('base64url');
