@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import type { Storage } from '../../adapters/storage.js';
 import type { EnvironmentName } from '../certificates/identity.js';
-import { isLanguage, type Language } from '../language.js';
+import { pickLanguage, type Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { ResolvedOptions } from '../options.js';
 import {
@@ -190,10 +190,7 @@ export class PaymentAuthorizations implements Payments {
     if (typeof organization === 'string' && await this.hooks.isSuspended(organization)) {
       throw new PaymentRequestError('unauthorized_client', `the bank has suspended ${organization}`);
     }
-    const language = request.language && isLanguage(request.language.toLowerCase().split(/[-_]/)[0] ?? '')
-      && this.options.pages.languages.includes(request.language.toLowerCase().split(/[-_]/)[0] as Language)
-      ? request.language.toLowerCase().split(/[-_]/)[0] as Language
-      : this.options.pages.defaultLanguage;
+    const language = pickLanguage(request.language ? [request.language] : [], this.options.pages.languages, this.options.pages.defaultLanguage);
     const detail = authorizationDetail(type, request.payment);
     const lifetime = this.options.payments.requestLifetime;
     // The request object is checked by oidc-provider against the system clock.
