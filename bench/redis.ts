@@ -5,22 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { createClient } from 'redis';
 
 import type { RedisCommands, RedisTransaction } from '../adapters/redis.js';
+import { freePort } from '../test/support/redis.js';
 import type { RedisCalls } from './protocol.js';
-
-export async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 /** What the driver does with its own Redis connection. */
 export interface DriverClient {

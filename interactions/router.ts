@@ -133,6 +133,16 @@ const epochNow = (): number => Math.floor(Date.now() / 1000);
 
 const EXPIRED_PAYMENT = 'the payment authorization expired before the PSU decided';
 
+/** What the PSU is asked about: a payment, or the cancellation of one. */
+function paymentKind(detail: PaymentAuthorizationDetail): 'payment' | 'cancellation' {
+  return detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
+}
+
+/** What the TPP is told when the PSU says no. */
+function rejectedPayment(detail: PaymentAuthorizationDetail): string {
+  return `the PSU rejected the ${paymentKind(detail)}`;
+}
+
 function sameToken(expected: string, given: unknown): boolean {
   if (typeof given !== 'string') return false;
   const a = Buffer.from(expected);
@@ -418,9 +428,8 @@ export class PsuPages {
         const payments = this.#payments();
         const record = await payments.record(flow.payment.id);
         const expired = record !== undefined && payments.isExpired(record);
-        if (!await payments.decide(flow.payment.id, expired ? 'expired' : 'rejected', expired ? undefined : psu)) return this.#decidedElsewhere(provider, req, res, flow);
-        const kind = flow.payment.detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
-        return this.#finish(provider, req, res, { error: 'access_denied', error_description: expired ? EXPIRED_PAYMENT : `the PSU rejected the ${kind}` }, flow.interaction);
+        if (!record || !await payments.decide(flow.payment.id, record, expired ? 'expired' : 'rejected', expired ? undefined : psu)) return this.#decidedElsewhere(provider, req, res, flow);
+        return this.#finish(provider, req, res, { error: 'access_denied', error_description: expired ? EXPIRED_PAYMENT : rejectedPayment(flow.payment.detail) }, flow.interaction);
       }
       const description = flow.progress.step === 'consent' ? 'the PSU refused access' : 'the PSU cancelled the sign-in';
       return this.#finish(provider, req, res, { error: 'access_denied', error_description: description }, flow.interaction);
@@ -446,14 +455,13 @@ export class PsuPages {
     if (record.outcome) return this.#decidedElsewhere(provider, req, res, flow);
     const psu = { psuId: progress.psuId, scaTime: progress.scaTime };
     if (payments.isExpired(record)) {
-      await payments.decide(id, 'expired');
+      await payments.decide(id, record, 'expired');
       return this.#finish(provider, req, res, { error: 'access_denied', error_description: EXPIRED_PAYMENT }, flow.interaction);
     }
-    const kind = detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
     if (!confirmed) {
-      if (!await payments.decide(id, 'rejected', psu)) return this.#decidedElsewhere(provider, req, res, flow);
-      this.#logger.info({ event: 'psu.payment_rejected', clientId: flow.client.clientId, paymentAuthorization: id }, `the PSU rejected the ${kind}`);
-      return this.#finish(provider, req, res, { error: 'access_denied', error_description: `the PSU rejected the ${kind}` }, flow.interaction);
+      if (!await payments.decide(id, record, 'rejected', psu)) return this.#decidedElsewhere(provider, req, res, flow);
+      this.#logger.info({ event: 'psu.payment_rejected', clientId: flow.client.clientId, paymentAuthorization: id }, rejectedPayment(detail));
+      return this.#finish(provider, req, res, { error: 'access_denied', error_description: rejectedPayment(detail) }, flow.interaction);
     }
     let debtor: PsuAccount | undefined;
     if (detail.debtorAccount) {
@@ -464,7 +472,7 @@ export class PsuPages {
     if (flow.tpp.legalId && await this.#isSuspended(flow.tpp.legalId)) {
       return this.#finish(provider, req, res, { error: 'unauthorized_client', error_description: 'the bank has suspended this TPP' }, flow.interaction);
     }
-    if (!await payments.decide(id, 'confirmed', psu)) return this.#decidedElsewhere(provider, req, res, flow);
+    if (!await payments.decide(id, record, 'confirmed', psu)) return this.#decidedElsewhere(provider, req, res, flow);
     const grant = new provider.Grant({ accountId: progress.psuId, clientId: flow.client.clientId });
     grant.addOIDCScope('pisp');
     grant.addResourceScope(this.#options.payments.resource, 'pisp');
@@ -477,7 +485,7 @@ export class PsuPages {
     };
     (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
     const grantId = await grant.save();
-    this.#logger.info({ event: 'psu.payment_confirmed', clientId: flow.client.clientId, grantId, paymentAuthorization: id }, `the PSU confirmed the ${kind}`);
+    this.#logger.info({ event: 'psu.payment_confirmed', clientId: flow.client.clientId, grantId, paymentAuthorization: id }, `the PSU confirmed the ${paymentKind(detail)}`);
     return this.#finish(provider, req, res, {
       login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
       consent: { grantId },
@@ -492,8 +500,7 @@ export class PsuPages {
   async #decidedElsewhere(provider: Provider, req: Request, res: Response, flow: Flow): Promise<void> {
     const status = (await this.#payments().record(flow.payment!.id))?.outcome?.status;
     if (status === undefined || status === 'confirmed') return this.#redirectToStep(res, flow);
-    const kind = flow.payment!.detail.type === 'payment_cancellation' ? 'cancellation' : 'payment';
-    return this.#finish(provider, req, res, { error: 'access_denied', error_description: status === 'expired' ? EXPIRED_PAYMENT : `the PSU rejected the ${kind}` }, flow.interaction);
+    return this.#finish(provider, req, res, { error: 'access_denied', error_description: status === 'expired' ? EXPIRED_PAYMENT : rejectedPayment(flow.payment!.detail) }, flow.interaction);
   }
 
   async #save(interaction: InteractionRecord, progress: Progress): Promise<void> {

@@ -182,7 +182,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     const payments = hooks.payments();
     if (!record || record.clientId !== client?.clientId) throw new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used');
     if (payments.isExpired(record) || record.outcome) {
-      if (!record.outcome) await payments.decide(pushed.jti, 'expired');
+      if (!record.outcome) await payments.decide(pushed.jti, record, 'expired');
       throw new errors.InvalidRequestUri('this payment authorization has expired or was already decided');
     }
     if (!await payments.firstVisit(pushed.jti)) {

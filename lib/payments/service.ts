@@ -260,12 +260,11 @@ export class PaymentAuthorizations implements Payments {
   }
 
   /**
-   * Records the outcome and tells the bank, once per authorization whatever the concurrency.
-   * False when it was decided already (or is unknown).
+   * Records the outcome of authorization `id` (its `record` as the caller read it) and tells the
+   * bank, once per authorization whatever the concurrency. False when it was decided already.
    */
-  async decide(id: string, status: Exclude<PaymentStatus, 'pending'>, psu?: { readonly psuId: string; readonly scaTime?: number }): Promise<boolean> {
-    const record = await this.record(id);
-    if (!record || record.outcome) return false;
+  async decide(id: string, record: PaymentRecord, status: Exclude<PaymentStatus, 'pending'>, psu?: { readonly psuId: string; readonly scaTime?: number }): Promise<boolean> {
+    if (record.outcome) return false;
     if (await this.storage.incrementCounter(`payment-decision:${id}`, this.#recordTtl) !== 1) return false;
     const decidedAt = this.#now();
     const outcome = {
@@ -313,7 +312,7 @@ export class PaymentAuthorizations implements Payments {
   async statusOf(id: string): Promise<PaymentAuthorizationState | undefined> {
     let record = await this.record(id);
     if (record && !record.outcome && this.isExpired(record)) {
-      await this.decide(id, 'expired');
+      await this.decide(id, record, 'expired');
       record = await this.record(id);
     }
     if (!record) return undefined;

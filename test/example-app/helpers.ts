@@ -4,7 +4,6 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,17 +11,10 @@ import { promisify } from 'node:util';
 import supertest from 'supertest';
 
 import { createOpenApiValidator, type OpenApiValidator } from '../support/openapi.js';
+import { freePort } from '../support/redis.js';
 
 export const run = promisify(execFile);
 export const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as { port: number };
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
 
 export interface ExampleApp {
   readonly dir: string;

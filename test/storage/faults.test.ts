@@ -24,6 +24,7 @@ import { sandboxTpp } from '../support/pki.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 import { freePort, RedisProcess, startRedis, type TestRedis } from '../support/redis.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { withAdapters } from '../support/storage.js';
 
 const SECRET = 'faults-resource-server-secret-0123456789';
 /** What "answers quickly" means here: the storage timeout is 1 s in these tests (2 s by default). */
@@ -375,23 +376,12 @@ describe('storage faults: Redis too slow to answer (DEBUG SLEEP 5)', function sl
  * stops answering in the middle of a request.
  */
 function failingWrites(storage: RedisStorage, failing: Set<string>): Storage {
-  return {
-    adapterFor: (model) => {
-      const adapter = storage.adapterFor(model);
-      return Object.assign(Object.create(adapter) as Adapter, {
-        upsert: async (...args: Parameters<Adapter['upsert']>) => {
-          if (failing.has(model)) throw new StorageUnavailableError(`the token store did not answer (injected for ${model})`);
-          return adapter.upsert(...args);
-        },
-      });
+  return withAdapters(storage, (model, adapter) => Object.assign(Object.create(adapter) as Adapter, {
+    upsert: async (...args: Parameters<Adapter['upsert']>) => {
+      if (failing.has(model)) throw new StorageUnavailableError(`the token store did not answer (injected for ${model})`);
+      return adapter.upsert(...args);
     },
-    removeClient: (clientId, options) => storage.removeClient(clientId, options),
-    grantIdsOf: (accountId) => storage.grantIdsOf(accountId),
-    clientIdsOf: (organization) => storage.clientIdsOf(organization),
-    incrementCounter: (name, windowSeconds, amount) => storage.incrementCounter(name, windowSeconds, amount),
-    readCounter: (name) => storage.readCounter(name),
-    resetCounter: (name) => storage.resetCounter(name),
-  };
+  }));
 }
 
 describe('storage faults: Redis failing part-way through a PSU\'s authorization', function partWay() {

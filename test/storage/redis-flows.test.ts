@@ -17,6 +17,7 @@ import { expectError } from '../registration/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
 import { startRedis, startRedisCluster, type TestRedis } from '../support/redis.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { withAdapters } from '../support/storage.js';
 
 const run = promisify(execFile);
 
@@ -75,15 +76,7 @@ class ConsumeGate {
 
 /** RedisStorage with a {@link ConsumeGate} in front of its adapters' `consume`. */
 function gated(storage: RedisStorage, gate: ConsumeGate): Storage {
-  return {
-    adapterFor: (model) => gate.wrap(model, storage.adapterFor(model)),
-    removeClient: (clientId, options) => storage.removeClient(clientId, options),
-    grantIdsOf: (accountId) => storage.grantIdsOf(accountId),
-    clientIdsOf: (organization) => storage.clientIdsOf(organization),
-    incrementCounter: (name, windowSeconds, amount) => storage.incrementCounter(name, windowSeconds, amount),
-    readCounter: (name) => storage.readCounter(name),
-    resetCounter: (name) => storage.resetCounter(name),
-  };
+  return withAdapters(storage, (model, adapter) => gate.wrap(model, adapter));
 }
 
 /**
