@@ -1,7 +1,11 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 import { StorageUnavailableError } from '../lib/errors.js';
 import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../lib/token-ids.js';
+import { RecordCache } from './record-cache.js';
 import { accountOf, consumeFailure, organizationOf, ownerOf, type Storage } from './storage.js';
 
 /**
@@ -24,6 +28,22 @@ export interface RedisCommands {
    * AbortSignal that keeps each request's state alive for its whole length after the answer.
    */
   withCommandOptions?(options: { readonly timeout: number }): RedisCommands;
+  /**
+   * node-redis: a new, unconnected client with the same options. The storage listens on it to
+   * changes other instances make to the records it keeps in memory (see `cache`).
+   */
+  duplicate?(): RedisSubscriber;
+}
+
+/** The part of a node-redis client the storage uses to hear of changes. */
+export interface RedisSubscriber {
+  readonly isReady: boolean;
+  connect(): Promise<unknown>;
+  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
+  on(event: 'ready' | 'end' | 'error' | 'reconnecting', listener: (...args: unknown[]) => void): unknown;
+  /** Lets the process end while the connection is open. */
+  unref?(): void;
+  destroy(): void;
 }
 
 /** The part of a node-redis MULTI this storage uses. */
@@ -37,6 +57,7 @@ export interface RedisTransaction {
   zRemRangeByScore(key: string, min: number | string, max: number | string): RedisTransaction;
   set(key: string, value: string, options?: { PX?: number }): RedisTransaction;
   incrBy(key: string, amount: number): RedisTransaction;
+  publish(channel: string, message: string): RedisTransaction;
   expire(key: string, seconds: number, mode?: 'NX' | 'XX' | 'GT' | 'LT'): RedisTransaction;
   exec(): Promise<unknown[]>;
 }
@@ -49,6 +70,17 @@ export interface RedisStorageOptions {
    * (503); a client that is not connected fails at once. Default 2000.
    */
   readonly timeout?: number;
+  /**
+   * Clients, interactions, grants and browser sessions, read again and again during an
+   * authorization, are kept in this instance's memory once read or written. Each write of one
+   * publishes its key on the channel `<keyPrefix>changes`, in the same transaction; every instance
+   * listens there on a connection of its own (`client.duplicate()`) and forgets what another
+   * instance changed. While that connection is down, nothing is kept. `maxEntries` (default 10000)
+   * bounds the memory, `maxAge` (ms, default 60000) how long a record changed outside this storage
+   * (e.g. by hand) may still be served. `false` turns the cache off. Default: on, when the client
+   * can be duplicated.
+   */
+  readonly cache?: false | { readonly maxEntries?: number; readonly maxAge?: number };
 }
 
 /** Models whose records belong to a grant, found through it by `revokeByGrantId`. */
@@ -81,6 +113,15 @@ return foreign`;
 
 const FOREVER = '+inf';
 
+/** Models kept in memory by the cache: read several times in one authorization, never consumed. */
+const CACHED = new Set(['Client', 'Interaction', 'Grant', 'Session']);
+
+/** Writes of a {@link RedisStorage.batch} not yet answered; `open` until the batch waits for them. */
+interface Batch {
+  readonly writes: Promise<unknown>[];
+  open: boolean;
+}
+
 /**
  * Redis storage for production: every oidc-provider model, the client, PSU, organization, grant,
  * uid and user-code indexes, and the counters of the sign-in limits. Each record is one hash
@@ -93,6 +134,14 @@ export class RedisStorage implements Storage {
   readonly #prefix: string;
   readonly #timeout: number;
   readonly #adapters = new Map<string, Adapter>();
+  readonly #batches = new AsyncLocalStorage<Batch>();
+  readonly #cache: RecordCache | undefined;
+  /** Where writes of cached records are announced, and this instance's name in the announcements. */
+  readonly #channel: string;
+  readonly #instance = randomUUID();
+  #subscriber: RedisSubscriber | undefined;
+  /** Subscribed, and connected since: what is kept is up to date. */
+  #listening = false;
 
   constructor(redis: RedisCommands, options: RedisStorageOptions = {}) {
     const prefix = options.keyPrefix ?? 'psd2:';
@@ -100,6 +149,113 @@ export class RedisStorage implements Storage {
     this.#redis = redis.withCommandOptions ? redis.withCommandOptions({ timeout: 0 }) : redis;
     this.#prefix = prefix;
     this.#timeout = options.timeout ?? 2000;
+    this.#channel = `${prefix}changes`;
+    if (options.cache !== false && typeof redis.duplicate === 'function') {
+      this.#cache = new RecordCache(options.cache?.maxEntries ?? 10_000, options.cache?.maxAge ?? 60_000);
+      this.#listen(redis.duplicate());
+    }
+  }
+
+  /** Subscribes to the announcements of other instances; what is kept is forgotten whenever the connection drops. */
+  #listen(subscriber: RedisSubscriber): void {
+    this.#subscriber = subscriber;
+    let subscribed = false;
+    const stop = () => {
+      this.#listening = false;
+      this.#cache?.clear();
+    };
+    subscriber.on('error', stop);
+    subscriber.on('end', stop);
+    subscriber.on('reconnecting', stop);
+    // node-redis subscribes again before it is ready after a reconnection.
+    subscriber.on('ready', () => {
+      this.#listening = subscribed;
+    });
+    subscriber.unref?.();
+    subscriber.connect()
+      .then(() => subscriber.subscribe(this.#channel, (message) => this.#heard(message)))
+      .then(() => {
+        subscribed = true;
+        this.#listening = subscriber.isReady;
+      })
+      .catch(stop);
+  }
+
+  #heard(message: string): void {
+    let announcement: { i?: unknown; k?: unknown };
+    try {
+      announcement = JSON.parse(message) as { i?: unknown; k?: unknown };
+    } catch {
+      this.#cache?.clear();
+      return;
+    }
+    if (announcement.i === this.#instance) return;
+    if (!Array.isArray(announcement.k)) {
+      this.#cache?.clear();
+      return;
+    }
+    for (const key of announcement.k) if (typeof key === 'string') this.#cache?.invalidate(key);
+  }
+
+  /** What other instances hear of a write to `keys`. */
+  #announcement(keys: readonly string[]): string {
+    return JSON.stringify({ i: this.#instance, k: keys });
+  }
+
+  /** The cache, while it is up to date. */
+  get #kept(): RecordCache | undefined {
+    return this.#listening ? this.#cache : undefined;
+  }
+
+  /** Whether records are kept in memory now (the cache is on and listening to other instances). */
+  get caching(): boolean {
+    return this.#listening;
+  }
+
+  /** Stops listening to other instances (the client given stays the host app's to close). */
+  async close(): Promise<void> {
+    this.#listening = false;
+    this.#cache?.clear();
+    this.#subscriber?.destroy();
+    this.#subscriber = undefined;
+  }
+
+  /**
+   * Runs `work` with its record writes pipelined: each is sent at once and `work` goes on without
+   * waiting for Redis to answer it; the batch then waits for every answer and fails with the first
+   * failure. Reads that follow a write on the same connection see it (Redis answers in order).
+   */
+  async batch<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#batches.getStore()?.open) return work();
+    const batch: Batch = { writes: [], open: true };
+    let outcome: { value: T } | { error: unknown };
+    try {
+      outcome = { value: await this.#batches.run(batch, work) };
+    } catch (error) {
+      outcome = { error };
+    }
+    let failure: unknown;
+    for (let i = 0; i < batch.writes.length; i += 1) {
+      try {
+        await batch.writes[i];
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    batch.open = false;
+    if ('error' in outcome) throw outcome.error;
+    if (failure !== undefined) throw failure;
+    return outcome.value;
+  }
+
+  /** A write: awaited, or inside a batch sent now and answered for by the batch. */
+  #write(operation: () => Promise<void>): Promise<void> {
+    const write = this.#call(operation);
+    const batch = this.#batches.getStore();
+    if (!batch?.open) return write;
+    write.catch(() => undefined);
+    batch.writes.push(write);
+    return Promise.resolve();
   }
 
   /** Runs one storage call, failing fast when Redis is not connected and after the timeout otherwise. */
@@ -173,6 +329,41 @@ export class RedisStorage implements Storage {
     return payload;
   }
 
+  /** A record of a cached model: from memory when kept, else read and kept. */
+  async #readKept(key: string, cache: RecordCache): Promise<AdapterPayload | undefined> {
+    const json = cache.get(key);
+    if (json !== undefined) return JSON.parse(json) as AdapterPayload;
+    const done = cache.read(key);
+    let hash: Record<string, string> | undefined;
+    let payload: AdapterPayload | undefined;
+    try {
+      hash = await this.#redis.hGetAll(key);
+      payload = hash && typeof hash.p === 'string' ? JSON.parse(hash.p) as AdapterPayload : undefined;
+    } finally {
+      const keep = payload && hash?.c === undefined ? hash?.p : undefined;
+      done(keep, typeof payload?.exp === 'number' ? payload.exp * 1000 : undefined);
+    }
+    if (payload && hash?.c !== undefined) payload.consumed = Number(hash.c);
+    return payload;
+  }
+
+  /** Whether `key` is a record the cache keeps. */
+  #isCached(key: string): boolean {
+    const rest = key.slice(key.indexOf('}:') + 2);
+    return CACHED.has(rest.slice(0, rest.indexOf(':')));
+  }
+
+  /**
+   * Records deleted (their deletion sent): forgotten here, and, once deleted, announced to the
+   * other instances.
+   */
+  async #forget(keys: readonly string[], deleted: Promise<unknown>): Promise<void> {
+    const cached = this.#cache ? keys.filter((key) => this.#isCached(key)) : [];
+    for (const key of cached) this.#cache?.invalidate(key);
+    await deleted;
+    if (cached.length) await this.#redis.multi().publish(this.#channel, this.#announcement(cached)).exec();
+  }
+
   /**
    * Adds `member` to a sorted-set index scored by its expiry, dropping members that expired.
    * `lasting` indexes (of clients, which never expire) keep no expiry; the others live as long as
@@ -186,24 +377,38 @@ export class RedisStorage implements Storage {
 
   #createAdapter(model: string): Adapter {
     const call = <T>(operation: () => Promise<T>) => this.#call(operation);
-    const find = (id: string) => call(() => this.#read(this.#recordKey(model, id)));
+    const cached = this.#cache !== undefined && CACHED.has(model);
+    const read = (key: string) => {
+      const cache = cached ? this.#kept : undefined;
+      return cache ? this.#readKept(key, cache) : this.#read(key);
+    };
+    const find = (id: string) => call(() => read(this.#recordKey(model, id)));
     const findBy = (kind: 'uid' | 'userCode') => (value: string) => call(async () => {
       const id = await this.#redis.get(this.#pointer(kind, model, value));
-      return id ? this.#read(this.#recordKey(model, id)) : undefined;
+      return id ? read(this.#recordKey(model, id)) : undefined;
     });
+    /** Deletes a record, announcing it when it is one the cache keeps. */
+    const remove = (key: string) => {
+      const deleted = cached ? this.#redis.multi().del(key).publish(this.#channel, this.#announcement([key])).exec() : this.#redis.del(key);
+      // After the deletion is sent: a read under way is not kept, a read after it sees it.
+      this.#cache?.invalidate(key);
+      return deleted;
+    };
 
     return {
-      upsert: (id, payload, expiresIn) => call(async () => {
+      upsert: (id, payload, expiresIn) => this.#write(async () => {
         const key = this.#recordKey(model, id);
         // Saved with no time left (e.g. an interaction touched after it expired): nothing to keep.
         if (typeof expiresIn === 'number' && expiresIn <= 0) {
-          await this.#redis.del(key);
+          await remove(key);
           return;
         }
         const ttl = typeof expiresIn === 'number' ? expiresIn * 1000 : undefined;
         const expiresAt = ttl === undefined ? undefined : Date.now() + ttl;
-        const record = this.#redis.multi().del(key).hSet(key, 'p', JSON.stringify(payload));
+        const json = JSON.stringify(payload);
+        const record = this.#redis.multi().del(key).hSet(key, 'p', json);
         if (ttl !== undefined) record.pExpire(key, ttl);
+        if (cached) record.publish(this.#channel, this.#announcement([key]));
         const grantId = typeof payload.grantId === 'string' && GRANT_BOUND.has(model) ? payload.grantId : undefined;
         const sameSlot = grantId !== undefined && this.#tag(model, id) === grantId.slice(0, GRANT_TAG_LENGTH);
         if (grantId && sameSlot) this.#index(record, this.#grantIndex(grantId), key, expiresAt, false);
@@ -222,22 +427,33 @@ export class RedisStorage implements Storage {
           const value = payload[kind];
           if (typeof value === 'string') writes.push(this.#redis.multi().set(this.#pointer(kind, model, value), id, ttl === undefined ? {} : { PX: ttl }).exec());
         }
-        await Promise.all(writes);
+        if (cached) {
+          this.#cache?.invalidate(key);
+          this.#kept?.set(key, json, expiresAt);
+        }
+        try {
+          await Promise.all(writes);
+        } catch (error) {
+          if (cached) this.#cache?.invalidate(key);
+          throw error;
+        }
       }),
       find,
       findByUid: findBy('uid'),
       findByUserCode: findBy('userCode'),
       consume: (id) => call(async () => {
-        const outcome = Number(await this.#redis.eval(CONSUME, { keys: [this.#recordKey(model, id)], arguments: [String(Math.floor(Date.now() / 1000))] }));
+        const key = this.#recordKey(model, id);
+        const consuming = this.#redis.eval(CONSUME, { keys: [key], arguments: [String(Math.floor(Date.now() / 1000))] });
+        const outcome = Number(cached ? (await Promise.all([consuming, this.#forget([key], consuming)]))[0] : await consuming);
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
         if (outcome !== 1) throw consumeFailure(model, outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);
       }),
-      destroy: (id) => call(async () => {
+      destroy: (id) => this.#write(async () => {
         const key = this.#recordKey(model, id);
         // Grants and clients are listed in PSU and organization indexes: leave them with the record.
         const payload = model === 'Grant' || model === 'Client' ? await this.#read(key) : undefined;
-        await this.#redis.del(key);
+        await remove(key);
         if (payload) await this.#unlist(model, id, payload);
       }),
       revokeByGrantId: (grantId) => call(async () => {
@@ -282,7 +498,7 @@ export class RedisStorage implements Storage {
         if (payload) await this.#unlist('Grant', key.slice(key.lastIndexOf(':') + 1), payload);
       }));
       // Records live in their own slots: deleted one by one (each grant's tokens stay atomic through revokeByGrantId).
-      await Promise.all(removed.map((key) => this.#redis.del(key)));
+      await this.#forget(removed, Promise.all(removed.map((key) => this.#redis.del(key))));
       if (removed.length) await this.#redis.zRem(index, removed);
       if (!options.keepMetadata) await this.#redis.del(index);
     });

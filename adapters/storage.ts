@@ -28,6 +28,11 @@ export interface Storage {
   readCounter(name: string): Promise<number>;
   /** Deletes the counter. */
   resetCounter(name: string): Promise<void>;
+  /**
+   * Optional: runs `work` (one request) with its record writes pipelined, and resolves once every
+   * write is stored, rejecting with the first failure. Without it, each write is awaited in turn.
+   */
+  batch?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 /** Models whose records belong to a client through their `clientId` payload field. */

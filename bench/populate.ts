@@ -33,7 +33,7 @@ async function populate(request: PopulateRequest): Promise<void> {
   const client = createClient({ url: request.redisUrl });
   client.on('error', (error: Error) => console.error(`populate: Redis: ${error.message}`));
   await client.connect();
-  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix: request.keyPrefix, timeout: 60_000 });
+  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix: request.keyPrefix, timeout: 60_000, cache: false });
   const template = await storage.adapterFor('Client').find(request.clientId);
   if (!template) throw new Error('the registered client is not in Redis');
   const started = performance.now();

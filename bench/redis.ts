@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createClient } from 'redis';
 
 import type { RedisCommands, RedisTransaction } from '../adapters/redis.js';
-import { freePort } from '../test/support/redis.js';
+import { freePort, watchedTransaction } from '../test/support/redis.js';
 import type { RedisCalls } from './protocol.js';
 
 /** What the driver does with its own Redis connection. */
@@ -129,24 +129,7 @@ export function countingClient(client: RedisCommands, counters: CallCounters): R
       counters.inflight -= 1;
     });
   };
-  const transaction = (inner: RedisTransaction): RedisTransaction => {
-    let queued = 0;
-    let firstKey: unknown;
-    const wrapper: RedisTransaction = new Proxy(inner, {
-      get(target, property, receiver) {
-        if (property === 'exec') return () => track(target.exec(), queued + 2, () => `MULTI ${kindOf(firstKey)}`);
-        const value = Reflect.get(target, property, receiver) as unknown;
-        if (typeof value !== 'function') return value;
-        return (...args: unknown[]) => {
-          if (queued === 0) firstKey = args[0];
-          queued += 1;
-          (value as (...a: unknown[]) => unknown).apply(target, args);
-          return wrapper;
-        };
-      },
-    });
-    return wrapper;
-  };
+  const transaction = (inner: RedisTransaction): RedisTransaction => watchedTransaction(inner, (firstKey, queued, run) => track(run(), queued + 2, () => `MULTI ${kindOf(firstKey)}`));
   return {
     get isReady() {
       return client.isReady;
@@ -160,6 +143,8 @@ export function countingClient(client: RedisCommands, counters: CallCounters): R
     eval: (script, options) => track(client.eval(script, options), 1, () => `EVAL ${kindOf(options.keys[0])}`),
     multi: () => transaction(client.multi()),
     ...(client.withCommandOptions ? { withCommandOptions: (options: { readonly timeout: number }) => countingClient(client.withCommandOptions!(options), counters) } : {}),
+    // The cache's own connection only listens: nothing it receives is a round trip of a request.
+    ...(client.duplicate ? { duplicate: () => client.duplicate!() } : {}),
   };
 }
 

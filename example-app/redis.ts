@@ -25,7 +25,8 @@ export async function connectRedis(url: string, keyPrefix: string | undefined, l
     const cluster = createCluster({ rootNodes: urls.map((node) => ({ url: node })), defaults: { socket } });
     cluster.on('error', onError);
     await cluster.connect();
-    return { storage: new RedisStorage(cluster as unknown as RedisCommands, { keyPrefix }), close: async () => { await cluster.close(); } };
+    const storage = new RedisStorage(cluster as unknown as RedisCommands, { keyPrefix });
+    return { storage, close: async () => { await storage.close(); await cluster.close(); } };
   }
   const client = createClient({ url: urls[0], socket, disableOfflineQueue: true });
   client.on('error', onError);
@@ -34,5 +35,6 @@ export async function connectRedis(url: string, keyPrefix: string | undefined, l
     lastError = '';
   });
   await client.connect();
-  return { storage: new RedisStorage(client as unknown as RedisCommands, { keyPrefix }), close: async () => { await client.close(); } };
+  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix });
+  return { storage, close: async () => { await storage.close(); await client.close(); } };
 }

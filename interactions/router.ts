@@ -408,13 +408,8 @@ export class PsuPages {
         scaTime: progress.scaTime,
         amr: [...progress.amr],
       };
-      (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
-      const grantId = await grant.save();
+      const grantId = await this.#finishWithGrant(res, flow, progress, grant, consent);
       this.#logger.info({ event: 'psu.consent_granted', clientId: flow.client.clientId, grantId, scope, accounts: shared.length }, 'the PSU granted access');
-      return this.#finish(provider, req, res, {
-        login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
-        consent: { grantId },
-      }, flow.interaction);
     }));
 
     router.post('/:uid/cancel', form, handle(async (req, res) => {
@@ -483,13 +478,25 @@ export class PsuPages {
       scaTime: progress.scaTime,
       amr: [...progress.amr],
     };
-    (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
-    const grantId = await grant.save();
+    const grantId = await this.#finishWithGrant(res, flow, progress, grant, consent);
     this.#logger.info({ event: 'psu.payment_confirmed', clientId: flow.client.clientId, grantId, paymentAuthorization: id }, `the PSU confirmed the ${paymentKind(detail)}`);
-    return this.#finish(provider, req, res, {
+  }
+
+  /**
+   * Saves the PSU's grant and ends the interaction with it, both writes sent together: the grant's
+   * id is set as its save starts. Answers the grant's id.
+   */
+  async #finishWithGrant(res: Response, flow: Flow, progress: Progress & { step: 'consent' }, grant: InstanceType<Provider['Grant']>, consent: ConsentRecord): Promise<string> {
+    (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
+    const saved = grant.save();
+    const grantId = grant.jti;
+    const result = {
       login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
       consent: { grantId },
-    }, flow.interaction);
+    };
+    await Promise.all([saved, this.#end(flow.interaction, result)]);
+    res.redirect(303, flow.interaction.returnTo);
+    return grantId;
   }
 
   /**
@@ -567,10 +574,14 @@ export class PsuPages {
       res.redirect(303, await provider.interactionResult(req, res, result, { mergeWithLastSubmission: false }));
       return;
     }
-    // What provider.interactionResult does, without reading the interaction again.
+    await this.#end(interaction, result);
+    res.redirect(303, interaction.returnTo);
+  }
+
+  /** What provider.interactionResult does, without reading the interaction again. */
+  async #end(interaction: InteractionRecord, result: Record<string, unknown>): Promise<void> {
     interaction.result = result;
     await interaction.save(interaction.exp - epochNow());
-    res.redirect(303, interaction.returnTo);
   }
 
   async #fail(provider: Provider, req: Request, res: Response, error: unknown): Promise<void> {

@@ -145,7 +145,7 @@ async function refuseUnrevocable(ctx: KoaContextWithOIDC): Promise<void> {
 export function createAuthorizationServer(input: AuthorizationServerOptions): AuthorizationServer {
   const options = resolveOptions(input);
   const logger: Logger = options.logger ?? stderrLogger;
-  const storage = options.storage ?? new MemoryStorage();
+  const storage: Storage = options.storage ?? new MemoryStorage();
   const source: CertificateSource = options.clientCertificateHeader
     ? { from: 'header', ...options.clientCertificateHeader }
     : { from: 'socket' };
@@ -244,17 +244,11 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     next();
   };
 
-  provider.use(async (ctx: KoaContextWithOIDC, next) => {
+  /** One request through oidc-provider and what the server adds to its answer. */
+  const handleProvider = async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> => {
     const ephemeral = ephemeralTokens.get(ctx.req);
     try {
       await next();
-    } catch (error) {
-      // oidc-provider saves the session after its own error handling: a storage failure there
-      // reaches this far.
-      if (!isUnavailable(error)) throw error;
-      logger.error({ err: error, event: 'storage.unavailable', path: ctx.path }, 'the storage could not be reached');
-      await answerUnavailable(ctx, error);
-      return;
     } finally {
       if (ephemeral) {
         const body = ctx.body as Record<string, unknown> | undefined;
@@ -268,9 +262,16 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       return;
     }
     refuseMistypedMetadata(ctx, serverErrors.get(ctx));
+    await afterProvider(ctx);
+  };
+
+  provider.use(async (ctx: KoaContextWithOIDC, next) => {
     try {
-      await afterProvider(ctx);
+      // The request's writes go out together; its answer leaves once all of them are stored.
+      await (storage.batch ? storage.batch(() => handleProvider(ctx, next)) : handleProvider(ctx, next));
     } catch (error) {
+      // oidc-provider saves the session after its own error handling, and a pipelined write fails
+      // after the answer is made: such storage failures reach this far.
       if (!isUnavailable(error)) throw error;
       logger.error({ err: error, event: 'storage.unavailable', path: ctx.path }, 'the storage could not be reached');
       await answerUnavailable(ctx, error);

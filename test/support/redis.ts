@@ -12,9 +12,32 @@ import { randomBytes } from 'node:crypto';
 
 import { createClient, createCluster } from 'redis';
 
-import type { RedisCommands } from '../../adapters/redis.js';
+import type { RedisCommands, RedisTransaction } from '../../adapters/redis.js';
 
 const run = promisify(execFile);
+
+/**
+ * A MULTI that queues as `inner` does and runs `exec` in place of its own, given the first key
+ * queued (PUBLISH's channel aside), the number of commands queued and the real exec.
+ */
+export function watchedTransaction(inner: RedisTransaction, exec: (firstKey: string | undefined, queued: number, run: () => Promise<unknown[]>) => Promise<unknown[]>): RedisTransaction {
+  let queued = 0;
+  let firstKey: string | undefined;
+  const wrapper: RedisTransaction = new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'exec') return () => exec(firstKey, queued, () => target.exec());
+      const value = Reflect.get(target, property, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        if (firstKey === undefined && property !== 'publish' && typeof args[0] === 'string') firstKey = args[0];
+        queued += 1;
+        (value as (...a: unknown[]) => unknown).apply(target, args);
+        return wrapper;
+      };
+    },
+  });
+  return wrapper;
+}
 
 export async function freePort(): Promise<number> {
   const probe = createServer();

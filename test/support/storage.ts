@@ -13,5 +13,6 @@ export function withAdapters(storage: Storage, wrap: (model: string, adapter: Ad
     incrementCounter: (name, windowSeconds, amount) => storage.incrementCounter(name, windowSeconds, amount),
     readCounter: (name) => storage.readCounter(name),
     resetCounter: (name) => storage.resetCounter(name),
+    ...(storage.batch ? { batch: <T>(work: () => Promise<T>) => storage.batch!(work) } : {}),
   };
 }
