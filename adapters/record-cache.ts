@@ -64,7 +64,7 @@ export class RecordCache {
    * unless the key changed or the cache was cleared in between. It must be called once, with
    * `undefined` when the read found nothing or failed.
    */
-  read(key: string): (json: string | undefined, expiresAt?: number) => void {
+  beginRead(key: string): (json: string | undefined, expiresAt?: number) => void {
     const startedAt = this.#version;
     const read = this.#reads.get(key) ?? { count: 0, changedAt: 0 };
     read.count += 1;

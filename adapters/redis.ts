@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { randomUUID } from 'node:crypto';
 
 import { errors, type Adapter, type AdapterPayload } from 'oidc-provider';
 
 import { StorageUnavailableError } from '../lib/errors.js';
 import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../lib/token-ids.js';
 import { RecordCache } from './record-cache.js';
+import { SharedRecordCache, type RedisSubscriber } from './redis-cache.js';
 import { accountOf, consumeFailure, organizationOf, ownerOf, type Storage } from './storage.js';
 
 /**
@@ -35,17 +35,6 @@ export interface RedisCommands {
   duplicate?(): RedisSubscriber;
 }
 
-/** The part of a node-redis client the storage uses to hear of changes. */
-export interface RedisSubscriber {
-  readonly isReady: boolean;
-  connect(): Promise<unknown>;
-  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
-  on(event: 'ready' | 'end' | 'error' | 'reconnecting', listener: (...args: unknown[]) => void): unknown;
-  /** Lets the process end while the connection is open. */
-  unref?(): void;
-  destroy(): void;
-}
-
 /** The part of a node-redis MULTI this storage uses. */
 export interface RedisTransaction {
   del(key: string): RedisTransaction;
@@ -62,6 +51,8 @@ export interface RedisTransaction {
   exec(): Promise<unknown[]>;
 }
 
+export type { RedisSubscriber } from './redis-cache.js';
+
 export interface RedisStorageOptions {
   /** Prefix of every key, e.g. `psd2:` (no braces: they would change the Redis Cluster hash slot). Default `psd2:`. */
   readonly keyPrefix?: string;
@@ -75,10 +66,11 @@ export interface RedisStorageOptions {
    * authorization, are kept in this instance's memory once read or written. Each write of one
    * publishes its key on the channel `<keyPrefix>changes`, in the same transaction; every instance
    * listens there on a connection of its own (`client.duplicate()`) and forgets what another
-   * instance changed. While that connection is down, nothing is kept. `maxEntries` (default 10000)
-   * bounds the memory, `maxAge` (ms, default 60000) how long a record changed outside this storage
-   * (e.g. by hand) may still be served. `false` turns the cache off. Default: on, when the client
-   * can be duplicated.
+   * instance changed. Records are kept only while the instance hears its own heartbeat on that
+   * channel (every second). `maxEntries` (default 10000) bounds the memory, `maxAge` (ms, default
+   * 10000) how long a record changed outside the storages (e.g. by hand) may still be served.
+   * `false` turns the cache off, and the announcements with it: every instance sharing the key
+   * prefix should have the same setting. Default: on, when the client can be duplicated.
    */
   readonly cache?: false | { readonly maxEntries?: number; readonly maxAge?: number };
 }
@@ -86,10 +78,15 @@ export interface RedisStorageOptions {
 /** Models whose records belong to a grant, found through it by `revokeByGrantId`. */
 const GRANT_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-/** Marks a record consumed, once: 1 when this call consumed it, 0 when it already was, -1 when it is gone. */
+/**
+ * Marks a record consumed, once: 1 when this call consumed it, 0 when it already was, -1 when it is
+ * gone. With ARGV[2] and ARGV[3], publishes ARGV[3] on channel ARGV[2] (a kept record's announcement).
+ */
 const CONSUME = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-return redis.call('HSETNX', KEYS[1], 'c', ARGV[1])`;
+local consumed = redis.call('HSETNX', KEYS[1], 'c', ARGV[1])
+if ARGV[2] then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+return consumed`;
 
 /**
  * Deletes the records of one model listed in a grant's index, in one step. The index and the
@@ -113,8 +110,15 @@ return foreign`;
 
 const FOREVER = '+inf';
 
-/** Models kept in memory by the cache: read several times in one authorization, never consumed. */
+/** Models kept in memory by the cache: read several times in one authorization. */
 const CACHED = new Set(['Client', 'Interaction', 'Grant', 'Session']);
+
+/**
+ * Writes a batch sends without waiting: those of an authorization and a code exchange, which
+ * nothing in the request compensates for or reports before the answer. Others (clients,
+ * registration tokens, payment outcomes, revocations) are awaited in a batch too.
+ */
+const PIPELINED = { upsert: new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Session', 'Interaction', 'Grant']), destroy: new Set(['Session', 'Interaction']) };
 
 /** Writes of a {@link RedisStorage.batch} not yet answered; `open` until the batch waits for them. */
 interface Batch {
@@ -135,13 +139,9 @@ export class RedisStorage implements Storage {
   readonly #timeout: number;
   readonly #adapters = new Map<string, Adapter>();
   readonly #batches = new AsyncLocalStorage<Batch>();
-  readonly #cache: RecordCache | undefined;
-  /** Where writes of cached records are announced, and this instance's name in the announcements. */
+  readonly #cache: SharedRecordCache | undefined;
+  /** Where writes of kept records are announced. */
   readonly #channel: string;
-  readonly #instance = randomUUID();
-  #subscriber: RedisSubscriber | undefined;
-  /** Subscribed, and connected since: what is kept is up to date. */
-  #listening = false;
 
   constructor(redis: RedisCommands, options: RedisStorageOptions = {}) {
     const prefix = options.keyPrefix ?? 'psd2:';
@@ -150,74 +150,24 @@ export class RedisStorage implements Storage {
     this.#prefix = prefix;
     this.#timeout = options.timeout ?? 2000;
     this.#channel = `${prefix}changes`;
+    for (const name of ['maxEntries', 'maxAge'] as const) {
+      const value = options.cache ? options.cache[name] : undefined;
+      if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new TypeError(`cache.${name} must be a positive integer, not ${String(value)}`);
+    }
     if (options.cache !== false && typeof redis.duplicate === 'function') {
-      this.#cache = new RecordCache(options.cache?.maxEntries ?? 10_000, options.cache?.maxAge ?? 60_000);
-      this.#listen(redis.duplicate());
+      const records = new RecordCache(options.cache?.maxEntries ?? 10_000, options.cache?.maxAge ?? 10_000);
+      this.#cache = new SharedRecordCache(records, this.#channel, (message) => this.#redis.multi().publish(this.#channel, message).exec(), redis.duplicate());
     }
   }
 
-  /** Subscribes to the announcements of other instances; what is kept is forgotten whenever the connection drops. */
-  #listen(subscriber: RedisSubscriber): void {
-    this.#subscriber = subscriber;
-    let subscribed = false;
-    const stop = () => {
-      this.#listening = false;
-      this.#cache?.clear();
-    };
-    subscriber.on('error', stop);
-    subscriber.on('end', stop);
-    subscriber.on('reconnecting', stop);
-    // node-redis subscribes again before it is ready after a reconnection.
-    subscriber.on('ready', () => {
-      this.#listening = subscribed;
-    });
-    subscriber.unref?.();
-    subscriber.connect()
-      .then(() => subscriber.subscribe(this.#channel, (message) => this.#heard(message)))
-      .then(() => {
-        subscribed = true;
-        this.#listening = subscriber.isReady;
-      })
-      .catch(stop);
-  }
-
-  #heard(message: string): void {
-    let announcement: { i?: unknown; k?: unknown };
-    try {
-      announcement = JSON.parse(message) as { i?: unknown; k?: unknown };
-    } catch {
-      this.#cache?.clear();
-      return;
-    }
-    if (announcement.i === this.#instance) return;
-    if (!Array.isArray(announcement.k)) {
-      this.#cache?.clear();
-      return;
-    }
-    for (const key of announcement.k) if (typeof key === 'string') this.#cache?.invalidate(key);
-  }
-
-  /** What other instances hear of a write to `keys`. */
-  #announcement(keys: readonly string[]): string {
-    return JSON.stringify({ i: this.#instance, k: keys });
-  }
-
-  /** The cache, while it is up to date. */
-  get #kept(): RecordCache | undefined {
-    return this.#listening ? this.#cache : undefined;
-  }
-
-  /** Whether records are kept in memory now (the cache is on and listening to other instances). */
+  /** Whether records are kept in memory now (the cache is on and hears its own heartbeat). */
   get caching(): boolean {
-    return this.#listening;
+    return this.#cache?.kept !== undefined;
   }
 
   /** Stops listening to other instances (the client given stays the host app's to close). */
   async close(): Promise<void> {
-    this.#listening = false;
-    this.#cache?.clear();
-    this.#subscriber?.destroy();
-    this.#subscriber = undefined;
+    this.#cache?.close();
   }
 
   /**
@@ -248,11 +198,11 @@ export class RedisStorage implements Storage {
     return outcome.value;
   }
 
-  /** A write: awaited, or inside a batch sent now and answered for by the batch. */
-  #write(operation: () => Promise<void>): Promise<void> {
+  /** A write: awaited, or inside a batch, when `pipelined`, sent now and answered for by the batch. */
+  #write(pipelined: boolean, operation: () => Promise<void>): Promise<void> {
     const write = this.#call(operation);
     const batch = this.#batches.getStore();
-    if (!batch?.open) return write;
+    if (!pipelined || !batch?.open) return write;
     write.catch(() => undefined);
     batch.writes.push(write);
     return Promise.resolve();
@@ -333,7 +283,7 @@ export class RedisStorage implements Storage {
   async #readKept(key: string, cache: RecordCache): Promise<AdapterPayload | undefined> {
     const json = cache.get(key);
     if (json !== undefined) return JSON.parse(json) as AdapterPayload;
-    const done = cache.read(key);
+    const done = cache.beginRead(key);
     let hash: Record<string, string> | undefined;
     let payload: AdapterPayload | undefined;
     try {
@@ -347,21 +297,22 @@ export class RedisStorage implements Storage {
     return payload;
   }
 
-  /** Whether `key` is a record the cache keeps. */
+  /** Whether `key` is a record the cache keeps (while it is on). */
   #isCached(key: string): boolean {
+    if (!this.#cache) return false;
     const rest = key.slice(key.indexOf('}:') + 2);
     return CACHED.has(rest.slice(0, rest.indexOf(':')));
   }
 
   /**
-   * Records deleted (their deletion sent): forgotten here, and, once deleted, announced to the
-   * other instances.
+   * Deletes `key`; a kept record's deletion is announced in the same transaction, and the record
+   * forgotten here once the deletion is sent (a read under way is not kept, a later read sees it).
    */
-  async #forget(keys: readonly string[], deleted: Promise<unknown>): Promise<void> {
-    const cached = this.#cache ? keys.filter((key) => this.#isCached(key)) : [];
-    for (const key of cached) this.#cache?.invalidate(key);
-    await deleted;
-    if (cached.length) await this.#redis.multi().publish(this.#channel, this.#announcement(cached)).exec();
+  #delete(key: string): Promise<unknown> {
+    const announcement = this.#isCached(key) ? this.#cache?.announcement([key]) : undefined;
+    const deleted = announcement ? this.#redis.multi().del(key).publish(this.#channel, announcement).exec() : this.#redis.del(key);
+    if (this.#isCached(key)) this.#cache?.changed(key);
+    return deleted;
   }
 
   /**
@@ -379,7 +330,7 @@ export class RedisStorage implements Storage {
     const call = <T>(operation: () => Promise<T>) => this.#call(operation);
     const cached = this.#cache !== undefined && CACHED.has(model);
     const read = (key: string) => {
-      const cache = cached ? this.#kept : undefined;
+      const cache = cached ? this.#cache?.kept : undefined;
       return cache ? this.#readKept(key, cache) : this.#read(key);
     };
     const find = (id: string) => call(() => read(this.#recordKey(model, id)));
@@ -387,20 +338,13 @@ export class RedisStorage implements Storage {
       const id = await this.#redis.get(this.#pointer(kind, model, value));
       return id ? read(this.#recordKey(model, id)) : undefined;
     });
-    /** Deletes a record, announcing it when it is one the cache keeps. */
-    const remove = (key: string) => {
-      const deleted = cached ? this.#redis.multi().del(key).publish(this.#channel, this.#announcement([key])).exec() : this.#redis.del(key);
-      // After the deletion is sent: a read under way is not kept, a read after it sees it.
-      this.#cache?.invalidate(key);
-      return deleted;
-    };
 
     return {
-      upsert: (id, payload, expiresIn) => this.#write(async () => {
+      upsert: (id, payload, expiresIn) => this.#write(PIPELINED.upsert.has(model), async () => {
         const key = this.#recordKey(model, id);
         // Saved with no time left (e.g. an interaction touched after it expired): nothing to keep.
         if (typeof expiresIn === 'number' && expiresIn <= 0) {
-          await remove(key);
+          await this.#delete(key);
           return;
         }
         const ttl = typeof expiresIn === 'number' ? expiresIn * 1000 : undefined;
@@ -408,7 +352,8 @@ export class RedisStorage implements Storage {
         const json = JSON.stringify(payload);
         const record = this.#redis.multi().del(key).hSet(key, 'p', json);
         if (ttl !== undefined) record.pExpire(key, ttl);
-        if (cached) record.publish(this.#channel, this.#announcement([key]));
+        const announcement = cached ? this.#cache?.announcement([key]) : undefined;
+        if (announcement) record.publish(this.#channel, announcement);
         const grantId = typeof payload.grantId === 'string' && GRANT_BOUND.has(model) ? payload.grantId : undefined;
         const sameSlot = grantId !== undefined && this.#tag(model, id) === grantId.slice(0, GRANT_TAG_LENGTH);
         if (grantId && sameSlot) this.#index(record, this.#grantIndex(grantId), key, expiresAt, false);
@@ -427,33 +372,33 @@ export class RedisStorage implements Storage {
           const value = payload[kind];
           if (typeof value === 'string') writes.push(this.#redis.multi().set(this.#pointer(kind, model, value), id, ttl === undefined ? {} : { PX: ttl }).exec());
         }
-        if (cached) {
-          this.#cache?.invalidate(key);
-          this.#kept?.set(key, json, expiresAt);
-        }
+        const keep = cached ? this.#cache?.written(key) : undefined;
         try {
           await Promise.all(writes);
         } catch (error) {
-          if (cached) this.#cache?.invalidate(key);
+          keep?.(undefined);
           throw error;
         }
+        keep?.(json, expiresAt);
       }),
       find,
       findByUid: findBy('uid'),
       findByUserCode: findBy('userCode'),
       consume: (id) => call(async () => {
         const key = this.#recordKey(model, id);
-        const consuming = this.#redis.eval(CONSUME, { keys: [key], arguments: [String(Math.floor(Date.now() / 1000))] });
-        const outcome = Number(cached ? (await Promise.all([consuming, this.#forget([key], consuming)]))[0] : await consuming);
+        const announcement = cached ? this.#cache?.announcement([key]) : undefined;
+        const consuming = this.#redis.eval(CONSUME, { keys: [key], arguments: [String(Math.floor(Date.now() / 1000)), ...(announcement ? [this.#channel, announcement] : [])] });
+        if (cached) this.#cache?.changed(key);
+        const outcome = Number(await consuming);
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
         if (outcome !== 1) throw consumeFailure(model, outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);
       }),
-      destroy: (id) => this.#write(async () => {
+      destroy: (id) => this.#write(PIPELINED.destroy.has(model), async () => {
         const key = this.#recordKey(model, id);
         // Grants and clients are listed in PSU and organization indexes: leave them with the record.
         const payload = model === 'Grant' || model === 'Client' ? await this.#read(key) : undefined;
-        await remove(key);
+        await this.#delete(key);
         if (payload) await this.#unlist(model, id, payload);
       }),
       revokeByGrantId: (grantId) => call(async () => {
@@ -498,7 +443,7 @@ export class RedisStorage implements Storage {
         if (payload) await this.#unlist('Grant', key.slice(key.lastIndexOf(':') + 1), payload);
       }));
       // Records live in their own slots: deleted one by one (each grant's tokens stay atomic through revokeByGrantId).
-      await this.#forget(removed, Promise.all(removed.map((key) => this.#redis.del(key))));
+      await Promise.all(removed.map((key) => this.#delete(key)));
       if (removed.length) await this.#redis.zRem(index, removed);
       if (!options.keepMetadata) await this.#redis.del(index);
     });

@@ -129,7 +129,10 @@ export function countingClient(client: RedisCommands, counters: CallCounters): R
       counters.inflight -= 1;
     });
   };
-  const transaction = (inner: RedisTransaction): RedisTransaction => watchedTransaction(inner, (firstKey, queued, run) => track(run(), queued + 2, () => `MULTI ${kindOf(firstKey)}`));
+  // A transaction holding only a PUBLISH is the storage cache's heartbeat, no request's round trip.
+  const transaction = (inner: RedisTransaction): RedisTransaction => watchedTransaction(inner, (firstKey, queued, run) => (
+    firstKey === undefined ? run() : track(run(), queued + 2, () => `MULTI ${kindOf(firstKey)}`)
+  ));
   return {
     get isReady() {
       return client.isReady;

@@ -484,7 +484,9 @@ export class PsuPages {
 
   /**
    * Saves the PSU's grant and ends the interaction with it, both writes sent together: the grant's
-   * id is set as its save starts. Answers the grant's id.
+   * id is set as its save starts. Answers the grant's id. Should the grant alone fail to be stored,
+   * the PSU gets the page asking to try again, and the resume, finding no grant, starts the
+   * authorization over with a new sign-in.
    */
   async #finishWithGrant(res: Response, flow: Flow, progress: Progress & { step: 'consent' }, grant: InstanceType<Provider['Grant']>, consent: ConsentRecord): Promise<string> {
     (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;

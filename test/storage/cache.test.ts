@@ -24,13 +24,16 @@ interface Probe {
   readonly reads: string[];
   /** A transaction whose first key this picks fails without reaching Redis. */
   failing: (key: string) => boolean;
+  /** Transactions holding only a PUBLISH (the cache's heartbeats) are dropped silently. */
+  mute?: boolean;
 }
 
 /** `client` as the storage sees it, recording its reads and failing the transactions `probe` picks. */
 function probed(client: RedisCommands, probe: Probe, duplicate = true): RedisCommands {
-  const multi = (): RedisTransaction => watchedTransaction(client.multi(), (first, _queued, run) => (
-    first !== undefined && probe.failing(first) ? Promise.reject(new Error(`refused for the test: ${first}`)) : run()
-  ));
+  const multi = (): RedisTransaction => watchedTransaction(client.multi(), (first, _queued, run) => {
+    if (first === undefined && probe.mute) return Promise.resolve([]);
+    return first !== undefined && probe.failing(first) ? Promise.reject(new Error(`refused for the test: ${first}`)) : run();
+  });
   return {
     get isReady() {
       return client.isReady;
@@ -176,6 +179,12 @@ for (const { name, start } of STARTERS) {
       expect(await short.adapterFor('Client').find(clientId), 'after maxAge').to.equal(undefined);
     });
 
+    it('refuses cache sizes and ages that are not positive integers', () => {
+      for (const cache of [{ maxEntries: 0 }, { maxAge: -1 }, { maxAge: 1.5 }, { maxEntries: Number.NaN }]) {
+        expect(() => new RedisStorage(redis.client, { cache }), JSON.stringify(cache)).to.throw(TypeError, /cache\.max(Entries|Age) must be a positive integer/);
+      }
+    });
+
     it('keeps nothing with cache: false, nor when the client cannot be duplicated', async () => {
       for (const [what, storage, probe] of (() => {
         const off = newProbe();
@@ -283,6 +292,55 @@ describe('RedisStorage cache, when its listening connection drops', function dro
     await storage?.close();
     admin?.destroy();
     await redis?.close();
+  });
+
+  it('stops keeping records when its own heartbeat stops coming back, and forgets them; keeps them again once it does', async function silence() {
+    this.timeout(15_000);
+    const clientId = id();
+    await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+    await storage.adapterFor('Client').find(clientId);
+    const reads = () => probe.reads.filter((key) => key.endsWith(clientId)).length;
+    expect(reads()).to.equal(0);
+    probe.mute = true;
+    const silentFor = await until('it stops keeping records', () => !storage.caching, 6000);
+    expect(silentFor, 'within 3 s of silence (and a heartbeat)').to.be.below(4500);
+    await storage.adapterFor('Client').find(clientId);
+    expect(reads(), 'read from Redis while silent').to.equal(1);
+    probe.mute = false;
+    await until('it keeps records again', () => storage.caching, 3000);
+    await storage.adapterFor('Client').find(clientId);
+    await storage.adapterFor('Client').find(clientId);
+    expect(reads(), 'what it kept before was forgotten; read once, then kept').to.equal(2);
+  });
+
+  it('keeps nothing and announces nothing when Redis refuses it the channel (ACL), and its writes still work', async () => {
+    const password = randomBytes(12).toString('hex');
+    await admin.sendCommand(['ACL', 'SETUSER', 'no-channels', 'on', `>${password}`, '~*', '+@all', 'resetchannels']);
+    const url = new URL(redis.processes[0]?.url ?? process.env.REDIS_URL!);
+    url.username = 'no-channels';
+    url.password = password;
+    const limited = createClient({ url: url.href });
+    limited.on('error', () => { /* the storage reports */ });
+    await limited.connect();
+    const refused = new RedisStorage(limited as unknown as RedisCommands, { keyPrefix: redis.keyPrefix });
+    try {
+      const clientId = id();
+      await until('a write goes through', async () => {
+        try {
+          await refused.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 2000);
+      expect(refused.caching).to.equal(false);
+      await refused.adapterFor('Grant').upsert(id(), { accountId: 'psu-acl' } as AdapterPayload, 60);
+      expect(await refused.adapterFor('Client').find(clientId)).to.include({ client_id: clientId });
+    } finally {
+      await refused.close();
+      limited.destroy();
+      await admin.sendCommand(['ACL', 'DELUSER', 'no-channels']);
+    }
   });
 
   it('forgets what it kept, and keeps records again once subscribed anew', async () => {

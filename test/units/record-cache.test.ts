@@ -53,35 +53,35 @@ describe('record cache', () => {
 
   it('keeps what a read brings back, unless the record changed or the cache was cleared meanwhile', () => {
     const cache = new RecordCache(10, 60_000, clock);
-    const plain = cache.read('a');
+    const plain = cache.beginRead('a');
     plain('one');
     expect(cache.get('a')).to.equal('one');
 
-    const changed = cache.read('b');
+    const changed = cache.beginRead('b');
     cache.invalidate('b');
     changed('stale');
     expect(cache.get('b'), 'changed during the read').to.equal(undefined);
 
-    const cleared = cache.read('c');
+    const cleared = cache.beginRead('c');
     cache.clear();
     cleared('stale');
     expect(cache.get('c'), 'cleared during the read').to.equal(undefined);
 
-    const other = cache.read('d');
+    const other = cache.beginRead('d');
     cache.invalidate('e');
     other('fresh');
     expect(cache.get('d'), 'another record changed').to.equal('fresh');
 
-    const missing = cache.read('f');
+    const missing = cache.beginRead('f');
     missing(undefined);
     expect(cache.get('f')).to.equal(undefined);
   });
 
   it('keeps a read that started after the change, while an older one is still under way', () => {
     const cache = new RecordCache(10, 60_000, clock);
-    const older = cache.read('a');
+    const older = cache.beginRead('a');
     cache.invalidate('a');
-    const newer = cache.read('a');
+    const newer = cache.beginRead('a');
     newer('new');
     older('old');
     expect(cache.get('a'), 'the older read does not replace the newer one').to.equal('new');
@@ -99,7 +99,7 @@ describe('record cache', () => {
       const cache = new RecordCache(maxEntries, 1_000, clock);
       // The truth: each key's current value; reads under way remember what they saw.
       const truth = new Map<string, string>();
-      const reads: { key: string; seen: string | undefined; done: ReturnType<RecordCache['read']> }[] = [];
+      const reads: { key: string; seen: string | undefined; done: ReturnType<RecordCache['beginRead']> }[] = [];
       for (const { kind, key: n, value } of ops) {
         const key = `k${n}`;
         if (kind === 'set') {
@@ -110,7 +110,7 @@ describe('record cache', () => {
           truth.set(key, `changed-${value}`);
           cache.invalidate(key);
         } else if (kind === 'start') {
-          reads.push({ key, seen: truth.get(key), done: cache.read(key) });
+          reads.push({ key, seen: truth.get(key), done: cache.beginRead(key) });
         } else if (kind === 'finish') {
           const read = reads.shift();
           read?.done(read.seen);
