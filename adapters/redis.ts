@@ -309,9 +309,10 @@ export class RedisStorage implements Storage {
    * forgotten here once the deletion is sent (a read under way is not kept, a later read sees it).
    */
   #delete(key: string): Promise<unknown> {
-    const announcement = this.#isCached(key) ? this.#cache?.announcement([key]) : undefined;
+    const kept = this.#isCached(key);
+    const announcement = kept ? this.#cache?.announcement([key]) : undefined;
     const deleted = announcement ? this.#redis.multi().del(key).publish(this.#channel, announcement).exec() : this.#redis.del(key);
-    if (this.#isCached(key)) this.#cache?.changed(key);
+    if (kept) this.#cache?.changed(key);
     return deleted;
   }
 
