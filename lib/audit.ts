@@ -34,7 +34,12 @@ function failure(error: ProviderError): Record<string, unknown> {
  * management, grants issued and refused, revocations. Certificate rejections, PSU sign-ins and
  * consents, withdrawals and suspensions are logged where they happen.
  */
-export function auditProviderEvents(provider: Provider, logger: Logger): void {
+export function auditProviderEvents(
+  provider: Provider,
+  logger: Logger,
+  /** Runs `action` once the request's writes are stored (at once when they are not pipelined). */
+  whenStored: (ctx: KoaContextWithOIDC, action: () => void) => void = (_ctx, action) => action(),
+): void {
   const client = (event: string, message: string) => (_ctx: KoaContextWithOIDC, registered: { clientId: string; metadata(): Record<string, unknown> }) => {
     const metadata = registered.metadata();
     logger.info({
@@ -61,17 +66,19 @@ export function auditProviderEvents(provider: Provider, logger: Logger): void {
       logger.info({ event, ...about(ctx), ...failure(error) }, 'request refused');
     });
   }
+  // Logged once the tokens are stored: a token that could not be stored was never issued.
   provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
     const { entities, params } = ctx.oidc;
     const token = entities.AccessToken ?? entities.ClientCredentials;
-    logger.info({
+    const line = {
       event: 'token.issued',
       ...about(ctx),
       grantType: params?.grant_type,
       scope: token?.scope,
       ...(entities.Grant?.jti ? { grantId: entities.Grant.jti } : {}),
       ...(entities.Account?.accountId ? { psu: entities.Account.accountId } : {}),
-    }, 'token issued');
+    };
+    whenStored(ctx, () => logger.info(line, 'token issued'));
   });
   provider.on('grant.revoked', (ctx: KoaContextWithOIDC, grantId: string) => {
     logger.info({ event: 'grant.revoked', ...about(ctx), grantId }, 'grant and its tokens revoked');

@@ -171,7 +171,13 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   });
   const management = createManagement(provider, storage, options, logger);
   const payments = new PaymentAuthorizations(provider, storage, options, logger, { isSuspended });
-  auditProviderEvents(provider, logger);
+  /** What a request does once its writes are stored (audit lines of what it issued), by request. */
+  const storedActions = new WeakMap<KoaContextWithOIDC, (() => void)[]>();
+  auditProviderEvents(provider, logger, (ctx, action) => {
+    const actions = storedActions.get(ctx);
+    if (actions) actions.push(action);
+    else action();
+  });
   const { mountPath } = options;
   const ephemeralTokens = new WeakMap<IncomingMessage, string>();
   const grantErrors = new WeakMap<object, Error & { error_detail?: string }>();
@@ -266,9 +272,12 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   };
 
   provider.use(async (ctx: KoaContextWithOIDC, next) => {
+    const onceStored: (() => void)[] = [];
+    storedActions.set(ctx, onceStored);
     try {
       // The request's writes go out together; its answer leaves once all of them are stored.
       await (storage.batch ? storage.batch(() => handleProvider(ctx, next)) : handleProvider(ctx, next));
+      for (const action of onceStored) action();
     } catch (error) {
       // oidc-provider saves the session after its own error handling, and a pipelined write fails
       // after the answer is made: such storage failures reach this far.

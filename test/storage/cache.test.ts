@@ -394,6 +394,14 @@ describe('the server on RedisStorage with its cache and pipelined writes', funct
     expect(res.body).to.include({ error: 'temporarily_unavailable' });
     expect(res.body.access_token).to.equal(undefined);
     expect(res.text).not.to.match(LEAK);
+    const issued = () => first.logs.filter((line) => line.fields.event === 'token.issued' && line.fields.clientId === client.clientId);
+    expect(issued(), 'no token.issued audit line for tokens that were not stored').to.deep.equal([]);
+
+    probe.failing = () => false;
+    const again = await sandboxAuthorization(first, client);
+    const ok = await exchangeCode(first, client, redirectParams(again.location).get('code')!, again.pair);
+    expect(ok.status, ok.text).to.equal(200);
+    expect(issued(), 'logged once stored').to.have.length(1);
   });
 
   it('answers a PSU coming back from consent with a 503 page, not a code, when the code cannot be stored', async () => {
