@@ -47,6 +47,8 @@ export class SharedRecordCache {
     /** Publishes on `channel` through the storage's own connection. */
     private readonly publish: (message: string) => Promise<unknown>,
     subscriber: RedisSubscriber,
+    /** Told when Redis refuses the channel: a misconfiguration the host app should hear of. */
+    private readonly warn: (message: string) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
     this.#subscriber = subscriber;
@@ -128,7 +130,9 @@ export class SharedRecordCache {
   /** Redis refused the channel: nothing is kept, and writes are not announced (they would fail). */
   #failed(error: unknown): void {
     this.#disrupted();
-    if (!/NOPERM/.test(String((error as { message?: unknown })?.message ?? error))) return;
+    const reason = String((error as { message?: unknown })?.message ?? error);
+    if (!/NOPERM/.test(reason)) return;
+    if (this.#permitted) this.warn(`Redis refused the channel ${this.channel} (${reason}): records are not kept in memory and writes are not announced; grant the Redis user &${this.channel}, or set cache: false`);
     this.#permitted = false;
     clearInterval(this.#timer);
     this.#subscriber?.destroy();

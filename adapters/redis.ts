@@ -73,6 +73,8 @@ export interface RedisStorageOptions {
    * prefix should have the same setting. Default: on, when the client can be duplicated.
    */
   readonly cache?: false | { readonly maxEntries?: number; readonly maxAge?: number };
+  /** Told of a misconfiguration found while running, e.g. Redis refusing the cache's channel. */
+  readonly onWarning?: (message: string) => void;
 }
 
 /** Models whose records belong to a grant, found through it by `revokeByGrantId`. */
@@ -156,7 +158,7 @@ export class RedisStorage implements Storage {
     }
     if (options.cache !== false && typeof redis.duplicate === 'function') {
       const records = new RecordCache(options.cache?.maxEntries ?? 10_000, options.cache?.maxAge ?? 10_000);
-      this.#cache = new SharedRecordCache(records, this.#channel, (message) => this.#redis.multi().publish(this.#channel, message).exec(), redis.duplicate());
+      this.#cache = new SharedRecordCache(records, this.#channel, (message) => this.#redis.multi().publish(this.#channel, message).exec(), redis.duplicate(), options.onWarning);
     }
   }
 

@@ -25,7 +25,7 @@ export async function connectRedis(url: string, keyPrefix: string | undefined, l
     const cluster = createCluster({ rootNodes: urls.map((node) => ({ url: node })), defaults: { socket } });
     cluster.on('error', onError);
     await cluster.connect();
-    const storage = new RedisStorage(cluster as unknown as RedisCommands, { keyPrefix });
+    const storage = new RedisStorage(cluster as unknown as RedisCommands, { keyPrefix, onWarning: log });
     return { storage, close: async () => { await storage.close(); await cluster.close(); } };
   }
   const client = createClient({ url: urls[0], socket, disableOfflineQueue: true });
@@ -35,6 +35,6 @@ export async function connectRedis(url: string, keyPrefix: string | undefined, l
     lastError = '';
   });
   await client.connect();
-  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix });
+  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix, onWarning: log });
   return { storage, close: async () => { await storage.close(); await client.close(); } };
 }

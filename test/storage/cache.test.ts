@@ -322,7 +322,8 @@ describe('RedisStorage cache, when its listening connection drops', function dro
     const limited = createClient({ url: url.href });
     limited.on('error', () => { /* the storage reports */ });
     await limited.connect();
-    const refused = new RedisStorage(limited as unknown as RedisCommands, { keyPrefix: redis.keyPrefix });
+    const warnings: string[] = [];
+    const refused = new RedisStorage(limited as unknown as RedisCommands, { keyPrefix: redis.keyPrefix, onWarning: (message) => warnings.push(message) });
     try {
       const clientId = id();
       await until('a write goes through', async () => {
@@ -334,6 +335,8 @@ describe('RedisStorage cache, when its listening connection drops', function dro
         }
       }, 2000);
       expect(refused.caching).to.equal(false);
+      expect(warnings, 'told once').to.have.length(1);
+      expect(warnings[0]).to.match(new RegExp(`refused the channel ${redis.keyPrefix}changes .*NOPERM.*grant the Redis user &${redis.keyPrefix}changes`));
       await refused.adapterFor('Grant').upsert(id(), { accountId: 'psu-acl' } as AdapterPayload, 60);
       expect(await refused.adapterFor('Client').find(clientId)).to.include({ client_id: clientId });
     } finally {
