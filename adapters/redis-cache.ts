@@ -14,7 +14,7 @@ export interface RedisSubscriber {
 
 /** How often an instance announces itself on the channel. */
 export const HEARTBEAT_MS = 1000;
-/** How long an instance keeps records without hearing its own announcements. */
+/** How long an instance keeps records after sending the last heartbeat it heard. */
 export const SILENCE_MS = 3 * HEARTBEAT_MS;
 
 /**
@@ -28,9 +28,10 @@ const DISRUPTIONS = ['error', 'end', 'reconnecting', 'node-error', 'node-reconne
  * the keys it writes on one channel (the storage adds the announcement to the write's own
  * transaction) and listens there on a connection of its own, forgetting the keys other instances
  * announce. Records are kept only while the instance hears its own heartbeat, sent every second
- * through its main connection: a lost heartbeat, a silence of 3 s or a disruption of the listening
- * connection forgets everything. When Redis refuses the channel (ACL: NOPERM), nothing is kept and
- * writes are no longer announced.
+ * through its main connection (on a cluster, through its nodes in turn): a lost heartbeat, one
+ * heard more than 3 s after it was sent, or a disruption of the listening connection forgets
+ * everything. When Redis refuses the channel (ACL: NOPERM), nothing is kept and writes are no
+ * longer announced. Should listening fail to start, nothing is kept either; `warn` hears of both.
  */
 export class SharedRecordCache {
   readonly #instance = randomUUID();
@@ -59,7 +60,12 @@ export class SharedRecordCache {
     subscriber.connect()
       .then(() => subscriber.subscribe(channel, (message) => this.#heard(message)))
       .then(() => this.#beat())
-      .catch((error: unknown) => this.#failed(error));
+      .catch((error: unknown) => {
+        // Stopped meanwhile (closed, or refused on a write): nothing more to say.
+        if (this.#subscriber !== subscriber || this.refused(error)) return;
+        this.#tell(`listening on ${channel} failed (${reasonOf(error)}): records are not kept in memory`);
+        this.#stop();
+      });
   }
 
   /** The records, while they are known to be up to date. */
@@ -90,20 +96,31 @@ export class SharedRecordCache {
 
   /** Stops listening; writes are still announced to the other instances. */
   close(): void {
-    clearInterval(this.#timer);
-    this.#subscriber?.destroy();
-    this.#subscriber = undefined;
-    this.#disrupted();
+    this.#stop();
+  }
+
+  /**
+   * Whether `error` (of a write or a heartbeat) is Redis refusing the channel: then nothing is
+   * kept from now on and writes are not announced (the write can be sent again without).
+   */
+  refused(error: unknown): boolean {
+    if (!/NOPERM/.test(reasonOf(error))) return false;
+    if (this.#permitted) this.#tell(`Redis refused the channel ${this.channel} (${reasonOf(error)}): records are not kept in memory and writes are not announced; grant the Redis user &${this.channel}, or set cache: false`);
+    this.#permitted = false;
+    this.#stop();
+    return true;
   }
 
   #beat(): void {
     if (!this.#subscriber || !this.#permitted) return;
     this.#sent += 1;
-    this.publish(JSON.stringify({ i: this.#instance, b: this.#sent })).catch((error: unknown) => this.#failed(error));
+    this.publish(JSON.stringify({ i: this.#instance, b: this.#sent, t: this.now() })).catch((error: unknown) => {
+      if (!this.refused(error)) this.#disrupted();
+    });
   }
 
   #heard(message: string): void {
-    let announcement: { i?: unknown; k?: unknown; b?: unknown };
+    let announcement: { i?: unknown; k?: unknown; b?: unknown; t?: unknown };
     try {
       announcement = JSON.parse(message) as typeof announcement;
     } catch {
@@ -111,11 +128,12 @@ export class SharedRecordCache {
       return;
     }
     if (announcement.i === this.#instance) {
-      if (typeof announcement.b !== 'number') return;
+      if (typeof announcement.b !== 'number' || typeof announcement.t !== 'number') return;
       // A heartbeat lost on the way: announcements may have been lost with it.
       if (announcement.b !== this.#expected) this.records.clear();
       this.#expected = announcement.b + 1;
-      this.#heardAt = this.now();
+      // Fresh as of its sending: a listening connection that lags behind is as good as silent.
+      this.#heardAt = announcement.t;
       return;
     }
     if (!Array.isArray(announcement.k)) return;
@@ -127,15 +145,23 @@ export class SharedRecordCache {
     this.records.clear();
   }
 
-  /** Redis refused the channel: nothing is kept, and writes are not announced (they would fail). */
-  #failed(error: unknown): void {
-    this.#disrupted();
-    const reason = String((error as { message?: unknown })?.message ?? error);
-    if (!/NOPERM/.test(reason)) return;
-    if (this.#permitted) this.warn(`Redis refused the channel ${this.channel} (${reason}): records are not kept in memory and writes are not announced; grant the Redis user &${this.channel}, or set cache: false`);
-    this.#permitted = false;
+  /** Nothing kept from now on: no heartbeat, no listening connection. */
+  #stop(): void {
     clearInterval(this.#timer);
     this.#subscriber?.destroy();
     this.#subscriber = undefined;
+    this.#disrupted();
   }
+
+  #tell(message: string): void {
+    try {
+      this.warn(message);
+    } catch {
+      // The host app's handler failing must not end the process.
+    }
+  }
+}
+
+function reasonOf(error: unknown): string {
+  return String((error as { message?: unknown } | undefined)?.message ?? error);
 }

@@ -80,15 +80,10 @@ export interface RedisStorageOptions {
 /** Models whose records belong to a grant, found through it by `revokeByGrantId`. */
 const GRANT_BOUND = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'DeviceCode', 'BackchannelAuthenticationRequest']);
 
-/**
- * Marks a record consumed, once: 1 when this call consumed it, 0 when it already was, -1 when it is
- * gone. With ARGV[2] and ARGV[3], publishes ARGV[3] on channel ARGV[2] (a kept record's announcement).
- */
+/** Marks a record consumed, once: 1 when this call consumed it, 0 when it already was, -1 when it is gone. */
 const CONSUME = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-local consumed = redis.call('HSETNX', KEYS[1], 'c', ARGV[1])
-if ARGV[2] then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
-return consumed`;
+return redis.call('HSETNX', KEYS[1], 'c', ARGV[1])`;
 
 /**
  * Deletes the records of one model listed in a grant's index, in one step. The index and the
@@ -175,7 +170,8 @@ export class RedisStorage implements Storage {
   /**
    * Runs `work` with its record writes pipelined: each is sent at once and `work` goes on without
    * waiting for Redis to answer it; the batch then waits for every answer and fails with the first
-   * failure. Reads that follow a write on the same connection see it (Redis answers in order).
+   * failure. Reads that follow a write see it: Redis answers a connection in order, and a key's
+   * reads and writes go to its master (do not read from replicas).
    */
   async batch<T>(work: () => Promise<T>): Promise<T> {
     if (this.#batches.getStore()?.open) return work();
@@ -312,10 +308,25 @@ export class RedisStorage implements Storage {
    */
   #delete(key: string): Promise<unknown> {
     const kept = this.#isCached(key);
-    const announcement = kept ? this.#cache?.announcement([key]) : undefined;
-    const deleted = announcement ? this.#redis.multi().del(key).publish(this.#channel, announcement).exec() : this.#redis.del(key);
-    if (kept) this.#cache?.changed(key);
-    return deleted;
+    return this.#announcing<unknown>(() => {
+      const announcement = kept ? this.#cache?.announcement([key]) : undefined;
+      const deleted = announcement ? this.#redis.multi().del(key).publish(this.#channel, announcement).exec() : this.#redis.del(key);
+      if (kept) this.#cache?.changed(key);
+      return deleted;
+    });
+  }
+
+  /**
+   * Sends a write that may carry an announcement; sends it once more, without, when Redis refuses
+   * the channel (the whole transaction was refused then, nothing of it applied).
+   */
+  async #announcing<T>(send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (this.#cache?.refused(error)) return send();
+      throw error;
+    }
   }
 
   /**
@@ -343,7 +354,7 @@ export class RedisStorage implements Storage {
     });
 
     return {
-      upsert: (id, payload, expiresIn) => this.#write(PIPELINED.upsert.has(model), async () => {
+      upsert: (id, payload, expiresIn) => this.#write(PIPELINED.upsert.has(model), () => this.#announcing(async () => {
         const key = this.#recordKey(model, id);
         // Saved with no time left (e.g. an interaction touched after it expired): nothing to keep.
         if (typeof expiresIn === 'number' && expiresIn <= 0) {
@@ -383,16 +394,18 @@ export class RedisStorage implements Storage {
           throw error;
         }
         keep?.(json, expiresAt);
-      }),
+      })),
       find,
       findByUid: findBy('uid'),
       findByUserCode: findBy('userCode'),
       consume: (id) => call(async () => {
         const key = this.#recordKey(model, id);
-        const announcement = cached ? this.#cache?.announcement([key]) : undefined;
-        const consuming = this.#redis.eval(CONSUME, { keys: [key], arguments: [String(Math.floor(Date.now() / 1000)), ...(announcement ? [this.#channel, announcement] : [])] });
+        const consuming = this.#redis.eval(CONSUME, { keys: [key], arguments: [String(Math.floor(Date.now() / 1000))] });
         if (cached) this.#cache?.changed(key);
         const outcome = Number(await consuming);
+        // oidc-provider consumes no kept model; should a host app do so, the others hear of it.
+        const announcement = cached && outcome === 1 ? this.#cache?.announcement([key]) : undefined;
+        if (announcement) await this.#announcing(() => this.#redis.multi().publish(this.#channel, announcement).exec());
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
         if (outcome !== 1) throw consumeFailure(model, outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);

@@ -484,14 +484,15 @@ export class PsuPages {
 
   /**
    * Saves the PSU's grant and ends the interaction with it, both writes sent together: the grant's
-   * id is set as its save starts. Answers the grant's id. Should the grant alone fail to be stored,
+   * id is drawn first (save keeps it). Answers the grant's id. Should the grant alone fail to be stored,
    * the PSU gets the page asking to try again, and the resume, finding no grant, starts the
    * authorization over with a new sign-in.
    */
   async #finishWithGrant(res: Response, flow: Flow, progress: Progress & { step: 'consent' }, grant: InstanceType<Provider['Grant']>, consent: ConsentRecord): Promise<string> {
     (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
+    const grantId = (grant as unknown as { generateTokenId(): string }).generateTokenId();
+    grant.jti = grantId;
     const saved = grant.save();
-    const grantId = grant.jti;
     const result = {
       login: { accountId: progress.psuId, ts: progress.scaTime, amr: [...progress.amr], remember: false },
       consent: { grantId },

@@ -313,7 +313,7 @@ describe('RedisStorage cache, when its listening connection drops', function dro
     expect(reads(), 'what it kept before was forgotten; read once, then kept').to.equal(2);
   });
 
-  it('keeps nothing and announces nothing when Redis refuses it the channel (ACL), and its writes still work', async () => {
+  it('keeps nothing and announces nothing when Redis refuses it the channel (ACL), and no write fails', async () => {
     const password = randomBytes(12).toString('hex');
     await admin.sendCommand(['ACL', 'SETUSER', 'no-channels', 'on', `>${password}`, '~*', '+@all', 'resetchannels']);
     const url = new URL(redis.processes[0]?.url ?? process.env.REDIS_URL!);
@@ -325,15 +325,11 @@ describe('RedisStorage cache, when its listening connection drops', function dro
     const warnings: string[] = [];
     const refused = new RedisStorage(limited as unknown as RedisCommands, { keyPrefix: redis.keyPrefix, onWarning: (message) => warnings.push(message) });
     try {
+      // The first write may go out before the storage learns of the refusal: sent again without its announcement.
       const clientId = id();
-      await until('a write goes through', async () => {
-        try {
-          await refused.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 2000);
+      await refused.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+      await refused.adapterFor('Interaction').destroy(id());
+      await until('the refusal is known', () => warnings.length > 0, 2000);
       expect(refused.caching).to.equal(false);
       expect(warnings, 'told once').to.have.length(1);
       expect(warnings[0]).to.match(new RegExp(`refused the channel ${redis.keyPrefix}changes .*NOPERM.*grant the Redis user &${redis.keyPrefix}changes`));
@@ -343,6 +339,31 @@ describe('RedisStorage cache, when its listening connection drops', function dro
       await refused.close();
       limited.destroy();
       await admin.sendCommand(['ACL', 'DELUSER', 'no-channels']);
+    }
+  });
+
+  it('keeps nothing, and says so, when listening cannot start; a failing onWarning harms nothing', async () => {
+    const told: string[] = [];
+    const unreachable = {
+      ...probed(redis.client, newProbe(), false),
+      duplicate: () => createClient({ url: 'redis://127.0.0.1:1', socket: { reconnectStrategy: false, connectTimeout: 500 } }),
+    } as unknown as RedisCommands;
+    const deaf = new RedisStorage(unreachable, {
+      keyPrefix: redis.keyPrefix,
+      onWarning: (message) => {
+        told.push(message);
+        throw new Error('the host app\'s handler fails');
+      },
+    });
+    try {
+      await until('it says so', () => told.length > 0, 3000);
+      expect(told[0]).to.match(/^listening on .*changes failed \(.+\): records are not kept in memory$/);
+      const clientId = id();
+      await deaf.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+      expect(await deaf.adapterFor('Client').find(clientId)).to.include({ client_id: clientId });
+      expect(deaf.caching).to.equal(false);
+    } finally {
+      await deaf.close();
     }
   });
 
