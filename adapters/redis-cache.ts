@@ -48,7 +48,7 @@ export class SharedRecordCache {
     /** Publishes on `channel` through the storage's own connection. */
     private readonly publish: (message: string) => Promise<unknown>,
     subscriber: RedisSubscriber,
-    /** Told when Redis refuses the channel: a misconfiguration the host app should hear of. */
+    /** Told when Redis refuses the channel or listening fails to start: the host app should hear of it. */
     private readonly warn: (message: string) => void = () => undefined,
     private readonly now: () => number = Date.now,
   ) {
@@ -104,7 +104,8 @@ export class SharedRecordCache {
    * kept from now on and writes are not announced (the write can be sent again without).
    */
   refused(error: unknown): boolean {
-    if (!/NOPERM/.test(reasonOf(error))) return false;
+    // "NOPERM … access one of the channels …" (a key refused is another matter).
+    if (!/NOPERM.*channel/i.test(reasonOf(error))) return false;
     if (this.#permitted) this.#tell(`Redis refused the channel ${this.channel} (${reasonOf(error)}): records are not kept in memory and writes are not announced; grant the Redis user &${this.channel}, or set cache: false`);
     this.#permitted = false;
     this.#stop();
