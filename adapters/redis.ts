@@ -117,6 +117,12 @@ const CACHED = new Set(['Client', 'Interaction', 'Grant', 'Session']);
  */
 const PIPELINED = { upsert: new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode', 'Session', 'Interaction', 'Grant']), destroy: new Set(['Session', 'Interaction']) };
 
+interface StoredRecord {
+  readonly json: string;
+  readonly payload: AdapterPayload;
+  readonly consumed: boolean;
+}
+
 /** Writes of a {@link RedisStorage.batch} not yet answered; `open` until the batch waits for them. */
 interface Batch {
   readonly writes: Promise<unknown>[];
@@ -269,30 +275,32 @@ export class RedisStorage implements Storage {
     return adapter;
   }
 
-  async #read(key: string): Promise<AdapterPayload | undefined> {
+  /** A record as stored: its payload's JSON, the payload, and whether it was consumed. */
+  async #stored(key: string): Promise<StoredRecord | undefined> {
     const hash = await this.#redis.hGetAll(key);
     if (!hash || typeof hash.p !== 'string') return undefined;
     const payload = JSON.parse(hash.p) as AdapterPayload;
     if (hash.c !== undefined) payload.consumed = Number(hash.c);
-    return payload;
+    return { json: hash.p, payload, consumed: hash.c !== undefined };
   }
 
-  /** A record of a cached model: from memory when kept, else read and kept. */
+  async #read(key: string): Promise<AdapterPayload | undefined> {
+    return (await this.#stored(key))?.payload;
+  }
+
+  /** A record of a cached model: from memory when kept, else read and kept (unless consumed). */
   async #readKept(key: string, cache: RecordCache): Promise<AdapterPayload | undefined> {
     const json = cache.get(key);
     if (json !== undefined) return JSON.parse(json) as AdapterPayload;
     const done = cache.beginRead(key);
-    let hash: Record<string, string> | undefined;
-    let payload: AdapterPayload | undefined;
+    let stored: StoredRecord | undefined;
     try {
-      hash = await this.#redis.hGetAll(key);
-      payload = hash && typeof hash.p === 'string' ? JSON.parse(hash.p) as AdapterPayload : undefined;
+      stored = await this.#stored(key);
     } finally {
-      const keep = payload && hash?.c === undefined ? hash?.p : undefined;
-      done(keep, typeof payload?.exp === 'number' ? payload.exp * 1000 : undefined);
+      const exp = stored?.payload.exp;
+      done(stored && !stored.consumed ? stored.json : undefined, typeof exp === 'number' ? exp * 1000 : undefined);
     }
-    if (payload && hash?.c !== undefined) payload.consumed = Number(hash.c);
-    return payload;
+    return stored?.payload;
   }
 
   /** Whether `key` is a record the cache keeps (while it is on). */
