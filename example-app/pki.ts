@@ -62,11 +62,27 @@ export async function loadAuthority(name: string, certPem: string, keyPem: strin
   return { ...(await toIssued(certificate, { privateKey, publicKey })), name };
 }
 
-export interface AuthorityOptions {
+/** Where the status of a certificate is published by its issuer. */
+export interface RevocationPointers {
+  /** OCSP responder URL, written into the Authority Information Access extension. */
+  readonly ocspUrl?: string;
+  /** CRL URL, written into the CRL Distribution Points extension. */
+  readonly crlUrl?: string;
+}
+
+export interface AuthorityOptions extends RevocationPointers {
   /** Issuing authority of an intermediate CA; a root when absent. */
   readonly issuer?: Authority;
   readonly notBefore?: Date;
   readonly notAfter?: Date;
+}
+
+/** The AIA and CDP extensions pointing at an issuer's OCSP responder and CRL. */
+function revocationExtensions(pointers: RevocationPointers): x509.Extension[] {
+  return [
+    ...(pointers.ocspUrl ? [new x509.AuthorityInfoAccessExtension({ ocsp: pointers.ocspUrl })] : []),
+    ...(pointers.crlUrl ? [new x509.CRLDistributionPointsExtension([pointers.crlUrl])] : []),
+  ];
 }
 
 /** Creates a certificate authority (root, or intermediate when `issuer` is given). */
@@ -90,7 +106,11 @@ export async function createAuthority(name: string, options: AuthorityOptions = 
         signingAlgorithm: ALGORITHM,
         publicKey: keys.publicKey,
         signingKey: options.issuer.keys.privateKey,
-        extensions: [...extensions, await x509.AuthorityKeyIdentifierExtension.create(options.issuer.certificate)],
+        extensions: [
+          ...extensions,
+          await x509.AuthorityKeyIdentifierExtension.create(options.issuer.certificate),
+          ...revocationExtensions(options),
+        ],
       })
     : await x509.X509CertificateGenerator.createSelfSigned({
         serialNumber: serial(),
@@ -104,7 +124,7 @@ export async function createAuthority(name: string, options: AuthorityOptions = 
   return { ...(await toIssued(certificate, keys)), name };
 }
 
-export interface TppCertificateOptions {
+export interface TppCertificateOptions extends RevocationPointers {
   /** PSD2 roles; default PSP_AI. An empty list yields a PSD2 statement without roles. */
   readonly roles?: readonly Psd2Role[];
   /** Organization name (subject O); default "Example TPP". */
@@ -206,6 +226,7 @@ export async function issueTppCertificate(authority: Authority, options: TppCert
   }
   const qc = qcStatementsExtension(options, country, ncaId);
   if (qc) extensions.push(qc);
+  extensions.push(...revocationExtensions(options));
   const notBefore = options.notBefore ?? new Date(Date.now() - DAY);
   const notAfter = options.notAfter ?? new Date(Date.now() + 365 * DAY);
 
