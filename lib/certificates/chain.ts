@@ -41,30 +41,40 @@ function withinValidity(certificate: X509Certificate, now: Date): boolean {
 }
 
 /**
- * True when `leaf` chains through CA certificates among `intermediates` (each valid at `now`) up to
- * one of `anchors`. Signatures, issuer names, the CA flag and path length constraints are checked at every link; the
- * leaf's own validity period is checked separately so that an expired certificate gets its own error.
+ * The path from `leaf` through CA certificates among `intermediates` (each valid at `now`) up to one
+ * of `anchors`: leaf first, anchor last; undefined when there is none. Signatures, issuer names, the
+ * CA flag and path length constraints are checked at every link; the leaf's own validity period is
+ * checked separately so that an expired certificate gets its own error.
  */
+export function pathToAnchor(
+  leaf: X509Certificate,
+  intermediates: readonly X509Certificate[],
+  anchors: readonly X509Certificate[],
+  now: Date,
+): X509Certificate[] | undefined {
+  let current = leaf;
+  const used: X509Certificate[] = [];
+  for (let depth = 0; depth < MAX_DEPTH; depth += 1) {
+    const below = used.length;
+    const anchor = anchors.find((candidate) => candidate.ca && withinValidity(candidate, now) && allowsDepth(candidate, below) && issuedBy(current, candidate));
+    if (anchor) return [leaf, ...used, anchor];
+    const next = intermediates.find(
+      (candidate) => !used.includes(candidate) && candidate.ca && withinValidity(candidate, now)
+        && allowsDepth(candidate, below) && issuedBy(current, candidate),
+    );
+    if (!next) return undefined;
+    used.push(next);
+    current = next;
+  }
+  return undefined;
+}
+
+/** True when {@link pathToAnchor} finds a path. */
 export function chainsToAnchor(
   leaf: X509Certificate,
   intermediates: readonly X509Certificate[],
   anchors: readonly X509Certificate[],
   now: Date,
 ): boolean {
-  let current = leaf;
-  const used = new Set<X509Certificate>();
-  for (let depth = 0; depth < MAX_DEPTH; depth += 1) {
-    const below = used.size;
-    if (anchors.some((anchor) => anchor.ca && withinValidity(anchor, now) && allowsDepth(anchor, below) && issuedBy(current, anchor))) {
-      return true;
-    }
-    const next = intermediates.find(
-      (candidate) => !used.has(candidate) && candidate.ca && withinValidity(candidate, now)
-        && allowsDepth(candidate, below) && issuedBy(current, candidate),
-    );
-    if (!next) return false;
-    used.add(next);
-    current = next;
-  }
-  return false;
+  return pathToAnchor(leaf, intermediates, anchors, now) !== undefined;
 }

@@ -1,7 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 
 import { InvalidClientError } from '../errors.js';
-import { chainsToAnchor } from './chain.js';
+import { pathToAnchor } from './chain.js';
 import { formatRfc4514, type DnAttribute } from './distinguished-name.js';
 import { EXTENDED_KEY_USAGES, OID, type ExtendedKeyUsageName, type Psd2Role } from './oids.js';
 import { CertificateContentError, readCertificateContents, type CertificateContents } from './parse.js';
@@ -33,6 +33,8 @@ export interface TppIdentity {
   readonly thumbprint: string;
   readonly certificate: X509Certificate;
   readonly notAfter: Date;
+  /** The validated path: the leaf first, then each intermediate, the trust anchor last. */
+  readonly path: readonly X509Certificate[];
 }
 
 export type CertificateRejection =
@@ -43,7 +45,9 @@ export type CertificateRejection =
   | 'certificate_not_yet_valid'
   | 'not_website_certificate'
   | 'no_psd2_roles'
-  | 'organization_identifier_invalid';
+  | 'organization_identifier_invalid'
+  | 'certificate_revoked'
+  | 'certificate_status_unknown';
 
 /** A client certificate was absent or refused; `reason` says which check failed. */
 export class CertificateRejectedError extends InvalidClientError {
@@ -71,6 +75,7 @@ interface Verified {
   readonly contents: CertificateContents;
   readonly certificate: X509Certificate;
   readonly thumbprint: string;
+  readonly path: readonly X509Certificate[];
   /** When every CA certificate that may be on the verified path is valid (ms); the entry holds only then. */
   readonly caValidFrom: number;
   readonly caValidTo: number;
@@ -178,6 +183,7 @@ export class CertificateVerifier {
       thumbprint: verified.thumbprint,
       certificate,
       notAfter: new Date(verified.validTo),
+      path: verified.path,
     };
   }
 
@@ -216,10 +222,16 @@ export class CertificateVerifier {
         return [];
       }
     });
-    const environment = this.#environments.find(
-      (candidate) => chainsToAnchor(certificate, intermediates, candidate.anchors, now),
-    );
-    if (!environment) {
+    let environment: EnvironmentTrust | undefined;
+    let path: X509Certificate[] | undefined;
+    for (const candidate of this.#environments) {
+      path = pathToAnchor(certificate, intermediates, candidate.anchors, now);
+      if (path) {
+        environment = candidate;
+        break;
+      }
+    }
+    if (!environment || !path) {
       // Not checkIssued: it also requires keyCertSign, which a self-signed leaf usually lacks.
       const selfSigned = certificate.issuer === certificate.subject && verifiesItself(certificate);
       return reject(
@@ -230,14 +242,13 @@ export class CertificateVerifier {
       );
     }
     // The path found holds only CA certificates valid now; it stays valid while all of those are.
-    const cas = [...intermediates, ...environment.anchors].filter(
-      (ca) => new Date(ca.validFrom) <= now && now <= new Date(ca.validTo),
-    );
+    const cas = path.slice(1);
     const verified: Verified = {
       environment,
       contents,
       certificate,
       thumbprint: key,
+      path,
       caValidFrom: Math.max(...cas.map((ca) => new Date(ca.validFrom).getTime())),
       caValidTo: Math.min(...cas.map((ca) => new Date(ca.validTo).getTime())),
       validFrom: new Date(certificate.validFrom).getTime(),
