@@ -40,6 +40,7 @@ export interface TppIdentity {
 export type CertificateRejection =
   | 'certificate_missing'
   | 'certificate_malformed'
+  | 'certificate_header_untrusted'
   | 'issuer_untrusted'
   | 'certificate_expired'
   | 'certificate_not_yet_valid'
