@@ -23,6 +23,7 @@ import {
 } from '../lib/index.js';
 import { CertificateVerifier, presentedCertificate, type CertificateSource } from '../lib/certificates/index.js';
 import { resolveOptions } from '../lib/options.js';
+import { certificateSourceOf } from '../lib/request-identity.js';
 
 /** An error answered as `{ error, error_description }`, like the authorization server's. */
 class ApiError extends Error {
@@ -94,7 +95,7 @@ export class DemoPaymentApi {
   constructor(options: AuthorizationServerOptions) {
     const resolved = resolveOptions(options);
     this.#verifier = new CertificateVerifier(resolved.environments, resolved.now);
-    this.#source = resolved.clientCertificateHeader ? { from: 'header', ...resolved.clientCertificateHeader } : { from: 'socket' };
+    this.#source = certificateSourceOf(resolved);
   }
 
   /** For `payments.onOutcome`: keeps the outcome and logs it. */

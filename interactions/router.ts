@@ -326,7 +326,7 @@ export class PsuPages {
       const password = text(body.password, 200);
       if (!login || !password) return this.#render(res, flow, { status: 400, error: flow.t('signin.bank.missing'), login });
       const psuKey = LoginLimits.psuKey(login);
-      const ip = req.ip ?? '';
+      const ip = this.#options.proxies.clientAddress(req);
       if (!await this.#limits!.begin(psuKey, ip)) {
         this.#logger.warn({ event: 'psu.login_blocked', clientId: flow.client.clientId }, 'sign-in refused: too many attempts');
         return this.#render(res, flow, { status: 429, locked: true });
@@ -361,7 +361,7 @@ export class PsuPages {
       if (progress.step !== 'second_factor') return this.#redirectToStep(res, flow);
       const code = text((req.body as Record<string, unknown>).code, 20).trim();
       if (!code) return this.#render(res, flow, { status: 400, error: flow.t('signin.code.missing') });
-      const ip = req.ip ?? '';
+      const ip = this.#options.proxies.clientAddress(req);
       if (!await this.#limits!.begin(progress.psuKey, ip)) return this.#render(res, flow, { status: 429, locked: true });
       const result = await bankCall('authenticator', () => this.#options.bank!.authenticator.verifySecondFactor({
         psuId: progress.psuId,

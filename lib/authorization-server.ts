@@ -15,7 +15,7 @@ import { resolveOptions, type AuthorizationServerOptions } from './options.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
 import { SCOPES } from './psd2/scopes.js';
 import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';
-import { RequestIdentities } from './request-identity.js';
+import { RequestIdentities, certificateSourceOf } from './request-identity.js';
 import { INTERACTION_PATH, PUSHED_REQUEST_PATH, entryPattern, isReservedPath } from './routes.js';
 import { auditProviderEvents } from './audit.js';
 import { ResourceServerAuthentication, introspect } from './introspection.js';
@@ -146,9 +146,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const options = resolveOptions(input);
   const logger: Logger = options.logger ?? stderrLogger;
   const storage: Storage = options.storage ?? new MemoryStorage();
-  const source: CertificateSource = options.clientCertificateHeader
-    ? { from: 'header', ...options.clientCertificateHeader }
-    : { from: 'socket' };
+  const source: CertificateSource = certificateSourceOf(options);
   const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
   const entryPages = new WeakMap<IncomingMessage, EntryPage>();
   // Called only once requests arrive, after `management` below exists.
@@ -200,7 +198,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       if (error instanceof OAuthError) {
         if (error.status >= 500) logger.error({ err: error.cause ?? error }, 'request failed');
         else if (error.name === 'CertificateRejectedError') {
-          logger.warn({ event: 'certificate.rejected', reason: (error as { reason?: string }).reason, path: req.originalUrl }, error.error_description);
+          logger.warn({ event: 'certificate.rejected', reason: (error as { reason?: string }).reason, peer: req.socket.remoteAddress, path: req.originalUrl }, error.error_description);
         }
         sendError(res, error);
         return;
@@ -390,7 +388,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       server = resourceServers.authenticate(req);
     } catch (error) {
       res.setHeader('WWW-Authenticate', 'Basic realm="introspection", charset="UTF-8"');
-      logger.warn({ event: 'introspection.refused', path: req.originalUrl }, 'introspection refused: not a resource server');
+      const reason = error instanceof OAuthError ? error.error_description : undefined;
+      logger.warn({ event: 'introspection.refused', peer: req.socket.remoteAddress, path: req.originalUrl, reason }, 'introspection refused: not a resource server');
       throw error;
     }
     let answer = await introspect(provider, options, (req.body as Record<string, unknown> | undefined)?.token);

@@ -4,6 +4,7 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 
 import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
+import { CertificateRejectedError } from './certificates/identity.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 import type { ResolvedOptions, ResourceServerOptions } from './options.js';
 import type { ConsentRecord } from './psd2/authorization.js';
@@ -89,7 +90,9 @@ export class ResourceServerAuthentication {
     let leaf: Buffer | undefined;
     try {
       leaf = presentedCertificate(req, this.source)?.leaf as Buffer | undefined;
-    } catch {
+    } catch (error) {
+      // A pinned certificate is public: replayed in the header by anyone but a proxy, it is refused as such.
+      if (error instanceof CertificateRejectedError && error.reason === 'certificate_header_untrusted') throw error;
       leaf = undefined;
     }
     if (leaf) {

@@ -12,6 +12,7 @@ import { LANGUAGES, type Language } from './language.js';
 import type { Logger } from './logger.js';
 import type { AccountLookup, PsuAuthenticator, SandboxPsu } from './psu.js';
 import { RESERVED_PATHS, entryPattern, isReservedPath } from './routes.js';
+import { NO_PROXIES, TrustedProxies } from './trusted-proxies.js';
 
 /** Trust settings of one environment (`sandbox` or `bank`). */
 export interface EnvironmentOptions {
@@ -152,6 +153,50 @@ export interface ClientCertificateHeaderOptions {
   header: string;
   /** Header holding intermediate certificates (RFC 9440 `Client-Cert-Chain`). Optional. */
   chainHeader?: string;
+  /**
+   * The proxies allowed to set these headers: IPv4 and IPv6 addresses and CIDR ranges (e.g.
+   * `10.0.0.0/8`, `2001:db8::/32`), compared with the TCP peer address of each request; an IPv4
+   * entry also matches the address seen as IPv4-mapped IPv6. Required. A request from any other
+   * peer that carries the header is refused (401 `invalid_client`); `X-Forwarded-For`, used for the
+   * PSU sign-in limits, is believed only from them.
+   */
+  trustedProxies: string[];
+}
+
+/** What the server does when it cannot establish a certificate's revocation status. */
+export type RevocationMode = 'hard' | 'soft' | 'off';
+
+/**
+ * Revocation checking of TPP certificates and their intermediates, through the OCSP responder
+ * (Authority Information Access) and the CRL distribution points they name (RFC 6960, RFC 5280).
+ * A revoked certificate is refused in every mode but `off`.
+ */
+export interface RevocationOptions {
+  /**
+   * Sandbox certificates: `hard` refuses a certificate whose status cannot be established, `soft`
+   * accepts it (and logs a warning), `off` checks nothing. Default `soft`.
+   */
+  sandbox?: RevocationMode;
+  /** Bank certificates, as for `sandbox`. Default `hard`: soft fail must be chosen explicitly. */
+  bank?: RevocationMode;
+  /**
+   * Seconds a good status is kept at most (less when the OCSP response or CRL says it is fresh for
+   * less, `nextUpdate`). Between 1 and 86400. Default 3600.
+   */
+  maxAge?: number;
+  /**
+   * Seconds a status that could not be established (responder down, answer not trustworthy) is
+   * remembered, so that an outage costs one timeout, not one per request. Between 1 and 3600. Default 60.
+   */
+  unreachableTtl?: number;
+  /** Milliseconds to wait for an OCSP responder or CRL server. Between 100 and 30000. Default 5000. */
+  timeout?: number;
+  /**
+   * Seconds between two background checks of the certificates of clients that authenticated, so
+   * that a revocation takes effect even for a TPP that does not call again. 0 turns it off.
+   * Between 0 and 86400. Default 900.
+   */
+  sweepInterval?: number;
 }
 
 /** Options of {@link createAuthorizationServer}. */
@@ -180,6 +225,8 @@ export interface AuthorizationServerOptions {
    * from the TLS connection. Default: off, and such headers sent by clients are ignored.
    */
   clientCertificateHeader?: ClientCertificateHeaderOptions;
+  /** Revocation checking of TPP certificates (OCSP and CRL). Default: on, `hard` for the bank and `soft` for the sandbox. */
+  revocation?: RevocationOptions;
   /**
    * Trust `X-Forwarded-*` headers for the request's protocol and host (set when behind a proxy).
    * Default `false`.
@@ -328,7 +375,22 @@ const schema = z.strictObject({
   clientCertificateHeader: z.strictObject({
     header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'),
     chainHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
+    trustedProxies: z.array(z.string(), {
+      error: 'is required with a certificate header: the addresses or CIDR ranges of the proxies allowed to set it',
+    }).min(1, 'must name at least one proxy address or CIDR range')
+      .superRefine((entries, ctx) => {
+        const problem = TrustedProxies.problemWith(entries);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      }),
   }).optional(),
+  revocation: z.strictObject({
+    sandbox: z.enum(['hard', 'soft', 'off']).default('soft'),
+    bank: z.enum(['hard', 'soft', 'off']).default('hard'),
+    maxAge: z.int().min(1).max(86_400).default(3600),
+    unreachableTtl: z.int().min(1).max(3600).default(60),
+    timeout: z.int().min(100).max(30_000).default(5000),
+    sweepInterval: z.int().min(0).max(86_400).default(900),
+  }).default({ sandbox: 'soft', bank: 'hard', maxAge: 3600, unreachableTtl: 60, timeout: 5000, sweepInterval: 900 }),
   trustProxy: z.boolean().default(false),
   suspensionCacheTtl: z.number().min(0).max(60).default(2),
   storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter'], 'Storage').optional(),
@@ -373,6 +435,9 @@ export interface ResolvedOptions {
   };
   readonly resourceServers: readonly ResourceServerOptions[];
   readonly clientCertificateHeader: ClientCertificateHeaderOptions | undefined;
+  /** The proxies whose certificate and X-Forwarded-For headers are believed; none without a header. */
+  readonly proxies: TrustedProxies;
+  readonly revocation: Required<RevocationOptions>;
   readonly trustProxy: boolean;
   readonly storage: Storage | undefined;
   readonly suspensionCacheTtl: number;
@@ -438,6 +503,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     resourceServers: options.resourceServers,
     pages: { ...options.pages, bankName: options.pages.bankName, stylesheet: options.pages.stylesheet },
     clientCertificateHeader: options.clientCertificateHeader,
+    proxies: options.clientCertificateHeader ? new TrustedProxies(options.clientCertificateHeader.trustedProxies) : NO_PROXIES,
+    revocation: options.revocation,
     trustProxy: options.trustProxy,
     storage: options.storage,
     suspensionCacheTtl: options.suspensionCacheTtl,

@@ -32,7 +32,10 @@ export interface CredentialsAttempt {
   readonly password: string;
   /** Language of the page, for any text the authenticator returns (e.g. `hint`). */
   readonly language: Language;
-  /** The PSU's IP address as the host app's Express `trust proxy` setting sees it. */
+  /**
+   * The PSU's IP address: the TCP peer, or the address a trusted proxy
+   * (`clientCertificateHeader.trustedProxies`) put in `X-Forwarded-For`.
+   */
   readonly ip: string;
 }
 
@@ -54,6 +57,7 @@ export interface SecondFactorAttempt {
   readonly challenge: string | undefined;
   readonly code: string;
   readonly language: Language;
+  /** As in {@link CredentialsAttempt.ip}. */
   readonly ip: string;
 }
 

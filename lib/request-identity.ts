@@ -2,6 +2,13 @@ import type { IncomingMessage } from 'node:http';
 
 import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
 import { CertificateRejectedError, type CertificateVerifier, type TppIdentity } from './certificates/identity.js';
+import type { ResolvedOptions } from './options.js';
+
+/** Where the configured server reads client certificates: the TLS socket, or its proxies' header. */
+export function certificateSourceOf(options: Pick<ResolvedOptions, 'clientCertificateHeader' | 'proxies'>): CertificateSource {
+  const header = options.clientCertificateHeader;
+  return header ? { from: 'header', header: header.header, chainHeader: header.chainHeader, proxies: options.proxies } : { from: 'socket' };
+}
 
 type Outcome = { readonly identity: TppIdentity } | { readonly error: CertificateRejectedError };
 

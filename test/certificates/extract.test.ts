@@ -6,14 +6,18 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 
 import { presentedCertificate, type CertificateSource } from '../../lib/certificates/extract.js';
+import { TrustedProxies } from '../../lib/trusted-proxies.js';
 import { sandboxTpp, testPki, type TestPki, type TppCredentials } from '../support/pki.js';
 import { expectRejection, rejectionOf } from './helpers.js';
 
-const HEADER: CertificateSource = { from: 'header', header: 'x-client-cert' };
-const WITH_CHAIN: CertificateSource = { from: 'header', header: 'client-cert', chainHeader: 'client-cert-chain' };
+const PROXY = '10.0.0.7';
+const proxies = new TrustedProxies([PROXY]);
+const HEADER: CertificateSource = { from: 'header', header: 'x-client-cert', proxies };
+const WITH_CHAIN: CertificateSource = { from: 'header', header: 'client-cert', chainHeader: 'client-cert-chain', proxies };
 const SOCKET: CertificateSource = { from: 'socket' };
 
-function request(headers: Record<string, string | string[]>, socket: object = {}): IncomingMessage {
+/** A request as the trusted proxy forwards it, unless the socket says otherwise. */
+function request(headers: Record<string, string | string[]>, socket: object = { remoteAddress: PROXY }): IncomingMessage {
   return { headers, socket } as unknown as IncomingMessage;
 }
 
@@ -104,7 +108,7 @@ describe('presentedCertificate', () => {
 
   describe('from a proxy header', () => {
     it('finds none when the header is absent or blank, whatever the socket holds', () => {
-      const socket = { getPeerCertificate: () => ({ raw: tpp.der }) };
+      const socket = { remoteAddress: PROXY, getPeerCertificate: () => ({ raw: tpp.der }) };
       expect(presentedCertificate(request({}, socket), HEADER)).to.equal(undefined);
       expect(presentedCertificate(request({ 'x-client-cert': '  ' }, socket), HEADER)).to.equal(undefined);
     });
@@ -153,11 +157,11 @@ describe('presentedCertificate', () => {
 
     it('ignores the chain header when none is configured', () => {
       const headers = { 'client-cert': byteSequence(tpp.der), 'client-cert-chain': byteSequence(pki.sandboxCa.der) };
-      expect(presentedCertificate(request(headers), { from: 'header', header: 'client-cert' })).to.deep.equal({ leaf: tpp.der, chain: [] });
+      expect(presentedCertificate(request(headers), { from: 'header', header: 'client-cert', proxies })).to.deep.equal({ leaf: tpp.der, chain: [] });
     });
 
     it('matches the configured header name whatever its letter case', () => {
-      const presented = presentedCertificate(request({ 'x-client-cert': byteSequence(tpp.der) }), { from: 'header', header: 'X-Client-Cert' });
+      const presented = presentedCertificate(request({ 'x-client-cert': byteSequence(tpp.der) }), { from: 'header', header: 'X-Client-Cert', proxies });
       expect(presented?.leaf).to.deep.equal(tpp.der);
     });
 

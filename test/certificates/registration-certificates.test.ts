@@ -9,6 +9,8 @@ import { daysFromNow } from './helpers.js';
 const REGISTRATION = { redirect_uris: ['https://tpp.example/cb'], scope: 'aisp' };
 const REQUIRED = 'a client certificate is required: present a QWAC over mutual TLS';
 const UNTRUSTED = 'the client certificate is not issued by a QTSP trusted by this server';
+/** The test server's clients connect over loopback, as a proxy on the same host would. */
+const LOOPBACK = ['127.0.0.1', '::1'];
 
 /** Asserts an RFC 6749 invalid_client JSON answer (never an HTML page) with this description. */
 function expectInvalidClient(res: Response, description: string | RegExp): void {
@@ -152,7 +154,7 @@ describe('client certificates at POST /oauth2/register', () => {
   describe('from the header of a TLS-terminating proxy', () => {
     describe('with clientCertificateHeader { header: "x-client-cert" }', () => {
       let server: TestServer;
-      before(async () => { server = await startServer({ options: { clientCertificateHeader: { header: 'x-client-cert' } } }); });
+      before(async () => { server = await startServer({ options: { clientCertificateHeader: { header: 'x-client-cert', trustedProxies: LOOPBACK } } }); });
       after(() => server.close());
       beforeEach(() => { server.logs.length = 0; });
 
@@ -204,7 +206,7 @@ describe('client certificates at POST /oauth2/register', () => {
     describe('with clientCertificateHeader { header: "client-cert", chainHeader: "client-cert-chain" }', () => {
       let server: TestServer;
       before(async () => {
-        server = await startServer({ options: { clientCertificateHeader: { header: 'client-cert', chainHeader: 'client-cert-chain' } } });
+        server = await startServer({ options: { clientCertificateHeader: { header: 'client-cert', chainHeader: 'client-cert-chain', trustedProxies: LOOPBACK } } });
       });
       after(() => server.close());
 

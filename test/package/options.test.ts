@@ -109,7 +109,7 @@ describe('options', () => {
   });
 
   it('reject a bad proxy header name', async () => {
-    const options = { ...(await validOptions()), clientCertificateHeader: { header: 'bad header' } };
+    const options = { ...(await validOptions()), clientCertificateHeader: { header: 'bad header', trustedProxies: ['127.0.0.1'] } };
     expectConfigurationError(() => createAuthorizationServer(options), 'clientCertificateHeader.header', /header name/);
   });
 

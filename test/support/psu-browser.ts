@@ -24,8 +24,11 @@ interface Cookie {
 export class PsuBrowser {
   readonly #cookies = new Map<string, Cookie>();
 
-  /** `ca`: the server's CA, when it is not the test PKI's (e.g. the example app's development PKI). */
-  constructor(readonly acceptLanguage?: string, readonly ca?: string) {}
+  /**
+   * `ca`: the server's CA, when it is not the test PKI's (e.g. the example app's development PKI).
+   * `localAddress`: the loopback address to connect from, when a test needs another peer address.
+   */
+  constructor(readonly acceptLanguage?: string, readonly ca?: string, readonly localAddress?: string) {}
 
   /** Cookie names the browser holds now. */
   get cookieNames(): string[] {
@@ -70,6 +73,7 @@ export class PsuBrowser {
       const req = request(target, {
         method,
         ca,
+        ...(this.localAddress ? { localAddress: this.localAddress } : {}),
         headers: {
           ...(cookie ? { cookie } : {}),
           ...(this.acceptLanguage ? { 'accept-language': this.acceptLanguage } : {}),

@@ -51,6 +51,8 @@ export interface StartOptions {
   readonly mountPath?: string;
   /** Extra setup on the host app after the router is mounted. */
   readonly afterMount?: (app: express.Express) => void;
+  /** Address to listen on; default 127.0.0.1 (`::` for a dual-stack listener). */
+  readonly host?: string;
 }
 
 /**
@@ -71,7 +73,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     requestCert: true,
     rejectUnauthorized: false,
   }, app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, start.host ?? '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const url = `https://localhost:${port}`;
   const issuer = `${url}/oauth2`;
