@@ -11,8 +11,10 @@ import { DemoPaymentApi } from './payment-api.js';
 export function createExampleApp(options: AuthorizationServerOptions): { app: express.Express; auth: AuthorizationServer } {
   const app = express();
   app.disable('x-powered-by');
-  // One proxy in front: req.ip is the address it saw, which clients cannot choose.
-  if (options.trustProxy) app.set('trust proxy', 1);
+  // X-Forwarded-For is believed from the bank's own proxies only, the ones the authorization server
+  // takes the client certificate header from: req.ip is then the address they saw.
+  const proxies = options.clientCertificateHeader?.trustedProxies;
+  if (proxies?.length) app.set('trust proxy', [...proxies]);
 
   // The payment API is told each payment's outcome by the authorization server.
   const paymentApi = new DemoPaymentApi(options);

@@ -3,12 +3,15 @@
  * development PKI and keys, with a warning: fine on a laptop, never in production.
  */
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 import type { AuthorizationServerOptions, SandboxPsu } from '../lib/index.js';
 import { DemoBank } from './demo-bank.js';
 import { devPki } from './dev-pki.js';
+import { qtspPortFrom } from './dev-qtsp.js';
 import demoCustomers from './fixtures/demo-customers.json' with { type: 'json' };
 import sandboxPsus from './fixtures/sandbox-psus.json' with { type: 'json' };
+import type { Authority } from './pki.js';
 
 export interface ExampleConfig {
   readonly port: number;
@@ -16,7 +19,16 @@ export interface ExampleConfig {
   readonly options: AuthorizationServerOptions;
   readonly warnings: string[];
   readonly devPkiDir: string | undefined;
+  /** The development QTSPs whose status services the app serves, when their anchors are in use. */
+  readonly devQtsp: {
+    readonly dir: string;
+    /** `QTSP_PORT`; undefined when not set. */
+    readonly port: number | undefined;
+    readonly authorities: { readonly sandbox: Authority; readonly bank: Authority };
+  } | undefined;
 }
+
+type RevocationMode = 'hard' | 'soft' | 'off';
 
 function readFile(variable: string, path: string): string {
   try {
@@ -26,10 +38,56 @@ function readFile(variable: string, path: string): string {
   }
 }
 
+/** `TRUSTED_PROXIES`: comma-separated IPv4/IPv6 addresses and CIDR ranges. */
+function trustedProxies(value: string | undefined): string[] {
+  const entries = (value ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const version = isIP(address);
+    if (!version || rest.length || prefix !== undefined && (!/^\d{1,3}$/.test(prefix) || Number(prefix) > (version === 4 ? 32 : 128))) {
+      throw new Error(`TRUSTED_PROXIES: "${entry}" is not an IP address or CIDR range (e.g. 10.0.0.5, 10.0.0.0/24, fd00::/8)`);
+    }
+  }
+  return entries;
+}
+
+function revocationMode(env: NodeJS.ProcessEnv, variable: 'REVOCATION_BANK' | 'REVOCATION_SANDBOX', fallback: RevocationMode): RevocationMode {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  if (value !== 'hard' && value !== 'soft' && value !== 'off') throw new Error(`${variable}=${value}: must be hard, soft or off`);
+  return value;
+}
+
+function revocationMaxAge(value: string | undefined): number {
+  if (value === undefined || value === '') return 3600;
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > 86400) {
+    throw new Error(`REVOCATION_MAX_AGE=${value}: must be a whole number of seconds from 1 to 86400`);
+  }
+  return seconds;
+}
+
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<ExampleConfig> {
   const warnings: string[] = [];
   const port = Number(env.PORT ?? 8443);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT=${env.PORT} is not a port number`);
+
+  // Settings that need no file are checked before the development PKI is generated.
+  const proxies = trustedProxies(env.TRUSTED_PROXIES);
+  if (env.CLIENT_CERT_HEADER && !proxies.length) {
+    throw new Error('CLIENT_CERT_HEADER is set but TRUSTED_PROXIES is not: set TRUSTED_PROXIES to the addresses or CIDR ranges '
+      + 'of the proxies that set that header (comma-separated); a certificate header from anyone else must not be believed');
+  }
+  if (proxies.length && !env.CLIENT_CERT_HEADER) {
+    throw new Error('TRUSTED_PROXIES is set but CLIENT_CERT_HEADER is not: TRUSTED_PROXIES names the proxies that set the '
+      + 'client certificate header; set both, or neither when TLS ends at this app');
+  }
+  const revocation = {
+    bank: revocationMode(env, 'REVOCATION_BANK', 'hard'),
+    sandbox: revocationMode(env, 'REVOCATION_SANDBOX', 'soft'),
+    maxAge: revocationMaxAge(env.REVOCATION_MAX_AGE),
+  };
+  const qtspPort = qtspPortFrom(env.QTSP_PORT);
 
   const needsDev = !env.TLS_CERT || !env.TLS_KEY || !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS
     || !env.SIGNING_KEYS || !env.COOKIE_KEYS;
@@ -80,9 +138,14 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       clientCertificateHeader: {
         header: env.CLIENT_CERT_HEADER,
         ...(env.CLIENT_CERT_CHAIN_HEADER ? { chainHeader: env.CLIENT_CERT_CHAIN_HEADER } : {}),
+        trustedProxies: proxies,
       },
       trustProxy: true,
     } : {}),
+    // The status of each TPP certificate, from the OCSP responder and CRLs its certificate names.
+    revocation,
   };
-  return { port, tls, options, warnings, devPkiDir: dev?.dir };
+  const devAnchors = dev && !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS;
+  const devQtsp = devAnchors ? { dir: dev.dir, port: qtspPort, authorities: { sandbox: dev.sandboxQtsp, bank: dev.bankQtsp } } : undefined;
+  return { port, tls, options, warnings, devPkiDir: dev?.dir, devQtsp };
 }

@@ -1,7 +1,9 @@
 /**
  * The development PKI of the example app, generated on first start and kept in a git-ignored
  * folder: a server certificate for https://localhost, and one test QTSP per environment from which
- * `npm run tpp-cert` mints TPP certificates. Never use it in production.
+ * `npm run tpp-cert` mints TPP certificates. The QTSPs' register of what they issued and revoked
+ * (`qtsp-register.ts`) and the URL of their OCSP responder and CRLs (`dev-qtsp.ts`) are kept in
+ * the same folder. Never use it in production.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -1,20 +1,71 @@
 /** Starts the example app over HTTPS with client certificates requested (`npm start`). */
+import { writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { createServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 
 import { createExampleApp } from './app.js';
-import { loadConfig } from './config.js';
-import { connectRedis } from './redis.js';
+import { loadConfig, type ExampleConfig } from './config.js';
+import { createDevQtspServer, DEFAULT_QTSP_PORT, QTSP_URL_FILE, qtspBaseUrl } from './dev-qtsp.js';
+import { connectRedis, type ExampleRedis } from './redis.js';
 
-const config = await loadConfig();
+function refuse(error: unknown): never {
+  console.error(`The example app cannot start: ${(error as Error).message}`);
+  process.exit(1);
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/**
+ * Serves the development QTSPs' OCSP responder and CRLs on loopback, and records their base URL
+ * in the PKI folder for `npm run tpp-cert`.
+ */
+async function startDevQtsp(devQtsp: NonNullable<ExampleConfig['devQtsp']>): Promise<{ server: Server; base: string }> {
+  const server = createDevQtspServer(devQtsp.dir, devQtsp.authorities);
+  let port: number;
+  try {
+    port = await listen(server, devQtsp.port ?? DEFAULT_QTSP_PORT);
+  } catch (error) {
+    if (devQtsp.port !== undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+      throw new Error(`the development QTSPs cannot listen on 127.0.0.1:${devQtsp.port ?? DEFAULT_QTSP_PORT} (QTSP_PORT): ${(error as Error).message}`, { cause: error });
+    }
+    port = await listen(server, 0);
+    console.warn(`WARNING: port ${DEFAULT_QTSP_PORT} is in use: the development QTSPs answer on port ${port} instead; `
+      + 'certificates minted earlier name the port they were minted with (set QTSP_PORT to keep one)');
+  }
+  const base = qtspBaseUrl(port);
+  writeFileSync(join(devQtsp.dir, QTSP_URL_FILE), `${base}\n`);
+  return { server, base };
+}
+
+const config = await loadConfig().catch(refuse);
 for (const warning of config.warnings) console.warn(`WARNING: ${warning}`);
+const qtsp = config.devQtsp ? await startDevQtsp(config.devQtsp).catch(refuse) : undefined;
 
 // REDIS_URL switches from in-memory storage (lost at exit) to Redis.
-const redis = process.env.REDIS_URL
+const redis: ExampleRedis | undefined = process.env.REDIS_URL
   ? await connectRedis(process.env.REDIS_URL, process.env.REDIS_KEY_PREFIX || undefined, (message) => console.warn(message))
   : undefined;
 if (!redis) console.warn('WARNING: in-memory storage: everything is lost when the app stops (set REDIS_URL to keep it)');
 
-const { app } = createExampleApp({ ...config.options, ...(redis ? { storage: redis.storage } : {}) });
+let example;
+try {
+  example = createExampleApp({ ...config.options, ...(redis ? { storage: redis.storage } : {}) });
+} catch (error) {
+  qtsp?.server.close();
+  await redis?.close();
+  refuse(error);
+}
+const { app, auth } = example;
 const server = createServer({
   cert: config.tls.cert,
   key: config.tls.key,
@@ -24,10 +75,21 @@ const server = createServer({
 }, app);
 
 server.listen(config.port, () => {
+  const { revocation, clientCertificateHeader } = config.options;
   console.log(`Example bank listening on https://localhost:${config.port}`);
   console.log(`  issuer:   ${config.options.issuer}`);
   console.log(`  metadata: ${config.options.issuer}/.well-known/oauth-authorization-server`);
   console.log(`  storage:  ${redis ? 'Redis' : 'in memory'}`);
+  if (revocation) {
+    console.log(`  certificate status: bank ${revocation.bank}, sandbox ${revocation.sandbox}; a good status is kept ${revocation.maxAge} s`);
+  }
+  if (clientCertificateHeader) {
+    console.log(`  client certificates: from the ${clientCertificateHeader.header} header of ${clientCertificateHeader.trustedProxies.join(', ')}`);
+  }
+  if (qtsp) {
+    console.log(`  development QTSPs: ${['sandbox', 'bank'].map((name) => `${qtsp.base}/${name}/ocsp, ${qtsp.base}/${name}/crl`).join(', ')}`);
+    console.log('  revoke a TPP certificate: npm run tpp-cert -- --revoke FILE');
+  }
   if (config.devPkiDir) {
     console.log(`  development PKI: ${config.devPkiDir} (server CA: server-ca.pem)`);
     console.log('  mint a TPP certificate: npm run tpp-cert -- --roles PSP_AI --org "Acme"');
@@ -35,7 +97,10 @@ server.listen(config.port, () => {
 });
 
 const stop = () => server.close(() => {
-  void (redis?.close() ?? Promise.resolve()).finally(() => process.exit(0));
+  qtsp?.server.close();
+  void auth.close()
+    .then(() => redis?.close())
+    .finally(() => process.exit(0));
 });
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);

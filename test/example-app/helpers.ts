@@ -19,6 +19,8 @@ export const tsx = join(process.cwd(), 'node_modules', '.bin', 'tsx');
 export interface ExampleApp {
   readonly dir: string;
   readonly port: number;
+  /** Port of the development QTSPs' OCSP responder and CRLs (`QTSP_PORT`). */
+  readonly qtspPort: number;
   readonly base: string;
   /** The development PKI's server CA. */
   readonly ca: string;
@@ -31,16 +33,19 @@ export interface ExampleApp {
   /** `method path` on the app; answers under /oauth2/ are held to its OpenAPI document. */
   request(method: 'get' | 'post', path: string): supertest.Test;
   /** Mints a TPP certificate with `npm run tpp-cert`; returns its PEM files' contents. */
-  tppCert(roles: string, org: string, env?: 'sandbox' | 'bank'): Promise<{ cert: string; key: string; stdout: string }>;
+  tppCert(roles: string, org: string, env?: 'sandbox' | 'bank'): Promise<{ cert: string; key: string; stdout: string; certPath: string }>;
+  /** Runs `npm run tpp-cert -- --revoke FILE` with `args` after it; returns what it printed. */
+  revoke(certPath: string, ...args: string[]): Promise<string>;
   stop(): void;
 }
 
-/** Starts `example-app/server.ts` on a free port with a fresh development PKI. */
+/** Starts `example-app/server.ts` on free ports with a fresh development PKI. */
 export async function startExampleApp(env: Record<string, string> = {}): Promise<ExampleApp> {
   const dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
   const port = await freePort();
+  const qtspPort = env.QTSP_PORT ? Number(env.QTSP_PORT) : await freePort();
   const child: ChildProcess = spawn(tsx, ['example-app/server.ts'], {
-    env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir, ...env },
+    env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir, QTSP_PORT: String(qtspPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -72,6 +77,7 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
   return {
     dir,
     port,
+    qtspPort,
     base,
     ca,
     startup,
@@ -89,11 +95,52 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
     },
     tppCert: async (roles, org, certEnv = 'sandbox') => {
       const { stdout } = await run(tsx, ['example-app/tpp-cert.ts', '--roles', roles, '--org', org, '--env', certEnv], {
-        env: { ...process.env, DEV_PKI_DIR: dir, PORT: String(port) },
+        env: { ...process.env, DEV_PKI_DIR: dir, PORT: String(port), QTSP_PORT: String(qtspPort) },
       });
       const slug = `${certEnv}-${org.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
-      return { cert: readFileSync(join(dir, `${slug}.pem`), 'utf8'), key: readFileSync(join(dir, `${slug}-key.pem`), 'utf8'), stdout };
+      const certPath = join(dir, `${slug}.pem`);
+      return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(join(dir, `${slug}-key.pem`), 'utf8'), stdout, certPath };
+    },
+    revoke: async (certPath, ...args) => {
+      const { stdout } = await run(tsx, ['example-app/tpp-cert.ts', '--revoke', certPath, ...args], {
+        env: { ...process.env, DEV_PKI_DIR: dir, PORT: String(port), QTSP_PORT: String(qtspPort) },
+      });
+      return stdout;
     },
     stop,
   };
+}
+
+/**
+ * Starts `example-app/server.ts` with `env` (and a fresh development PKI) expecting it to refuse to
+ * start; resolves with its exit code and what it printed.
+ */
+export async function startupFailure(env: Record<string, string>, ms = 20_000): Promise<{ code: number | null; output: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
+  const child = spawn(tsx, ['example-app/server.ts'], {
+    env: { ...process.env, PORT: String(await freePort()), DEV_PKI_DIR: dir, QTSP_PORT: String(await freePort()), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGTERM');
+        reject(new Error(`the example app did not refuse to start within ${ms} ms; it printed:\n${output}`));
+      }, ms);
+      child.once('exit', (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    return { code, output };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
