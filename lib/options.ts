@@ -33,6 +33,34 @@ export interface EnvironmentOptions {
    */
   requiredExtendedKeyUsages?: ExtendedKeyUsageName[];
   /**
+   * Smallest RSA key, in bits, accepted anywhere on a TPP's certificate path: the TPP's certificate,
+   * its CAs and the trust anchor. Default 2048 (ETSI TS 119 312; CA/Browser Forum Baseline
+   * Requirements §6.1.5); between 2048 and 16384. A bank whose policy already asks for 3072 sets it.
+   */
+  minimumRsaKeySize?: number;
+  /**
+   * Curves accepted for EC and EdDSA keys anywhere on the path, among `P-256`, `P-384`, `P-521`,
+   * `Ed25519` and `Ed448`. Default all five (ETSI TS 119 312). Other curves (e.g. secp256k1) and
+   * other key types (e.g. DSA) are always refused.
+   */
+  ellipticCurves?: ('P-256' | 'P-384' | 'P-521' | 'Ed25519' | 'Ed448')[];
+  /**
+   * Hashes accepted in the signatures of the path's certificates (the trust anchor's signature on
+   * itself excepted), among `SHA-256`, `SHA-384` and `SHA-512`; EdDSA signatures are accepted with
+   * their curve. Default all three. SHA-1, MD5 and SHA-224 are always refused (RFC 5280 §6.1.3(a)
+   * leaves the choice to the relying party; CA/Browser Forum Baseline Requirements §7.1.3.2).
+   */
+  signatureHashes?: ('SHA-256' | 'SHA-384' | 'SHA-512')[];
+  /**
+   * Accept CA certificates whose extended key usage (RFC 5280 §4.2.1.12) allows serverAuth but not
+   * clientAuth, as in TLS server hierarchies that browser root programs now want dedicated to
+   * serverAuth. Default `false`: a CA certificate below the trust anchor that restricts its
+   * extended key usage must allow clientAuth or anyExtendedKeyUsage. (A TPP certificate with
+   * serverAuth and without clientAuth is accepted either way, unless `requiredExtendedKeyUsages`
+   * lists clientAuth.)
+   */
+  acceptServerAuthOnlyCAs?: boolean;
+  /**
    * Accept `http` redirect URIs on loopback hosts (RFC 8252 §7.3) for TPP development.
    * Default `true` for `sandbox`, `false` for `bank`.
    */
@@ -276,6 +304,12 @@ const trustSchema = {
   trustAnchors: z.union([z.string(), z.instanceof(Buffer)]).transform(parseBundle),
   requireQualifiedStatements: z.boolean().default(true),
   requiredExtendedKeyUsages: z.array(z.enum(['serverAuth', 'clientAuth'])).default([]),
+  minimumRsaKeySize: z.int().min(2048, 'must be at least 2048: shorter RSA keys are within reach of factoring').max(16384).default(2048),
+  ellipticCurves: z.array(z.enum(['P-256', 'P-384', 'P-521', 'Ed25519', 'Ed448'])).min(1, 'must hold at least one curve')
+    .default(['P-256', 'P-384', 'P-521', 'Ed25519', 'Ed448']),
+  signatureHashes: z.array(z.enum(['SHA-256', 'SHA-384', 'SHA-512'])).min(1, 'must hold at least one hash')
+    .default(['SHA-256', 'SHA-384', 'SHA-512']),
+  acceptServerAuthOnlyCAs: z.boolean().default(false),
   allowLoopbackRedirectUris: z.boolean().optional(),
 };
 
@@ -467,6 +501,10 @@ export function resolveOptions(input: unknown): ResolvedOptions {
       anchors: env.trustAnchors,
       requireQualifiedStatements: env.requireQualifiedStatements,
       requiredExtendedKeyUsages: env.requiredExtendedKeyUsages,
+      minimumRsaKeySize: env.minimumRsaKeySize,
+      ellipticCurves: env.ellipticCurves,
+      signatureHashes: env.signatureHashes,
+      acceptServerAuthOnlyCAs: env.acceptServerAuthOnlyCAs,
       allowLoopbackRedirectUris: env.allowLoopbackRedirectUris ?? name === 'sandbox',
     }];
   });

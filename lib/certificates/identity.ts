@@ -1,10 +1,15 @@
 import { X509Certificate, createHash } from 'node:crypto';
 
-import { InvalidClientError } from '../errors.js';
+import type { EllipticCurve, SignatureHash } from './algorithms.js';
+import { CertificateFactsError, factsOf } from './certificate-facts.js';
 import { pathToAnchor } from './chain.js';
 import { formatRfc4514, type DnAttribute } from './distinguished-name.js';
 import { EXTENDED_KEY_USAGES, OID, type ExtendedKeyUsageName, type Psd2Role } from './oids.js';
 import { CertificateContentError, readCertificateContents, type CertificateContents } from './parse.js';
+import { DEFAULT_PATH_VALIDATION, validatePath, type PathValidationPolicy } from './path-validation.js';
+import { CertificateRejectedError, reject } from './rejection.js';
+
+export { CertificateRejectedError, type CertificateRejection } from './rejection.js';
 
 export type EnvironmentName = 'sandbox' | 'bank';
 
@@ -16,6 +21,14 @@ export interface EnvironmentTrust {
   readonly requireQualifiedStatements: boolean;
   /** Extended key usages the certificate must carry when it has the extension. */
   readonly requiredExtendedKeyUsages: readonly ExtendedKeyUsageName[];
+  /** Smallest RSA modulus on the path, in bits. Default 2048. */
+  readonly minimumRsaKeySize?: number;
+  /** Curves accepted for EC and EdDSA keys on the path. Default P-256, P-384, P-521, Ed25519, Ed448. */
+  readonly ellipticCurves?: readonly EllipticCurve[];
+  /** Hashes accepted in the signatures of the path. Default SHA-256, SHA-384, SHA-512. */
+  readonly signatureHashes?: readonly SignatureHash[];
+  /** Accept CA certificates whose extended key usage has serverAuth without clientAuth. Default false. */
+  readonly acceptServerAuthOnlyCAs?: boolean;
 }
 
 /** The TPP behind a verified certificate. */
@@ -35,31 +48,6 @@ export interface TppIdentity {
   readonly notAfter: Date;
   /** The validated path: the leaf first, then each intermediate, the trust anchor last. */
   readonly path: readonly X509Certificate[];
-}
-
-export type CertificateRejection =
-  | 'certificate_missing'
-  | 'certificate_malformed'
-  | 'certificate_header_untrusted'
-  | 'issuer_untrusted'
-  | 'certificate_expired'
-  | 'certificate_not_yet_valid'
-  | 'not_website_certificate'
-  | 'no_psd2_roles'
-  | 'organization_identifier_invalid'
-  | 'certificate_revoked'
-  | 'certificate_status_unknown';
-
-/** A client certificate was absent or refused; `reason` says which check failed. */
-export class CertificateRejectedError extends InvalidClientError {
-  constructor(
-    readonly reason: CertificateRejection,
-    description: string,
-    options?: ErrorOptions,
-  ) {
-    super(description, options);
-    this.name = 'CertificateRejectedError';
-  }
 }
 
 /** A certificate as presented: the leaf first, then any intermediates the client or proxy sent. */
@@ -87,8 +75,13 @@ interface Verified {
   outcome?: TppIdentity | CertificateRejectedError;
 }
 
-function reject(reason: CertificateRejection, description: string, cause?: unknown): never {
-  throw new CertificateRejectedError(reason, description, cause === undefined ? undefined : { cause });
+function pathValidationOf(environment: EnvironmentTrust): PathValidationPolicy {
+  return {
+    minimumRsaKeySize: environment.minimumRsaKeySize ?? DEFAULT_PATH_VALIDATION.minimumRsaKeySize,
+    ellipticCurves: environment.ellipticCurves ?? DEFAULT_PATH_VALIDATION.ellipticCurves,
+    signatureHashes: environment.signatureHashes ?? DEFAULT_PATH_VALIDATION.signatureHashes,
+    acceptServerAuthOnlyCAs: environment.acceptServerAuthOnlyCAs ?? DEFAULT_PATH_VALIDATION.acceptServerAuthOnlyCAs,
+  };
 }
 
 function verifiesItself(certificate: X509Certificate): boolean {
@@ -108,19 +101,22 @@ function parseCertificate(der: Uint8Array): X509Certificate {
 }
 
 /**
- * Verifies TPP certificates against the trust anchors of each environment and reads the PSD2
- * identity they carry. Verified chains are cached by the fingerprint of what was presented; the
- * validity period is checked again on every call.
+ * Verifies TPP certificates against the trust anchors of each environment, validates the path as
+ * RFC 5280 §6.1 says (see {@link validatePath}) and reads the PSD2 identity they carry. Verified
+ * paths are cached by the fingerprint of the leaf; the validity period is checked again on every
+ * call.
  */
 export class CertificateVerifier {
   readonly #environments: readonly EnvironmentTrust[];
   readonly #now: () => Date;
   readonly #cache = new Map<string, Verified>();
   readonly #byLeaf = new WeakMap<Uint8Array, Verified>();
+  readonly #pathValidation: ReadonlyMap<EnvironmentTrust, PathValidationPolicy>;
 
   constructor(environments: readonly EnvironmentTrust[], now: () => Date = () => new Date()) {
     this.#environments = environments;
     this.#now = now;
+    this.#pathValidation = new Map(environments.map((environment) => [environment, pathValidationOf(environment)]));
   }
 
   /** Returns the identity of a presented certificate, or throws {@link CertificateRejectedError}. */
@@ -216,6 +212,14 @@ export class CertificateVerifier {
       const detail = cause instanceof CertificateContentError ? `: ${cause.message}` : '';
       return reject('certificate_malformed', `the client certificate is malformed${detail}`, cause);
     }
+    try {
+      // Read before the path is looked for: OpenSSL holds a certificate with an unreadable or
+      // repeated extension issued by no one, which would read as an untrusted issuer.
+      factsOf(certificate);
+    } catch (cause) {
+      if (!(cause instanceof CertificateFactsError)) throw cause;
+      return reject('certificate_malformed', `the client certificate is malformed: ${cause.message}`, cause);
+    }
     const intermediates = presented.chain.flatMap((der) => {
       try {
         return [new X509Certificate(der)];
@@ -223,15 +227,26 @@ export class CertificateVerifier {
         return [];
       }
     });
+    // The first environment whose anchors the leaf chains to and whose path is valid; when paths
+    // are found but none is valid, the first path's fault is the answer.
     let environment: EnvironmentTrust | undefined;
     let path: X509Certificate[] | undefined;
+    let invalid: CertificateRejectedError | undefined;
     for (const candidate of this.#environments) {
-      path = pathToAnchor(certificate, intermediates, candidate.anchors, now);
-      if (path) {
-        environment = candidate;
-        break;
+      const found = pathToAnchor(certificate, intermediates, candidate.anchors, now);
+      if (!found) continue;
+      try {
+        validatePath(found, this.#pathValidation.get(candidate) ?? pathValidationOf(candidate));
+      } catch (error) {
+        if (!(error instanceof CertificateRejectedError)) throw error;
+        invalid ??= error;
+        continue;
       }
+      environment = candidate;
+      path = found;
+      break;
     }
+    if (invalid && !path) throw invalid;
     if (!environment || !path) {
       // Not checkIssued: it also requires keyCertSign, which a self-signed leaf usually lacks.
       const selfSigned = certificate.issuer === certificate.subject && verifiesItself(certificate);

@@ -9,6 +9,8 @@ export {
   type TppIdentity,
 } from './identity.js';
 export { presentedCertificate, type CertificateSource } from './extract.js';
+export { validatePath, DEFAULT_PATH_VALIDATION, type PathValidationPolicy } from './path-validation.js';
+export { ELLIPTIC_CURVES, SIGNATURE_HASHES, type EllipticCurve, type SignatureHash } from './algorithms.js';
 export {
   parseDistinguishedName,
   formatRfc4514,
