@@ -4,7 +4,11 @@
  * per kind and reused, so that a test file stays fast.
  */
 import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
 import { X509Certificate as NodeCertificate, generateKeyPairSync, webcrypto } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { AsnConvert } from '@peculiar/asn1-schema';
 import {
@@ -282,4 +286,27 @@ export function credentials(leaf: IssuedCertificate, ...intermediates: readonly 
 /** An extension of an OID nobody knows. */
 export function unknownExtension(critical: boolean): x509.Extension {
   return new x509.Extension('1.3.6.1.4.1.55555.1.1', critical, new Uint8Array([0x05, 0x00]));
+}
+
+/**
+ * A root and a leaf it signs with MD5, made by the `openssl` command line (WebCrypto has no MD5);
+ * both hold the RSA 2048 key shared by that kind.
+ */
+export function md5SignedPath(): { readonly root: NodeCertificate; readonly leaf: NodeCertificate } {
+  const directory = mkdtempSync(join(tmpdir(), 'md5-path-'));
+  try {
+    const key = join(directory, 'key.pem');
+    writeFileSync(key, x509.PemConverter.encode(keysOf('RSA-2048').pkcs8, 'PRIVATE KEY'));
+    const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: directory, stdio: 'pipe' });
+    openssl('req', '-x509', '-key', key, '-out', 'root.pem', '-subj', '/C=EU/O=MD5 Root/CN=MD5 Root', '-days', '30',
+      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+    openssl('req', '-new', '-key', key, '-out', 'leaf.csr', '-subj', '/C=FR/O=Path TPP/CN=md5.path-tpp.example');
+    openssl('x509', '-req', '-in', 'leaf.csr', '-CA', 'root.pem', '-CAkey', key, '-set_serial', '7', '-out', 'leaf.pem', '-days', '30', '-md5');
+    return {
+      root: new NodeCertificate(readFileSync(join(directory, 'root.pem'))),
+      leaf: new NodeCertificate(readFileSync(join(directory, 'leaf.pem'))),
+    };
+  } finally {
+    rmSync(directory, { recursive: true, force: true });
+  }
 }

@@ -166,7 +166,7 @@ describe('certificate path validation over mutual TLS (POST /oauth2/register)', 
 
   it('refuses a certificate whose key usage does not allow signing', async () => {
     expectRefused(
-      await register(credentials(await tpp(plainCa, { keyUsage: x509.KeyUsageFlags.keyEncipherment }), plainCa), { weak: true }),
+      await register(credentials(await tpp(plainCa, { keyUsage: x509.KeyUsageFlags.keyEncipherment }), plainCa)),
       'key_usage_not_client_auth',
       "the client certificate's key usage (keyEncipherment) does not allow TLS client authentication, which needs digitalSignature",
     );

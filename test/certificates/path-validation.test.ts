@@ -8,7 +8,7 @@ import { OID } from '../../lib/certificates/oids.js';
 import type { IssuedCertificate } from '../../example-app/pki.js';
 import { sandboxTpp, testPki, type TestPki } from '../support/pki.js';
 import { expectRejection, rejectionOf, testEnvironments } from './helpers.js';
-import { mint, tppSubject, unknownExtension, type MintOptions, type Minted } from './path-pki.js';
+import { md5SignedPath, mint, tppSubject, unknownExtension, type MintOptions, type Minted } from './path-pki.js';
 
 const SANDBOX_ROOT = 'the trust anchor "C=EU,O=Sandbox Test Root,CN=Sandbox Test Root"';
 const CODE_SIGNING = '1.3.6.1.5.5.7.3.3';
@@ -209,6 +209,16 @@ describe('certificate path validation (RFC 5280 §6.1)', () => {
         refusal(await tpp(rsaCa, { hash: 'SHA-1' }), rsaCa),
         'weak_signature',
         'the client certificate is signed with sha1WithRSAEncryption; SHA-256, SHA-384, SHA-512 or EdDSA is required',
+      );
+    });
+
+    it('refuses a certificate signed with MD5 (made by the openssl command line)', () => {
+      const { root, leaf } = md5SignedPath();
+      const md5 = new CertificateVerifier([{ name: 'sandbox', anchors: [root], requireQualifiedStatements: true, requiredExtendedKeyUsages: [] }]);
+      expectRejection(
+        rejectionOf(() => md5.identify({ leaf: leaf.raw, chain: [] })),
+        'weak_signature',
+        'the client certificate is signed with md5WithRSAEncryption; SHA-256, SHA-384, SHA-512 or EdDSA is required',
       );
     });
 
