@@ -27,6 +27,8 @@ function identity(roles: readonly Psd2Role[], environment: 'sandbox' | 'bank' = 
     thumbprint: 'thumbprint',
     certificate: undefined as unknown as X509Certificate,
     notAfter: new Date('2099-01-01T00:00:00Z'),
+    // The registration policy reads the identity only, never the path it was verified through.
+    path: [],
   };
 }
 
