@@ -70,6 +70,11 @@ export interface ResponderOptions {
   readonly signer?: IssuedCertificate;
   /** Overrides the QTSP's `ocspNextUpdateMinutes` for this run of the responder. */
   readonly nextUpdateMinutes?: number | null;
+  /**
+   * index.txt contents to answer from instead of the CA's, e.g. a copy from {@link Qtsp.index}
+   * taken before a revocation: a responder that says "good" of a revoked certificate.
+   */
+  readonly index?: string;
 }
 
 export interface ResponderCertificateOptions {
@@ -273,6 +278,11 @@ export class Qtsp {
     await this.#openssl(['crl', '-in', pem, '-outform', 'DER', '-out', join(this.dir, 'ca.crl')]);
   }
 
+  /** The contents of index.txt now. */
+  index(): Promise<string> {
+    return readFile(join(this.dir, 'index.txt'), 'utf8');
+  }
+
   /** The CRL currently served, DER. */
   crl(): Promise<Buffer> {
     return readFile(join(this.dir, 'ca.crl'));
@@ -300,10 +310,17 @@ export class Qtsp {
       await writeFile(rsigner, signer.certPem);
       await writeFile(rkey, signer.keyPem, { mode: 0o600 });
     }
+    let index = join(this.dir, 'index.txt');
+    if (options.index !== undefined) {
+      this.#certificateCount += 1;
+      index = join(this.dir, `index-${this.#certificateCount}.txt`);
+      await writeFile(index, options.index);
+      await writeFile(`${index}.attr`, 'unique_subject = no\n');
+    }
     const minutes = options.nextUpdateMinutes !== undefined ? options.nextUpdateMinutes : (this.options.ocspNextUpdateMinutes !== undefined ? this.options.ocspNextUpdateMinutes : 60);
     this.#responderPort = await freePort();
     const child = spawn('openssl', [
-      'ocsp', '-index', join(this.dir, 'index.txt'), '-port', String(this.#responderPort),
+      'ocsp', '-index', index, '-port', String(this.#responderPort),
       '-CA', join(this.dir, 'ca.pem'), '-rsigner', rsigner, '-rkey', rkey,
       ...(minutes === null ? [] : ['-nmin', String(minutes)]),
     ], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -1,0 +1,73 @@
+/**
+ * Shared helpers of the revocation tests (not a test file itself): a checker on a manual clock,
+ * a logger that keeps what it is told, and certificate paths as node:crypto objects.
+ */
+import { X509Certificate } from 'node:crypto';
+
+import { MemoryStorage } from '../../adapters/memory.js';
+import type { Storage } from '../../adapters/storage.js';
+import type { IssuedCertificate } from '../../example-app/pki.js';
+import type { Logger } from '../../lib/logger.js';
+import { RevocationChecker, type RevocationSettings } from '../../lib/certificates/revocation/index.js';
+
+export interface LogEntry {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+export class RecordingLogger implements Logger {
+  readonly entries: LogEntry[] = [];
+
+  info(fields: object, message: string): void {
+    this.entries.push({ level: 'info', fields: fields as Record<string, unknown>, message });
+  }
+
+  warn(fields: object, message: string): void {
+    this.entries.push({ level: 'warn', fields: fields as Record<string, unknown>, message });
+  }
+
+  error(fields: object, message: string): void {
+    this.entries.push({ level: 'error', fields: fields as Record<string, unknown>, message });
+  }
+
+  events(name: string): Record<string, unknown>[] {
+    return this.entries.filter((entry) => entry.fields.event === name).map((entry) => entry.fields);
+  }
+}
+
+/** A clock that moves only when told. */
+export class ManualClock {
+  #time: number;
+
+  constructor(start = Date.now()) {
+    this.#time = start;
+  }
+
+  readonly now = (): Date => new Date(this.#time);
+
+  advance(seconds: number): void {
+    this.#time += seconds * 1000;
+  }
+}
+
+export interface TestChecker {
+  readonly checker: RevocationChecker;
+  readonly clock: ManualClock;
+  readonly logger: RecordingLogger;
+  readonly storage: Storage;
+}
+
+/** A checker on its own memory storage (or the one given), a manual clock and a recording logger. */
+export function testChecker(settings: Partial<RevocationSettings> = {}, options: { storage?: Storage; clock?: ManualClock } = {}): TestChecker {
+  const clock = options.clock ?? new ManualClock();
+  const logger = new RecordingLogger();
+  const storage = options.storage ?? new MemoryStorage();
+  const checker = new RevocationChecker(storage, { timeout: 1000, ...settings }, { now: clock.now, logger });
+  return { checker, clock, logger, storage };
+}
+
+/** A path as identity verification hands it over: node:crypto certificates, leaf first, anchor last. */
+export function pathOf(...certificates: IssuedCertificate[]): X509Certificate[] {
+  return certificates.map((certificate) => new X509Certificate(certificate.der));
+}
