@@ -2,7 +2,7 @@
  * Shared helpers of the revocation tests (not a test file itself): a checker on a manual clock,
  * a logger that keeps what it is told, and certificate paths as node:crypto objects.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import type { Storage } from '../../adapters/storage.js';
@@ -70,4 +70,9 @@ export function testChecker(settings: Partial<RevocationSettings> = {}, options:
 /** A path as identity verification hands it over: node:crypto certificates, leaf first, anchor last. */
 export function pathOf(...certificates: IssuedCertificate[]): X509Certificate[] {
   return certificates.map((certificate) => new X509Certificate(certificate.der));
+}
+
+/** The certificate's `x5t#S256`. */
+export function thumbprintOf(certificate: IssuedCertificate): string {
+  return createHash('sha256').update(certificate.der).digest('base64url');
 }

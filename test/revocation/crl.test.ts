@@ -1,0 +1,111 @@
+import { expect } from 'chai';
+
+import { NOT_CONFORMING } from '../../lib/certificates/revocation/index.js';
+import { Qtsp } from '../support/qtsp.js';
+import { freePort } from '../support/redis.js';
+import { pathOf, testChecker } from './helpers.js';
+
+const HOUR = 60 * 60 * 1000;
+
+describe('revocation: CRLs made with openssl ca -gencrl and served over HTTP', function () {
+  let qtsp: Qtsp;
+
+  before(async function () {
+    qtsp = await Qtsp.create('CRL Test QTSP', { crlSeconds: 600 });
+  });
+
+  after(async function () {
+    await qtsp?.close();
+  });
+
+  beforeEach(async function () {
+    await qtsp.publishCrl();
+    qtsp.resetCounts();
+  });
+
+  it('a certificate naming a CRL only (no OCSP responder) is good when the CRL does not list it, revoked when it does', async function () {
+    const good = await qtsp.issue({ ocsp: false });
+    const revoked = await qtsp.issue({ ocsp: false });
+    await qtsp.revoke(revoked, 'cessationOfOperation');
+    const { checker, logger } = testChecker();
+    expect(await checker.checkPath(pathOf(good, qtsp.authority))).to.deep.equal({ status: 'good' });
+    const status = await checker.checkPath(pathOf(revoked, qtsp.authority));
+    expect(status).to.include({ status: 'revoked', certificate: 'leaf', source: 'crl', reason: 'cessationOfOperation' });
+    expect((status as { description: string }).description).to.match(/ \(cessationOfOperation\), as the CRL http:\/\/127\.0\.0\.1:\d+\/ca\.crl says$/);
+    // One download serves both certificates: the CRL is kept until its nextUpdate.
+    expect(qtsp.requests).to.deep.equal({ ocsp: 0, crl: 1 });
+    expect(logger.events('certificate.revoked')).to.have.length(1);
+    expect(logger.events('certificate.revoked')[0]).to.include({ source: 'crl', certificate: 'leaf' });
+  });
+
+  it('a CRL already past its nextUpdate: unknown, never good', async function () {
+    const leaf = await qtsp.issue({ ocsp: false });
+    await qtsp.publishCrl({ lastUpdate: new Date(Date.now() - 3 * HOUR), nextUpdate: new Date(Date.now() - HOUR) });
+    const { checker } = testChecker();
+    const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+    expect(status).to.include({ status: 'unknown' });
+    expect((status as { description: string }).description).to.match(/^the CRL http:\/\/127\.0\.0\.1:\d+\/ca\.crl is past its nextUpdate \(.*\) and no fresher one is published$/);
+  });
+
+  it('a CRL that ages past its nextUpdate is fetched again; when nothing fresher comes, the status is unknown', async function () {
+    const leaf = await qtsp.issue({ ocsp: false });
+    const other = await qtsp.issue({ ocsp: false });
+    const { checker, clock } = testChecker({ maxAge: 60 });
+    expect(await checker.checkPath(pathOf(leaf, qtsp.authority))).to.deep.equal({ status: 'good' });
+    clock.advance(700);
+    const status = await checker.checkPath(pathOf(other, qtsp.authority));
+    expect(status).to.include({ status: 'unknown' });
+    expect((status as { description: string }).description).to.match(/is past its nextUpdate .* and no fresher one is published$/);
+    expect(qtsp.requests.crl).to.equal(2);
+  });
+
+  it('a CRL signed by another CA is not believed', async function () {
+    const impostor = await Qtsp.create('CRL Test QTSP', { responder: false });
+    try {
+      // Same subject name, another key: the CRL names the right issuer but the signature fails.
+      const leaf = await qtsp.issue({ ocsp: false, crlUrl: impostor.crlUrl });
+      const { checker } = testChecker();
+      const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect(status).to.include({ status: 'unknown' });
+      expect((status as { description: string }).description).to.match(/^the CRL http:\/\/127\.0\.0\.1:\d+\/ca\.crl is not signed by the issuer \(the signature does not verify\)/);
+    } finally {
+      await impostor.close();
+    }
+  });
+
+  it('a CRL of another issuer name is not used', async function () {
+    const other = await Qtsp.create('Another QTSP', { responder: false });
+    try {
+      const leaf = await qtsp.issue({ ocsp: false, crlUrl: other.crlUrl });
+      const { checker } = testChecker();
+      const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect((status as { description: string }).description).to.match(/ca\.crl was issued by another CA/);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a CRL server down: unknown, saying so', async function () {
+    const url = `http://127.0.0.1:${await freePort()}/ca.crl`;
+    const leaf = await qtsp.issue({ ocsp: false, crlUrl: url });
+    const { checker } = testChecker();
+    const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+    expect((status as { description: string }).description).to.equal(`the CRL ${url} could not be reached (ECONNREFUSED)`);
+  });
+
+  it('a certificate with neither an OCSP responder nor a CRL distribution point: unknown, not a conforming qualified certificate', async function () {
+    const leaf = await qtsp.issue({ ocsp: false, crl: false });
+    const { checker } = testChecker();
+    const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+    expect(status).to.include({ status: 'unknown', certificate: 'leaf', description: NOT_CONFORMING });
+    expect(NOT_CONFORMING).to.include('ETSI EN 319 412-2');
+    expect(qtsp.requests).to.deep.equal({ ocsp: 0, crl: 0 });
+  });
+
+  it('a certificate naming only an LDAP CRL: unknown, saying the pointer cannot be used', async function () {
+    const leaf = await qtsp.issue({ ocsp: false, crl: false, crlUrl: 'ldap://ldap.qtsp.example/cn=CA?certificateRevocationList' });
+    const { checker } = testChecker();
+    const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+    expect((status as { description: string }).description).to.equal('the certificate names only the CRL ldap://ldap.qtsp.example/cn=CA?certificateRevocationList, which this server cannot use, and neither an http OCSP responder nor an http CRL: its status cannot be established');
+  });
+});
