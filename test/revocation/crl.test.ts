@@ -108,4 +108,33 @@ describe('revocation: CRLs made with openssl ca -gencrl and served over HTTP', f
     const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
     expect((status as { description: string }).description).to.equal('the certificate names only the CRL ldap://ldap.qtsp.example/cn=CA?certificateRevocationList, which this server cannot use, and neither an http OCSP responder nor an http CRL: its status cannot be established');
   });
+
+  describe('CRLs that cannot settle a status alone count as no answer', function () {
+    const cases: [string, readonly string[], Record<string, readonly string[]>, RegExp][] = [
+      ['a delta CRL', ['deltaCRL = critical,DER:02:01:01'], {}, /ca\.crl is a delta CRL$/],
+      ['an indirect CRL', ['issuingDistributionPoint = critical, @idp'], { idp: ['indirectCRL = TRUE'] }, /ca\.crl is an indirect CRL$/],
+      ['a CRL of some reasons only', ['issuingDistributionPoint = critical, @idp'], { idp: ['onlysomereasons = keyCompromise'] }, /ca\.crl covers some revocation reasons only$/],
+      ['a CRL of CA certificates only', ['issuingDistributionPoint = critical, @idp'], { idp: ['onlyCA = TRUE'] }, /ca\.crl covers CA certificates only$/],
+      ['a CRL of another distribution point (a partition)', ['issuingDistributionPoint = critical, @idp'], { idp: ['fullname = URI:http://crl.qtsp.example/partition-2.crl'] }, /ca\.crl is the CRL of another distribution point \(http:\/\/crl\.qtsp\.example\/partition-2\.crl\)$/],
+      ['a CRL with an unrecognised critical extension', ['1.3.6.1.4.1.99999.1 = critical,DER:05:00'], {}, /ca\.crl has the unrecognised critical extension 1\.3\.6\.1\.4\.1\.99999\.1$/],
+    ];
+    for (const [what, extensions, sections, description] of cases) {
+      it(`${what}: unknown`, async function () {
+        const leaf = await qtsp.issue({ ocsp: false });
+        await qtsp.publishCrl({ extensions, sections });
+        const { checker } = testChecker();
+        const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+        expect(status).to.include({ status: 'unknown' });
+        expect((status as { description: string }).description).to.match(description);
+      });
+    }
+
+    it('a CRL whose issuing distribution point names its URL and end-entity certificates is used', async function () {
+      const leaf = await qtsp.issue({ ocsp: false });
+      await qtsp.revoke(leaf);
+      await qtsp.publishCrl({ extensions: ['issuingDistributionPoint = critical, @idp'], sections: { idp: [`fullname = URI:${qtsp.crlUrl}`, 'onlyuser = TRUE'] } });
+      const { checker } = testChecker();
+      expect(await checker.checkPath(pathOf(leaf, qtsp.authority))).to.include({ status: 'revoked', source: 'crl' });
+    });
+  });
 });

@@ -126,4 +126,38 @@ describe('revocation: OCSP with a real openssl ocsp responder', function () {
     expect(performance.now() - started).to.be.within(190, 900);
     expect((status as { description: string }).description).to.match(/^the OCSP responder http:\/\/127\.0\.0\.1:\d+\/ocsp did not answer within 200 ms and no CRL is published$/);
   });
+
+  describe('freshness of the answer, by the injected clock', function () {
+    it('an answer past its nextUpdate is not believed', async function () {
+      const leaf = await qtsp.issue({ crl: false });
+      await qtsp.startResponder({ nextUpdateMinutes: 1 });
+      const { checker, clock } = testChecker();
+      clock.advance(120);
+      const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect((status as { description: string }).description).to.match(/^the OCSP response from http:\/\/127\.0\.0\.1:\d+\/ocsp is past its nextUpdate \(.*\) and no CRL is published$/);
+    });
+
+    it('an answer dated in the future beyond a few minutes of skew is not believed', async function () {
+      const leaf = await qtsp.issue({ crl: false });
+      const { checker, clock } = testChecker();
+      clock.advance(-3600);
+      const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect((status as { description: string }).description).to.match(/is dated in the future \(thisUpdate .*\) and no CRL is published$/);
+      const skewed = testChecker();
+      skewed.clock.advance(-60);
+      expect(await skewed.checker.checkPath(pathOf(leaf, qtsp.authority))).to.deep.equal({ status: 'good' });
+    });
+
+    it('an answer without nextUpdate is believed while younger than maxAge, and kept no longer', async function () {
+      const leaf = await qtsp.issue({ crl: false });
+      await qtsp.startResponder({ nextUpdateMinutes: null });
+      const { checker, clock } = testChecker({ maxAge: 120 });
+      expect(await checker.checkPath(pathOf(leaf, qtsp.authority))).to.deep.equal({ status: 'good' });
+      // Asked again after maxAge; the responder's clock is 121 s behind this one: its answer is too old.
+      clock.advance(121);
+      const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect(qtsp.requests.ocsp).to.equal(2);
+      expect((status as { description: string }).description).to.match(/ocsp names no nextUpdate and is older than 120 s \(thisUpdate .*\) and no CRL is published$/);
+    });
+  });
 });

@@ -267,14 +267,26 @@ export class Qtsp {
 
   /**
    * Publishes a CRL with `openssl ca -gencrl`: valid `seconds` (default the QTSP's `crlSeconds`),
-   * or with the given lastUpdate and nextUpdate (e.g. both in the past).
+   * or with the given lastUpdate and nextUpdate (e.g. both in the past). `extensions` are lines of
+   * an OpenSSL extension section added to the CRL, e.g. `deltaCRL = critical,DER:02:01:01` or
+   * `issuingDistributionPoint = critical, @idp` with `[ idp ]` lines in `sections`.
    */
-  async publishCrl(options: { seconds?: number; lastUpdate?: Date; nextUpdate?: Date } = {}): Promise<void> {
+  async publishCrl(options: { seconds?: number; lastUpdate?: Date; nextUpdate?: Date; extensions?: readonly string[]; sections?: Readonly<Record<string, readonly string[]>> } = {}): Promise<void> {
     const pem = join(this.dir, 'crl.pem');
     const validity = options.nextUpdate
       ? ['-crl_nextupdate', opensslTime(options.nextUpdate, true), ...(options.lastUpdate ? ['-crl_lastupdate', opensslTime(options.lastUpdate, true)] : [])]
       : ['-crlsec', String(options.seconds ?? this.options.crlSeconds ?? 3600)];
-    await this.#openssl(['ca', '-config', join(this.dir, 'openssl.cnf'), '-gencrl', ...validity, '-out', pem]);
+    let config = join(this.dir, 'openssl.cnf');
+    const extensions: string[] = [];
+    if (options.extensions?.length) {
+      this.#certificateCount += 1;
+      const sections = Object.entries(options.sections ?? {}).flatMap(([name, lines]) => [`[ ${name} ]`, ...lines]);
+      const extra = join(this.dir, `openssl-${this.#certificateCount}.cnf`);
+      await writeFile(extra, `${await readFile(config, 'utf8')}\n[ crl_extra ]\n${[...options.extensions, ...sections].join('\n')}\n`);
+      config = extra;
+      extensions.push('-crlexts', 'crl_extra');
+    }
+    await this.#openssl(['ca', '-config', config, '-gencrl', ...validity, ...extensions, '-out', pem]);
     await this.#openssl(['crl', '-in', pem, '-outform', 'DER', '-out', join(this.dir, 'ca.crl')]);
   }
 

@@ -43,6 +43,8 @@ export interface CertificateInfo {
   readonly ocspUrls: readonly string[];
   /** CRL URLs (http or https) of distribution points this checker can use. */
   readonly crlUrls: readonly string[];
+  /** Every URI naming those distribution points (whatever the scheme): a CRL's issuing distribution point must be one. */
+  readonly crlNames: readonly string[];
   /** Status pointers this checker cannot use (LDAP URLs, partial or indirect CRLs), to say so. */
   readonly unusablePointers: readonly string[];
   /** Epoch milliseconds. */
@@ -123,6 +125,7 @@ function read(certificate: X509Certificate): CertificateInfo {
   const names = rawNames(der);
   const ocspUrls: string[] = [];
   const crlUrls: string[] = [];
+  const crlNames: string[] = [];
   const unusablePointers: string[] = [];
   let crlSign: boolean | undefined;
   for (const extension of tbs.extensions ?? []) {
@@ -143,6 +146,7 @@ function read(certificate: X509Certificate): CertificateInfo {
           unusablePointers.push(...uris.map((uri) => `the ${point.cRLIssuer ? 'indirect' : 'partial'} CRL ${uri}`));
           continue;
         }
+        crlNames.push(...uris);
         for (const uri of uris) {
           if (httpUrl(uri)) crlUrls.push(uri);
           else unusablePointers.push(`the CRL ${uri}`);
@@ -165,6 +169,7 @@ function read(certificate: X509Certificate): CertificateInfo {
     publicKeyBits: Buffer.from(tbs.subjectPublicKeyInfo.subjectPublicKey),
     ocspUrls: [...new Set(ocspUrls)],
     crlUrls: [...new Set(crlUrls)],
+    crlNames,
     unusablePointers,
     notBefore: tbs.validity.notBefore.getTime().getTime(),
     notAfter: tbs.validity.notAfter.getTime().getTime(),

@@ -50,6 +50,8 @@ export interface ParsedCrl {
   readonly unusable: string | undefined;
   readonly onlyUserCertificates: boolean;
   readonly onlyCaCertificates: boolean;
+  /** The URIs of the issuing distribution point, when it names one: the CRL covers certificates pointing there only. */
+  readonly scope: readonly string[] | undefined;
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
   readonly signatureAlgorithm: AlgorithmIdentifier;
   readonly signed: ArrayBuffer;
@@ -79,6 +81,7 @@ export function parseCrl(body: Buffer, url: string): ParsedCrl {
   let unusable: string | undefined;
   let onlyUserCertificates = false;
   let onlyCaCertificates = false;
+  let scope: string[] | undefined;
   for (const extension of tbs.crlExtensions ?? []) {
     const id = extension.extnID;
     if (id === CRL_EXTENSIONS.deltaCrlIndicator) unusable ??= 'is a delta CRL';
@@ -95,6 +98,9 @@ export function parseCrl(body: Buffer, url: string): ParsedCrl {
       if (point.onlyContainsAttributeCerts) unusable ??= 'covers attribute certificates only';
       onlyUserCertificates = point.onlyContainsUserCerts;
       onlyCaCertificates = point.onlyContainsCACerts;
+      if (point.distributionPoint?.nameRelativeToCRLIssuer) unusable ??= 'names its distribution point relative to its issuer';
+      const names = point.distributionPoint?.fullName;
+      if (names) scope = names.flatMap((name) => (name.uniformResourceIdentifier === undefined ? [] : [name.uniformResourceIdentifier]));
     } else if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(id)) unusable ??= `has the unrecognised critical extension ${id}`;
   }
   const revoked = new Map<string, RevokedEntry>();
@@ -123,6 +129,7 @@ export function parseCrl(body: Buffer, url: string): ParsedCrl {
     unusable,
     onlyUserCertificates,
     onlyCaCertificates,
+    scope,
     revoked,
     signatureAlgorithm: list.signatureAlgorithm,
     signed: list.tbsCertListRaw ?? AsnConvert.serialize(tbs),
@@ -137,6 +144,8 @@ export function crlMismatch(crl: ParsedCrl, subject: CertificateInfo, issuer: Ce
   if (!sameName(crl.issuer, undefined, subject.issuer, undefined)) return 'was issued by another CA';
   if (crl.onlyUserCertificates && subject.certificate.ca) return 'covers end-entity certificates only';
   if (crl.onlyCaCertificates && !subject.certificate.ca) return 'covers CA certificates only';
+  // RFC 5280 §6.3.3 (b)(2)(i): a partitioned CRL speaks only for the certificates that point at it.
+  if (crl.scope && !crl.scope.some((uri) => subject.crlNames.includes(uri))) return `is the CRL of another distribution point (${crl.scope.join(', ') || 'not a URI'})`;
   if (issuer.crlSign === false) return 'is signed by a CA whose key usage does not allow CRL signing';
   let problem = crl.checked.get(issuer.thumbprint);
   if (!crl.checked.has(issuer.thumbprint)) {

@@ -100,7 +100,7 @@ export function signatureProblem(algorithm: AlgorithmIdentifier, data: ArrayBuff
     const known = ALGORITHMS[algorithm.algorithm];
     if (!known) return `signed with the algorithm ${algorithm.algorithm}, which is not accepted`;
     if ('weak' in known) return `signed with ${known.weak}, which is not accepted`;
-    if (type !== known.family) return `signed with a ${known.family.toUpperCase()} algorithm by a ${type ?? 'unknown'} key`;
+    if (type !== known.family) return `signed with an algorithm for ${known.family} keys by a key of type ${type ?? 'unknown'}`;
     const ok = known.family === 'rsa'
       ? verify(known.hash, bytes, { key, padding: constants.RSA_PKCS1_PADDING }, signed)
       : known.family === 'ec'
