@@ -38,6 +38,25 @@ describe('revocation: CRLs made with openssl ca -gencrl and served over HTTP', f
     expect(logger.events('certificate.revoked')[0]).to.include({ source: 'crl', certificate: 'leaf' });
   });
 
+  it('a CRL of tens of thousands of entries is read, once', async function () {
+    const big = await Qtsp.create('Long History QTSP', { responder: false });
+    try {
+      const good = await big.issue({ ocsp: false });
+      const revoked = await big.issue({ ocsp: false });
+      await big.addRevokedSerials(30_000);
+      await big.revoke(revoked);
+      expect((await big.crl()).length).to.be.above(1_000_000);
+      const { checker } = testChecker();
+      const started = performance.now();
+      expect(await checker.checkPath(pathOf(revoked, big.authority))).to.include({ status: 'revoked', source: 'crl', reason: 'keyCompromise' });
+      expect(await checker.checkPath(pathOf(good, big.authority))).to.deep.equal({ status: 'good' });
+      expect(performance.now() - started).to.be.below(2000);
+      expect(big.requests.crl).to.equal(1);
+    } finally {
+      await big.close();
+    }
+  });
+
   it('a CRL already past its nextUpdate: unknown, never good', async function () {
     const leaf = await qtsp.issue({ ocsp: false });
     await qtsp.publishCrl({ lastUpdate: new Date(Date.now() - 3 * HOUR), nextUpdate: new Date(Date.now() - HOUR) });

@@ -255,6 +255,21 @@ export class Qtsp {
     this.#stale = true;
   }
 
+  /**
+   * Lists `count` further revoked certificates (random serials) in index.txt, as a QTSP with a
+   * long history has; the next {@link publishCrl} puts them in the CRL.
+   */
+  async addRevokedSerials(count: number): Promise<void> {
+    const expiry = opensslTime(new Date(Date.now() + 365 * DAY));
+    const revokedAt = opensslTime(new Date(Date.now() - DAY));
+    const lines = Array.from({ length: count }, (_, index) => {
+      const serial = `03${Buffer.from(webcrypto.getRandomValues(new Uint8Array(15))).toString('hex').toUpperCase()}`;
+      return ['R', expiry, `${revokedAt},superseded`, serial, 'unknown', `/CN=revoked-${index}`].join('\t');
+    });
+    await appendFile(join(this.dir, 'index.txt'), `${lines.join('\n')}\n`);
+    this.#stale = true;
+  }
+
   /** Revokes with `openssl ca -revoke` and publishes a new CRL; the responder learns it at its next request. */
   async revoke(certificate: AnyCertificate, reason: RevocationReason = 'keyCompromise'): Promise<void> {
     this.#certificateCount += 1;

@@ -17,6 +17,7 @@ import {
 
 import { formatRfc4514, sameDistinguishedName } from '../distinguished-name.js';
 import { EXTENSION } from '../oids.js';
+import { element } from './der.js';
 import { httpUrl } from './fetch.js';
 
 const OCSP_ACCESS_METHOD = '1.3.6.1.5.5.7.48.1';
@@ -52,31 +53,6 @@ export interface CertificateInfo {
   readonly notAfter: number;
   /** keyUsage allows signing CRLs; undefined when the certificate has no keyUsage extension. */
   readonly crlSign: boolean | undefined;
-}
-
-/** One DER element: its tag, where its content starts and where it ends. */
-interface Element {
-  readonly tag: number;
-  readonly start: number;
-  readonly contentStart: number;
-  readonly end: number;
-}
-
-function element(der: Uint8Array, offset: number): Element {
-  const tag = der[offset];
-  let length = der[offset + 1];
-  if (tag === undefined || length === undefined) throw new TypeError('truncated DER');
-  let contentStart = offset + 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0 || count > 4) throw new TypeError('unsupported DER length');
-    length = 0;
-    for (let i = 0; i < count; i += 1) length = length * 256 + (der[contentStart + i] ?? 0);
-    contentStart += count;
-  }
-  const end = contentStart + length;
-  if (end > der.length) throw new TypeError('truncated DER');
-  return { tag, start: offset, contentStart, end };
 }
 
 /** The raw issuer and subject fields of a DER certificate. */

@@ -4,15 +4,10 @@
  * settled with them alone, so they count as no answer.
  */
 import { AsnConvert } from '@peculiar/asn1-schema';
-import {
-  CertificateList,
-  CRLReason,
-  IssuingDistributionPoint,
-  type AlgorithmIdentifier,
-  type Name,
-} from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Extensions, IssuingDistributionPoint, Name } from '@peculiar/asn1-x509';
 
 import { sameName, serialKey, type CertificateInfo } from './certificate.js';
+import { children, content, element, objectIdentifier, raw, time, type Element } from './der.js';
 import { freshnessProblem, type SourceContext, type SourceOutcome } from './outcome.js';
 import { signatureProblem } from './signature.js';
 
@@ -54,8 +49,8 @@ export interface ParsedCrl {
   readonly scope: readonly string[] | undefined;
   readonly revoked: ReadonlyMap<string, RevokedEntry>;
   readonly signatureAlgorithm: AlgorithmIdentifier;
-  readonly signed: ArrayBuffer;
-  readonly signature: ArrayBuffer;
+  readonly signed: Uint8Array;
+  readonly signature: Uint8Array;
   /** Signature checks done, by issuer thumbprint: undefined when it holds, else why not. */
   readonly checked: Map<string, string | undefined>;
 }
@@ -64,78 +59,112 @@ export class CrlReadError extends Error {
   override readonly name = 'CrlReadError';
 }
 
-/** Reads a DER (or PEM) CRL; throws {@link CrlReadError} when it is not one. */
+const REASONS = ['unspecified', 'keyCompromise', 'cACompromise', 'affiliationChanged', 'superseded', 'cessationOfOperation', 'certificateHold', undefined, 'removeFromCRL', 'privilegeWithdrawn', 'aACompromise'];
+
+const TIME_TAGS = new Set([0x17, 0x18]);
+
+interface EntryReading {
+  reason: string | undefined;
+  /** Why the entry makes the CRL unusable. */
+  problem: string | undefined;
+}
+
+/** A revoked certificate's entry extensions: the reason, and what a complete, direct CRL cannot hold. */
+function readEntryExtensions(der: Uint8Array, extensions: Element): EntryReading {
+  const reading: EntryReading = { reason: undefined, problem: undefined };
+  for (const extension of children(der, extensions)) {
+    const parts = children(der, extension);
+    const id = objectIdentifier(der, parts[0] as Element);
+    const critical = parts.length === 3 && (der[(parts[1] as Element).contentStart] ?? 0) !== 0;
+    const value = parts[parts.length - 1] as Element;
+    if (id === ENTRY_EXTENSIONS.reasonCode) {
+      const enumerated = element(der, value.contentStart, value.end);
+      reading.reason = enumerated.tag === 0x0a ? REASONS[der[enumerated.end - 1] ?? -1] : undefined;
+    } else if (id === ENTRY_EXTENSIONS.certificateIssuer) reading.problem ??= 'is an indirect CRL';
+    else if (critical && !KNOWN_ENTRY_EXTENSIONS.has(id)) reading.problem ??= `has an entry with the unrecognised critical extension ${id}`;
+  }
+  return reading;
+}
+
+/**
+ * Reads a DER (or PEM) CRL; throws {@link CrlReadError} when it is not one. The revoked
+ * certificates are walked in the DER itself: one map entry each, nothing more.
+ */
 export function parseCrl(body: Buffer, url: string): ParsedCrl {
   let der = body;
-  const text = body.subarray(0, 64).toString('latin1');
-  if (text.includes('-----BEGIN X509 CRL-----')) {
+  if (body.subarray(0, 64).toString('latin1').includes('-----BEGIN X509 CRL-----')) {
     der = Buffer.from(body.toString('latin1').replace(/-----(BEGIN|END) X509 CRL-----|\s+/g, ''), 'base64');
   }
-  let list: CertificateList;
   try {
-    list = AsnConvert.parse(der, CertificateList);
+    const list = element(der, 0);
+    if (list.tag !== 0x30 || list.end !== der.length) throw new CrlReadError('is not a DER CRL');
+    const [tbs, algorithm, signature] = children(der, list);
+    if (tbs?.tag !== 0x30 || algorithm?.tag !== 0x30 || signature?.tag !== 0x03 || der[signature.contentStart] !== 0) throw new CrlReadError('is not a DER CRL');
+    const fields = children(der, tbs);
+    let index = fields[0]?.tag === 0x02 ? 1 : 0; // version
+    index += 1; // signature algorithm, the same as the outer one
+    const issuer = fields[index++];
+    const thisUpdate = fields[index++];
+    if (issuer?.tag !== 0x30 || !thisUpdate || !TIME_TAGS.has(thisUpdate.tag)) throw new CrlReadError('is not a DER CRL');
+    let nextUpdate: Element | undefined;
+    if (fields[index] && TIME_TAGS.has((fields[index] as Element).tag)) nextUpdate = fields[index++];
+    let entries: Element | undefined;
+    if (fields[index]?.tag === 0x30) entries = fields[index++];
+    let extensions: Element | undefined;
+    if (fields[index]?.tag === 0xa0) extensions = fields[index++];
+    if (index !== fields.length) throw new CrlReadError('is not a DER CRL');
+
+    let unusable: string | undefined;
+    let onlyUserCertificates = false;
+    let onlyCaCertificates = false;
+    let scope: string[] | undefined;
+    const crlExtensions = extensions ? AsnConvert.parse(raw(der, children(der, extensions)[0] as Element), Extensions) : [];
+    for (const extension of crlExtensions) {
+      const id = extension.extnID;
+      if (id === CRL_EXTENSIONS.deltaCrlIndicator) unusable ??= 'is a delta CRL';
+      else if (id === CRL_EXTENSIONS.issuingDistributionPoint) {
+        const point = AsnConvert.parse(extension.extnValue.buffer, IssuingDistributionPoint);
+        if (point.indirectCRL) unusable ??= 'is an indirect CRL';
+        if (point.onlySomeReasons) unusable ??= 'covers some revocation reasons only';
+        if (point.onlyContainsAttributeCerts) unusable ??= 'covers attribute certificates only';
+        onlyUserCertificates = point.onlyContainsUserCerts;
+        onlyCaCertificates = point.onlyContainsCACerts;
+        if (point.distributionPoint?.nameRelativeToCRLIssuer) unusable ??= 'names its distribution point relative to its issuer';
+        const names = point.distributionPoint?.fullName;
+        if (names) scope = names.flatMap((name) => (name.uniformResourceIdentifier === undefined ? [] : [name.uniformResourceIdentifier]));
+      } else if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(id)) unusable ??= `has the unrecognised critical extension ${id}`;
+    }
+
+    const revoked = new Map<string, RevokedEntry>();
+    for (const entry of entries ? children(der, entries) : []) {
+      const [serial, date, entryExtensions] = children(der, entry);
+      if (serial?.tag !== 0x02 || !date) throw new CrlReadError('is not a DER CRL');
+      const reading = entryExtensions ? readEntryExtensions(der, entryExtensions) : undefined;
+      unusable ??= reading?.problem;
+      // removeFromCRL belongs to delta CRLs: in a complete CRL it revokes nothing.
+      if (reading?.reason === 'removeFromCRL') continue;
+      revoked.set(serialKey(content(der, serial)), { revokedAt: time(der, date), reason: reading?.reason });
+    }
+    return {
+      url,
+      der,
+      issuer: AsnConvert.parse(raw(der, issuer), Name),
+      thisUpdate: time(der, thisUpdate),
+      nextUpdate: nextUpdate ? time(der, nextUpdate) : undefined,
+      unusable,
+      onlyUserCertificates,
+      onlyCaCertificates,
+      scope,
+      revoked,
+      signatureAlgorithm: AsnConvert.parse(raw(der, algorithm), AlgorithmIdentifier),
+      signed: raw(der, tbs),
+      signature: content(der, signature).subarray(1),
+      checked: new Map(),
+    };
   } catch (cause) {
+    if (cause instanceof CrlReadError) throw cause;
     throw new CrlReadError('is not a readable CRL', { cause });
   }
-  const tbs = list.tbsCertList;
-  let unusable: string | undefined;
-  let onlyUserCertificates = false;
-  let onlyCaCertificates = false;
-  let scope: string[] | undefined;
-  for (const extension of tbs.crlExtensions ?? []) {
-    const id = extension.extnID;
-    if (id === CRL_EXTENSIONS.deltaCrlIndicator) unusable ??= 'is a delta CRL';
-    else if (id === CRL_EXTENSIONS.issuingDistributionPoint) {
-      let point: IssuingDistributionPoint;
-      try {
-        point = AsnConvert.parse(extension.extnValue.buffer, IssuingDistributionPoint);
-      } catch {
-        unusable ??= 'has an unreadable issuing distribution point';
-        continue;
-      }
-      if (point.indirectCRL) unusable ??= 'is an indirect CRL';
-      if (point.onlySomeReasons) unusable ??= 'covers some revocation reasons only';
-      if (point.onlyContainsAttributeCerts) unusable ??= 'covers attribute certificates only';
-      onlyUserCertificates = point.onlyContainsUserCerts;
-      onlyCaCertificates = point.onlyContainsCACerts;
-      if (point.distributionPoint?.nameRelativeToCRLIssuer) unusable ??= 'names its distribution point relative to its issuer';
-      const names = point.distributionPoint?.fullName;
-      if (names) scope = names.flatMap((name) => (name.uniformResourceIdentifier === undefined ? [] : [name.uniformResourceIdentifier]));
-    } else if (extension.critical && !KNOWN_CRL_EXTENSIONS.has(id)) unusable ??= `has the unrecognised critical extension ${id}`;
-  }
-  const revoked = new Map<string, RevokedEntry>();
-  for (const entry of tbs.revokedCertificates ?? []) {
-    let reason: string | undefined;
-    for (const extension of entry.crlEntryExtensions ?? []) {
-      if (extension.extnID === ENTRY_EXTENSIONS.reasonCode) {
-        try {
-          reason = AsnConvert.parse(extension.extnValue.buffer, CRLReason).toJSON();
-        } catch {
-          reason = undefined;
-        }
-      } else if (extension.extnID === ENTRY_EXTENSIONS.certificateIssuer) unusable ??= 'is an indirect CRL';
-      else if (extension.critical && !KNOWN_ENTRY_EXTENSIONS.has(extension.extnID)) unusable ??= `has an entry with the unrecognised critical extension ${extension.extnID}`;
-    }
-    // removeFromCRL belongs to delta CRLs: in a complete CRL it revokes nothing.
-    if (reason === 'removeFromCRL') continue;
-    revoked.set(serialKey(new Uint8Array(entry.userCertificate)), { revokedAt: entry.revocationDate.getTime().getTime(), reason });
-  }
-  return {
-    url,
-    der,
-    issuer: tbs.issuer,
-    thisUpdate: tbs.thisUpdate.getTime().getTime(),
-    nextUpdate: tbs.nextUpdate?.getTime().getTime(),
-    unusable,
-    onlyUserCertificates,
-    onlyCaCertificates,
-    scope,
-    revoked,
-    signatureAlgorithm: list.signatureAlgorithm,
-    signed: list.tbsCertListRaw ?? AsnConvert.serialize(tbs),
-    signature: list.signature,
-    checked: new Map(),
-  };
 }
 
 /** Why `crl` cannot speak for `subject`, issued by `issuer`; undefined when it can (freshness aside). */
