@@ -76,6 +76,13 @@ describe('revocation: CRLs made with openssl ca -gencrl and served over HTTP', f
     expect(status).to.include({ status: 'unknown' });
     expect((status as { description: string }).description).to.match(/is past its nextUpdate .* and no fresher one is published$/);
     expect(qtsp.requests.crl).to.equal(2);
+    // Other certificates of that CRL do not fetch it again for nothing, until unreachableTtl has passed.
+    expect(await checker.checkPath(pathOf(leaf, qtsp.authority))).to.include({ status: 'unknown' });
+    expect(qtsp.requests.crl).to.equal(2);
+    clock.advance(61);
+    await qtsp.publishCrl({ seconds: 3600 });
+    expect(await checker.checkPath(pathOf(other, qtsp.authority))).to.deep.equal({ status: 'good' });
+    expect(qtsp.requests.crl).to.equal(3);
   });
 
   it('a CRL signed by another CA is not believed', async function () {

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 
 import { expect } from 'chai';
 
+import { MemoryStorage } from '../../adapters/memory.js';
+import { createAuthority, issueTppCertificate } from '../../example-app/pki.js';
+import { RevocationChecker, type HttpClient } from '../../lib/certificates/revocation/index.js';
 import { HttpFailure, nodeHttpClient, rememberingOutages, type HttpRequest } from '../../lib/certificates/revocation/fetch.js';
+import { ManualClock, pathOf, RecordingLogger } from './helpers.js';
 
 const LIMITS = { timeout: 300, maxBytes: 1024 };
 
@@ -91,5 +95,39 @@ describe('revocation: the HTTP of status lookups', function () {
     time = 10_001;
     await http(request('/slow'), { ...LIMITS, timeout: 50 }).catch(() => undefined);
     expect(hits).to.equal(4);
+  });
+});
+
+describe('revocation: an injected HTTP client', function () {
+  async function statusWith(fetch: HttpClient) {
+    const authority = await createAuthority('Injected QTSP');
+    const leaf = await issueTppCertificate(authority, { ocspUrl: 'http://ocsp.qtsp.example/', crlUrl: 'http://crl.qtsp.example/ca.crl' });
+    const logger = new RecordingLogger();
+    const checker = new RevocationChecker(new MemoryStorage(), {}, { now: new ManualClock().now, logger, fetch });
+    return { status: await checker.checkPath(pathOf(leaf, authority)), logger };
+  }
+
+  it('is used for every request; what it returns is checked like any answer', async function () {
+    const seen: HttpRequest[] = [];
+    const { status } = await statusWith(async (request) => {
+      seen.push(request);
+      return { status: 200, body: Buffer.from('not DER') };
+    });
+    expect(seen.map((request) => [request.method, request.url, request.contentType])).to.deep.equal([
+      ['POST', 'http://ocsp.qtsp.example/', 'application/ocsp-request'],
+      ['GET', 'http://crl.qtsp.example/ca.crl', undefined],
+    ]);
+    expect(status).to.include({
+      status: 'unknown',
+      description: 'the OCSP response from http://ocsp.qtsp.example/ cannot be read; the CRL http://crl.qtsp.example/ca.crl is not a readable CRL',
+    });
+  });
+
+  it('a client that fails unexpectedly leaves the status unknown and is logged', async function () {
+    const { status, logger } = await statusWith(async () => {
+      throw new TypeError('boom');
+    });
+    expect(status).to.include({ status: 'unknown', description: 'the status lookup failed' });
+    expect(logger.events('revocation.lookup_failed')).to.have.length(1);
   });
 });

@@ -33,12 +33,16 @@ function idOf(url: string): string {
 export class CrlStore {
   readonly #parsed = new Lru<ParsedCrl>(LOCAL_CRLS);
   readonly #fetching = new Map<string, Promise<ParsedCrl | string>>();
+  /** URLs that gave nothing fresh or nothing usable, not fetched again until the time given (epoch ms). */
+  readonly #fruitless = new Lru<{ readonly until: number; readonly description: string }>(LOCAL_CRLS * 4);
 
   constructor(
     private readonly storage: Storage,
     private readonly http: HttpClient,
     private readonly limits: HttpLimits,
     private readonly logger: Logger,
+    /** Milliseconds a fruitless fetch is remembered (the checker's unreachableTtl). */
+    private readonly retryAfter: number,
   ) {}
 
   /** What the CRL at `url` says of `subject`, issued by `issuer`. */
@@ -50,6 +54,8 @@ export class CrlStore {
       const mismatch = crlMismatch(known, subject, issuer);
       return mismatch ? failed(`${from} ${mismatch}`) : crlAnswer(known, subject);
     }
+    const fruitless = this.#fruitless.get(url);
+    if (fruitless && fruitless.until > context().now) return failed(fruitless.description);
     const fetched = await this.#fetch(url);
     if (typeof fetched === 'string') {
       return failed(known ? `${from} ${crlStaleness(known, context())} and could not be fetched again: it ${fetched}` : `${from} ${fetched}`);
@@ -57,7 +63,13 @@ export class CrlStore {
     const mismatch = crlMismatch(fetched, subject, issuer);
     if (mismatch) return failed(`${from} ${mismatch}`);
     const stale = crlStaleness(fetched, context());
-    if (stale) return failed(`${from} ${stale} and no fresher one is published`);
+    if (stale) {
+      // Every certificate of this CRL would fetch it again for nothing: once per retryAfter is enough.
+      const description = `${from} ${stale} and no fresher one is published`;
+      this.#fruitless.set(url, { until: context().now + this.retryAfter, description });
+      return failed(description);
+    }
+    this.#fruitless.delete(url);
     this.#parsed.set(url, fetched);
     await this.#store(fetched, context());
     return crlAnswer(fetched, subject);

@@ -163,5 +163,9 @@ export async function askOcsp(url: string, subject: CertificateInfo, issuer: Cer
     if (error instanceof HttpFailure) return failed(`the OCSP responder ${url} ${error.message}`);
     throw error;
   }
-  return readOcspResponse(body, url, subject, issuer, context());
+  try {
+    return readOcspResponse(body, url, subject, issuer, context());
+  } catch {
+    return failed(`the OCSP response from ${url} cannot be checked`);
+  }
 }
