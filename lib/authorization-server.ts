@@ -7,7 +7,9 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryStorage } from '../adapters/memory.js';
 import { PsuPages, isUnavailable } from '../interactions/router.js';
 import type { Storage } from '../adapters/storage.js';
-import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
+import { CertificateVerifier, type EnvironmentName, type TppIdentity } from './certificates/identity.js';
+import { RevocationChecker } from './certificates/revocation/index.js';
+import { CertificateStatusPolicy } from './certificate-status.js';
 import type { CertificateSource } from './certificates/extract.js';
 import { InvalidClientError, InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError, StorageUnavailableError } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
@@ -36,6 +38,8 @@ export interface AuthorizationServer {
   readonly management: Management;
   /** For the bank's payment API: the PSU's authorization of a payment initiation or cancellation. */
   readonly payments: Payments;
+  /** Stops the background work (the revocation sweep); the host closes its storage afterwards. */
+  close(): Promise<void>;
 }
 
 /** OpenID Connect fields of oidc-provider's discovery document that a pure OAuth 2 server omits. */
@@ -148,6 +152,16 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const storage: Storage = options.storage ?? new MemoryStorage();
   const source: CertificateSource = certificateSourceOf(options);
   const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
+  const { revocation } = options;
+  const revocationChecker = new RevocationChecker(storage, {
+    maxAge: revocation.maxAge,
+    unreachableTtl: revocation.unreachableTtl,
+    timeout: revocation.timeout,
+  }, { now: options.now, logger });
+  const certificateStatus = new CertificateStatusPolicy(revocationChecker, { sandbox: revocation.sandbox, bank: revocation.bank }, logger);
+  if (revocation.sweepInterval > 0 && options.environments.some((environment) => certificateStatus.checks(environment.name))) {
+    revocationChecker.startSweep(revocation.sweepInterval);
+  }
   const entryPages = new WeakMap<IncomingMessage, EntryPage>();
   // Called only once requests arrive, after `management` below exists.
   const isSuspended = (organization: string): Promise<boolean> => management.isSuspended(organization);
@@ -211,6 +225,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   /** A TPP certificate is required, of an organization the bank has not suspended. */
   const requireTpp = async (req: Request): Promise<TppIdentity> => {
     const identity = identities.require(req);
+    await certificateStatus.require(identity);
     if (await isSuspended(identity.organizationIdentifier)) {
       logger.warn({ event: 'organization.refused', organization: identity.organizationIdentifier, path: req.originalUrl }, 'request of a suspended TPP refused');
       throw new InvalidClientError(`the bank has suspended ${identity.organizationIdentifier}`);
@@ -394,6 +409,11 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     }
     let answer = await introspect(provider, options, (req.body as Record<string, unknown> | undefined)?.token);
     if (answer.active && answer.provider_legal_id && await isSuspended(answer.provider_legal_id)) answer = { active: false };
+    const bound = answer.active ? answer.cnf?.['x5t#S256'] : undefined;
+    if (answer.active && bound && await certificateStatus.knownRevoked(bound, answer.psd2_environment as EnvironmentName | undefined)) {
+      logger.info({ event: 'token.certificate_revoked', clientId: answer.client_id, thumbprint: bound }, 'token inactive: the certificate it is bound to is revoked');
+      answer = { active: false };
+    }
     logger.info({ event: 'token.introspected', resourceServer: server.id, active: answer.active, clientId: answer.active ? answer.client_id : undefined }, 'token introspected');
     res.set('Cache-Control', 'no-store').json(answer);
   }));
@@ -414,7 +434,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     sendError(res, new ServerError());
   });
 
-  return { router, provider, storage, management, payments: {
+  return { router, provider, storage, management, close: async () => revocationChecker.close(), payments: {
     openInitiation: (request) => payments.openInitiation(request),
     openCancellation: (request) => payments.openCancellation(request),
     statusOf: (id) => payments.statusOf(id),

@@ -87,6 +87,8 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
       bank: { trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank },
     },
     logger: { info: record('info'), warn: record('warn'), error: record('error') },
+    // The test PKI's certificates name no OCSP responder or CRL: the revocation tests turn it on.
+    revocation: { sandbox: 'off', bank: 'off' },
     ...start.options,
   };
   const auth = createAuthorizationServer(input);
@@ -123,9 +125,12 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     bank,
     request,
     openApi,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: async () => {
+      await auth.close();
+      await new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      });
+    },
   };
 }
