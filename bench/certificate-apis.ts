@@ -1,7 +1,8 @@
 /**
  * What reading a client certificate costs per request, by API, on a real mutual-TLS connection
  * presenting the benchmark's TPP QWAC with its intermediate; the product's own per-request
- * certificate work (presentedCertificate + CertificateVerifier.identify on a cache hit); and what
+ * certificate work (presentedCertificate + CertificateVerifier.identify on a cache hit, the revocation
+ * status of its path once cached); and what
  * getPeerX509Certificate() does to the peer chain of the connection.
  *
  *   npx tsx bench/certificate-apis.ts
@@ -11,10 +12,14 @@ import type { IncomingMessage } from 'node:http';
 import tls from 'node:tls';
 
 import { presentedCertificate } from '../lib/certificates/extract.js';
+import { MemoryStorage } from '../adapters/memory.js';
 import { CertificateVerifier } from '../lib/certificates/identity.js';
+import { RevocationChecker } from '../lib/certificates/revocation/index.js';
+import { startCrlServer } from './crl.js';
 import { createBenchPki } from './pki.js';
 
-const pki = await createBenchPki();
+const crls = await startCrlServer();
+const pki = await createBenchPki(crls);
 const verifier = new CertificateVerifier([{ name: 'sandbox', anchors: [new X509Certificate(pki.sandboxRootPem)], requireQualifiedStatements: true, requiredExtendedKeyUsages: [] }]);
 
 function time(label: string, operation: () => unknown, count = 500): void {
@@ -24,8 +29,18 @@ function time(label: string, operation: () => unknown, count = 500): void {
   console.log(`${label.padEnd(62)} ${(((performance.now() - started) / count) * 1000).toFixed(1).padStart(7)} µs`);
 }
 
+async function timeAsync(label: string, operation: () => Promise<unknown>, count = 5000): Promise<void> {
+  await operation();
+  const started = performance.now();
+  for (let i = 0; i < count; i += 1) await operation();
+  console.log(`${label.padEnd(62)} ${(((performance.now() - started) / count) * 1000).toFixed(1).padStart(7)} µs`);
+}
+
+const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const checker = new RevocationChecker(new MemoryStorage(), {}, { now: () => new Date(), logger: quiet });
+
 await new Promise<void>((resolve) => {
-  const server = tls.createServer({ key: pki.serverKeyPem, cert: pki.serverCertPem, requestCert: true, rejectUnauthorized: false }, (socket) => {
+  const server = tls.createServer({ key: pki.serverKeyPem, cert: pki.serverCertPem, requestCert: true, rejectUnauthorized: false }, async (socket) => {
     console.log(`Node ${process.version}, OpenSSL ${process.versions.openssl}; the client sends its leaf and intermediate\n`);
     time('socket.getPeerCertificate(false)', () => socket.getPeerCertificate(false));
     time('socket.getPeerCertificate(true)  (lib/certificates/extract.ts)', () => socket.getPeerCertificate(true));
@@ -33,6 +48,9 @@ await new Promise<void>((resolve) => {
     time('presentedCertificate(req, socket)', () => presentedCertificate(req, { from: 'socket' }));
     const presented = presentedCertificate(req, { from: 'socket' });
     time('CertificateVerifier.identify(presented), cache hit', () => verifier.identify(presented));
+    const { path } = verifier.identify(presented);
+    await timeAsync('RevocationChecker.checkPath(path), status cached', () => checker.checkPath(path));
+    await timeAsync('RevocationChecker.watch(path), already watched', () => checker.watch(path));
     const leafDer = Buffer.from(presented!.leaf);
     time('new X509Certificate(der)', () => new X509Certificate(leafDer));
     // Last: on the server side the first getPeerX509Certificate() removes the leaf from OpenSSL's
@@ -44,6 +62,8 @@ await new Promise<void>((resolve) => {
     time('x509.raw + x509.issuerCertificate?.raw (read once, kept)', () => [first?.raw, first?.issuerCertificate?.raw]);
     socket.end();
     server.close(() => resolve());
+    await checker.close();
+    await crls.close();
   });
   server.listen(0, '127.0.0.1', () => {
     const client = tls.connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port, key: pki.tpp.keyPem, cert: pki.tpp.chainPem, rejectUnauthorized: false });

@@ -6,6 +6,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 
 import { createAuthority, issueServerCertificate, issueTppCertificate, organizationIdentifierFor } from '../example-app/pki.js';
+import type { CrlServer } from './crl.js';
 
 export interface BenchPki {
   /** Trust anchor of the sandbox environment (the root above the TPP's QTSP). */
@@ -27,12 +28,18 @@ export interface BenchPki {
 
 export const TPP_ORGANIZATION = { roles: ['PSP_AI', 'PSP_PI'] as const, organization: 'Bench TPP', authorisationNumber: 'BENCH1' };
 
-export async function createBenchPki(): Promise<BenchPki> {
+/**
+ * The PKI; the QTSP intermediate and the QWAC name their issuer's CRL on `crls`, which publishes
+ * them, so that the product checks their revocation status as it does in production.
+ */
+export async function createBenchPki(crls: CrlServer): Promise<BenchPki> {
   const sandboxRoot = await createAuthority('Bench Sandbox Root');
-  const sandboxCa = await createAuthority('Bench Sandbox QTSP', { issuer: sandboxRoot });
+  const sandboxCa = await createAuthority('Bench Sandbox QTSP', { issuer: sandboxRoot, crlUrl: crls.urlOf(sandboxRoot.name) });
+  await crls.publish(sandboxRoot);
+  await crls.publish(sandboxCa);
   const serverCa = await createAuthority('Bench Server CA');
   const server = await issueServerCertificate(serverCa, ['localhost', '127.0.0.1']);
-  const options = { ...TPP_ORGANIZATION, roles: [...TPP_ORGANIZATION.roles] };
+  const options = { ...TPP_ORGANIZATION, roles: [...TPP_ORGANIZATION.roles], crlUrl: crls.urlOf(sandboxCa.name) };
   const tpp = await issueTppCertificate(sandboxCa, options);
   return {
     sandboxRootPem: sandboxRoot.certPem,

@@ -30,6 +30,7 @@ import { fileURLToPath } from 'node:url';
 
 import { authorizationFlow, FORM, form, keepAliveAgent, send, type Endpoint, type FlowTokens, type TlsIdentity } from './http.js';
 import { autocannonLoad, closedLoop, type LoadResult } from './load.js';
+import { startCrlServer } from './crl.js';
 import { createBenchPki, type BenchPki } from './pki.js';
 import type { PopulateMessage, PopulateRequest } from './populate.js';
 import { BARE_CLIENT_ID, REDIRECT_URI, RESOURCE_SERVER, type FromServer, type ServerConfig, type ServerStats, type StorageName, type Target, type ToServer } from './protocol.js';
@@ -642,7 +643,8 @@ async function main(): Promise<void> {
   if (config.profile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
   pinSelf(driverCpus);
   log(`bench: ${config.duration} s runs (+${config.warmup} s warm-up), ${config.connections} connections, scenarios ${config.scenarios.join(', ')}, storage ${config.storages.join(', ')}${config.pin ? `; server on CPU ${serverCpu}, driver and Redis on CPU ${driverCpus}` : ''}`);
-  const pki = await createBenchPki();
+  const crls = await startCrlServer();
+  const pki = await createBenchPki(crls);
   const leaf = new X509Certificate(pki.tpp.chainPem);
   const context: Context = {
     pki,
@@ -679,10 +681,12 @@ async function main(): Promise<void> {
     }
   } finally {
     await context.redis?.close();
+    await crls.close();
   }
+  log(`revocation: ${crls.downloads} CRL download(s) over the whole run`);
 
   const notes = [
-    'Every request goes over HTTPS with mutual TLS (ECDSA P-256 certificates from example-app/pki.ts: sandbox root → QTSP intermediate → the TPP\'s QWAC with PSP_AI and PSP_PI, sent with its intermediate). The product checks the chain, the QWAC statements and the PSD2 roles (cached by leaf); the bare provider only reads the peer certificate.',
+    'Every request goes over HTTPS with mutual TLS (ECDSA P-256 certificates from example-app/pki.ts: sandbox root → QTSP intermediate → the TPP\'s QWAC with PSP_AI and PSP_PI, sent with its intermediate). The product checks the chain, the QWAC statements and the PSD2 roles (cached by leaf), and the revocation status of the QWAC and its intermediate (hard fail) through the CRLs they name, served by the driver on a loopback port: fetched once, then served from the status cache; the bare provider only reads the peer certificate.',
     'ours: createAuthorizationServer mounted at /oauth2 of an Express app, the TPP client registered over RFC 7591. bare: oidc-provider with the same grants, scopes, TTLs, cookies, PKCE, tls_client_auth and certificate-bound tokens, the same storage adapter, its clients written through the same adapter, mounted the same way; minimal sign-in and consent pages with the same steps as ours.',
     `Each scenario starts a fresh server child process for ours and one for bare, side by side (${config.pin ? `each pinned to CPU ${serverCpu}; the load generator and Redis share CPU ${driverCpus}` : 'not pinned'}); each gets ${config.warmup} s of warm-up, then ${config.duration} s measured in ${config.slices} alternating slice(s) (ours, bare, bare, ours…) so that drift of the shared machine weighs on both alike; rates add the slices up, p50/p99 are the slices' values weighted by their completions. Keep-alive runs use autocannon; new-TLS-per-request and flows use a closed loop of ${config.connections} workers over node:https (a full TLS handshake per request, no session resumption).`,
     'Per core = successful operations / server CPU seconds (user + system) during the run; Server CPU = share of one core used. RSS start = VmRSS of the server process once listening (the tsx loader accounts for ~35 MB of it, oidc-provider ~35 MB); peak = its VmHWM at the end of its run (it lived for that scenario only: token pools, warm-up and run).',

@@ -68,6 +68,8 @@ async function start(config: ServerConfig): Promise<void> {
       signingKeys: { keys: [config.signingKey] },
       cookieKeys: [COOKIE_KEY],
       environments: { sandbox: { trustAnchors: config.sandboxRootPem, testPsus: [SANDBOX_PSU] } },
+      // As a bank runs it: the QWAC and its intermediate checked against their CRLs, hard fail.
+      revocation: { sandbox: 'hard' },
       resourceServers: [RESOURCE_SERVER],
       storage,
     });
