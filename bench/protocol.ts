@@ -26,6 +26,8 @@ export interface ServerConfig {
   readonly signingKey: Record<string, unknown>;
   /** tls_client_auth_subject_dn of the bare provider's client (the TPP certificate's subject). */
   readonly tppSubjectDn: string;
+  /** Revocation checking of ours: `hard` as a bank runs it, `off` to measure what it costs. */
+  readonly revocation: 'hard' | 'off';
 }
 
 export type ToServer =

@@ -17,6 +17,8 @@
  *   BENCH_LEAK_DURATION seconds of the memory run (default 60)
  *   BENCH_PIN          1 (default when 2+ CPUs): server child on the last CPU, the rest on the others
  *   BENCH_PROFILE      1: CPU profile of each measured run into bench/results/profiles/ (see bench/profile.ts)
+ *   BENCH_REVOCATION   hard (default): ours checks the QWAC's revocation status (cached after the first
+ *                      CRL download); off: it does not, to measure what the check costs
  *   REDIS_URL          use this Redis instead of starting a redis-server
  *
  * `npm run bench -- --render [file.json]` writes the markdown and SVG of a JSON report again.
@@ -81,6 +83,7 @@ const config = {
   slices: Math.max(1, Math.round(numberOf('BENCH_SLICES', 2))),
   pin: process.env.BENCH_PIN ? process.env.BENCH_PIN === '1' : cpuCount >= 2,
   profile: process.env.BENCH_PROFILE === '1',
+  revocation: listOf<'hard' | 'off'>('BENCH_REVOCATION', ['hard', 'off'])[0] ?? 'hard',
 };
 /** Operations sent one at a time to count sequential Redis round trips. */
 const PROBES: Record<ScenarioName, number> = {
@@ -218,6 +221,7 @@ async function openSession(context: Context, target: Target, storage: StorageNam
     sandboxRootPem: context.pki.sandboxRootPem,
     signingKey: context.pki.signingKey,
     tppSubjectDn: context.subjectDn,
+    revocation: config.revocation,
   });
   const endpoint: Endpoint = { port: server.port, ca: context.pki.serverCaPem };
   let clientId = BARE_CLIENT_ID;
@@ -686,7 +690,7 @@ async function main(): Promise<void> {
   log(`revocation: ${crls.downloads} CRL download(s) over the whole run`);
 
   const notes = [
-    'Every request goes over HTTPS with mutual TLS (ECDSA P-256 certificates from example-app/pki.ts: sandbox root → QTSP intermediate → the TPP\'s QWAC with PSP_AI and PSP_PI, sent with its intermediate). The product checks the chain, the QWAC statements and the PSD2 roles (cached by leaf), and the revocation status of the QWAC and its intermediate (hard fail) through the CRLs they name, served by the driver on a loopback port: fetched once, then served from the status cache; the bare provider only reads the peer certificate.',
+    `Every request goes over HTTPS with mutual TLS (ECDSA P-256 certificates from example-app/pki.ts: sandbox root → QTSP intermediate → the TPP's QWAC with PSP_AI and PSP_PI, sent with its intermediate). The product checks the chain, the QWAC statements and the PSD2 roles (cached by leaf), and ${config.revocation === 'off' ? 'not (BENCH_REVOCATION=off) ' : ''}the revocation status of the QWAC and its intermediate (hard fail) through the CRLs they name, served by the driver on a loopback port: fetched once, then served from the status cache; the bare provider only reads the peer certificate.`,
     'ours: createAuthorizationServer mounted at /oauth2 of an Express app, the TPP client registered over RFC 7591. bare: oidc-provider with the same grants, scopes, TTLs, cookies, PKCE, tls_client_auth and certificate-bound tokens, the same storage adapter, its clients written through the same adapter, mounted the same way; minimal sign-in and consent pages with the same steps as ours.',
     `Each scenario starts a fresh server child process for ours and one for bare, side by side (${config.pin ? `each pinned to CPU ${serverCpu}; the load generator and Redis share CPU ${driverCpus}` : 'not pinned'}); each gets ${config.warmup} s of warm-up, then ${config.duration} s measured in ${config.slices} alternating slice(s) (ours, bare, bare, ours…) so that drift of the shared machine weighs on both alike; rates add the slices up, p50/p99 are the slices' values weighted by their completions. Keep-alive runs use autocannon; new-TLS-per-request and flows use a closed loop of ${config.connections} workers over node:https (a full TLS handshake per request, no session resumption).`,
     'Per core = successful operations / server CPU seconds (user + system) during the run; Server CPU = share of one core used. RSS start = VmRSS of the server process once listening (the tsx loader accounts for ~35 MB of it, oidc-provider ~35 MB); peak = its VmHWM at the end of its run (it lived for that scenario only: token pools, warm-up and run).',

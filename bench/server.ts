@@ -69,7 +69,7 @@ async function start(config: ServerConfig): Promise<void> {
       cookieKeys: [COOKIE_KEY],
       environments: { sandbox: { trustAnchors: config.sandboxRootPem, testPsus: [SANDBOX_PSU] } },
       // As a bank runs it: the QWAC and its intermediate checked against their CRLs, hard fail.
-      revocation: { sandbox: 'hard' },
+      revocation: { sandbox: config.revocation },
       resourceServers: [RESOURCE_SERVER],
       storage,
     });
