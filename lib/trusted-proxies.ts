@@ -73,7 +73,7 @@ function contains(range: Range, bytes: Uint8Array): boolean {
   return true;
 }
 
-/** Largest X-Forwarded-For value read; a longer one is not believed at all. */
+/** How much of X-Forwarded-For is read, from its right end (where the trusted proxies wrote). */
 const MAX_FORWARDED_FOR = 2048;
 
 /**
@@ -121,8 +121,10 @@ export class TrustedProxies {
     if (!this.trusts(peer)) return peer;
     const header = req.headers['x-forwarded-for'];
     const text = Array.isArray(header) ? header.join(',') : header;
-    if (!text || text.length > MAX_FORWARDED_FOR) return peer;
-    const hops = text.split(',').map((hop) => hop.trim());
+    if (!text) return peer;
+    // What a client wrote on the left may be padding of any length; the proxies append on the right.
+    const hops = text.slice(-MAX_FORWARDED_FOR).split(',').map((hop) => hop.trim());
+    if (text.length > MAX_FORWARDED_FOR) hops.shift();
     let address = peer;
     for (let index = hops.length - 1; index >= 0; index -= 1) {
       const hop = hops[index] ?? '';

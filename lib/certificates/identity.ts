@@ -58,6 +58,13 @@ export interface PresentedCertificate {
 
 const ORGANIZATION_IDENTIFIER = /^PSD([A-Z]{2})-([A-Z0-9]{1,8})-(\S+)$/;
 const CACHE_SIZE = 1024;
+/**
+ * Largest certificate read, leaf or CA, in bytes of DER. QWACs are a few kilobytes; a bigger one
+ * would only make every request that presents it costly to refuse.
+ */
+export const MAX_CERTIFICATE_BYTES = 16 * 1024;
+/** How long a connection's refused certificate stays refused without being read again (ms). */
+const REFUSAL_TTL = 60_000;
 
 interface Verified {
   readonly environment: EnvironmentTrust;
@@ -111,6 +118,8 @@ export class CertificateVerifier {
   readonly #now: () => Date;
   readonly #cache = new Map<string, Verified>();
   readonly #byLeaf = new WeakMap<Uint8Array, Verified>();
+  /** Refusals of the path, by the leaf object a connection presents with each of its requests. */
+  readonly #refusedLeaves = new WeakMap<Uint8Array, { readonly error: CertificateRejectedError; readonly until: number }>();
   readonly #pathValidation: ReadonlyMap<EnvironmentTrust, PathValidationPolicy>;
 
   constructor(environments: readonly EnvironmentTrust[], now: () => Date = () => new Date()) {
@@ -188,9 +197,53 @@ export class CertificateVerifier {
     // The same leaf object comes back with every request of a connection: no hashing then.
     const known = this.#byLeaf.get(presented.leaf);
     if (known && known.caValidFrom <= now.getTime() && now.getTime() <= known.caValidTo && this.#cache.get(known.thumbprint) === known) return known;
-    const verified = this.#verifyChainByFingerprint(presented, now);
+    // Nor is a refused certificate read again for each request the connection sends.
+    const refused = this.#refusedLeaves.get(presented.leaf);
+    if (refused && now.getTime() < refused.until) {
+      throw new CertificateRejectedError(refused.error.reason, refused.error.error_description, { cause: refused.error.cause });
+    }
+    let verified: Verified;
+    try {
+      verified = this.#verifyChainByFingerprint(presented, now);
+    } catch (error) {
+      if (error instanceof CertificateRejectedError) this.#refusedLeaves.set(presented.leaf, { error, until: now.getTime() + REFUSAL_TTL });
+      throw error;
+    }
     this.#byLeaf.set(presented.leaf, verified);
     return verified;
+  }
+
+  /**
+   * Whether the leaf is signed by a CA it names as issuer: an anchor of an environment or a CA
+   * certificate sent with it (whether or not that one chains to an anchor).
+   */
+  #signedByKnownIssuer(certificate: X509Certificate, intermediates: readonly X509Certificate[]): boolean {
+    const signed = (ca: X509Certificate) => {
+      try {
+        return ca.subject === certificate.issuer && certificate.verify(ca.publicKey);
+      } catch {
+        return false;
+      }
+    };
+    return intermediates.some(signed) || this.#environments.some((environment) => environment.anchors.some(signed));
+  }
+
+  /** Refuses a leaf whose own contents cannot be read (before the PSD2 checks read them). */
+  #readContents(leaf: Uint8Array, certificate: X509Certificate): CertificateContents {
+    let contents: CertificateContents;
+    try {
+      contents = readCertificateContents(leaf);
+    } catch (cause) {
+      const detail = cause instanceof CertificateContentError ? `: ${cause.message}` : '';
+      return reject('certificate_malformed', `the client certificate is malformed${detail}`, cause);
+    }
+    try {
+      factsOf(certificate);
+    } catch (cause) {
+      if (!(cause instanceof CertificateFactsError)) throw cause;
+      return reject('certificate_malformed', `the client certificate is malformed: ${cause.message}`, cause);
+    }
+    return contents;
   }
 
   #verifyChainByFingerprint(presented: PresentedCertificate, now: Date): Verified {
@@ -204,23 +257,12 @@ export class CertificateVerifier {
       return cached;
     }
 
+    if (presented.leaf.length > MAX_CERTIFICATE_BYTES) {
+      reject('certificate_malformed', `the client certificate is larger than ${MAX_CERTIFICATE_BYTES} bytes`);
+    }
     const certificate = parseCertificate(presented.leaf);
-    let contents: CertificateContents;
-    try {
-      contents = readCertificateContents(presented.leaf);
-    } catch (cause) {
-      const detail = cause instanceof CertificateContentError ? `: ${cause.message}` : '';
-      return reject('certificate_malformed', `the client certificate is malformed${detail}`, cause);
-    }
-    try {
-      // Read before the path is looked for: OpenSSL holds a certificate with an unreadable or
-      // repeated extension issued by no one, which would read as an untrusted issuer.
-      factsOf(certificate);
-    } catch (cause) {
-      if (!(cause instanceof CertificateFactsError)) throw cause;
-      return reject('certificate_malformed', `the client certificate is malformed: ${cause.message}`, cause);
-    }
     const intermediates = presented.chain.flatMap((der) => {
+      if (der.length > MAX_CERTIFICATE_BYTES) return [];
       try {
         return [new X509Certificate(der)];
       } catch {
@@ -246,8 +288,15 @@ export class CertificateVerifier {
       path = found;
       break;
     }
+    if (!path) {
+      // OpenSSL finds no issuer for a certificate with an unreadable or repeated extension: such a
+      // leaf signed by a known CA is malformed, not untrusted. Anyone else's is not read further.
+      if (this.#signedByKnownIssuer(certificate, intermediates)) this.#readContents(presented.leaf, certificate);
+    }
+    // Read once a path is found: what an untrusted certificate holds costs nothing to refuse.
+    const contents = path ? this.#readContents(presented.leaf, certificate) : undefined;
     if (invalid && !path) throw invalid;
-    if (!environment || !path) {
+    if (!environment || !path || !contents) {
       // Not checkIssued: it also requires keyCertSign, which a self-signed leaf usually lacks.
       const selfSigned = certificate.issuer === certificate.subject && verifiesItself(certificate);
       return reject(

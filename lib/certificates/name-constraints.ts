@@ -101,14 +101,20 @@ function uriHost(uri: string): string | undefined {
 }
 
 function uriWithin(uri: string, base: string): boolean {
-  const host = uriHost(uri)?.toLowerCase();
+  const host = uriHost(uri)?.toLowerCase().replace(/\.$/, '');
   if (host === undefined) return false;
-  const root = base.toLowerCase();
+  const root = base.toLowerCase().replace(/\.$/, '');
   if (root.startsWith('.')) return host.endsWith(root);
   return host === root;
 }
 
+const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
 function addressWithin(address: Uint8Array, base: Uint8Array): boolean {
+  // An IPv4-mapped IPv6 address (::ffff:10.1.2.3) is the IPv4 address it maps, for IPv4 subtrees.
+  if (address.length === 16 && base.length === 8 && IPV4_MAPPED_PREFIX.every((byte, index) => address[index] === byte)) {
+    return addressWithin(address.subarray(12), base);
+  }
   if (base.length !== address.length * 2) return false;
   for (let index = 0; index < address.length; index += 1) {
     const mask = base[address.length + index] as number;

@@ -3,7 +3,7 @@ import 'reflect-metadata';
 import { expect } from 'chai';
 import * as x509 from '@peculiar/x509';
 
-import { CertificateVerifier, type EnvironmentTrust, type PresentedCertificate } from '../../lib/certificates/identity.js';
+import { CertificateVerifier, MAX_CERTIFICATE_BYTES, type EnvironmentTrust, type PresentedCertificate } from '../../lib/certificates/identity.js';
 import { OID } from '../../lib/certificates/oids.js';
 import type { IssuedCertificate } from '../../example-app/pki.js';
 import { sandboxTpp, testPki, type TestPki } from '../support/pki.js';
@@ -360,6 +360,18 @@ describe('certificate path validation (RFC 5280 §6.1)', () => {
     });
     const constraintsOf = () => `the name constraints of ${caLabel('Constrained TPP QTSP')}`;
 
+    it('refuses an IPv4-mapped IPv6 address inside an excluded IPv4 range, and a URI host ending in a dot', async () => {
+      const excluding = await qtsp('Excluding Mapped QTSP', {
+        nameConstraints: { excluded: [{ iPAddress: '10.0.0.0/8' }, { uniformResourceIdentifier: '.bank.example' }] },
+      });
+      const mapped = await tpp(excluding, { subjectAltNames: [{ type: 'dns', value: 'api.path-tpp.example' }, { type: 'ip', value: '::ffff:a01:203' }] });
+      const refusedMapped = refusal(mapped, excluding);
+      expect(refusedMapped.reason).to.equal('name_constraints_violated');
+      expect(refusedMapped.error_description).to.equal(`the client certificate's name IP:0:0:0:0:0:ffff:a01:203 is excluded by the name constraints of ${caLabel('Excluding Mapped QTSP')}`);
+      const dotted = await tpp(excluding, { subjectAltNames: [{ type: 'dns', value: 'api.path-tpp.example' }, { type: 'url', value: 'https://evil.bank.example./' }] });
+      expectRejection(refusal(dotted, excluding), 'name_constraints_violated', `the client certificate's name URI:https://evil.bank.example./ is excluded by the name constraints of ${caLabel('Excluding Mapped QTSP')}`);
+    });
+
     it('refuses a subject outside the permitted directory names', async () => {
       const leaf = await tpp(constrained, { subject: tppSubject('api.path-tpp.example', 'Other TPP') });
       expectRejection(
@@ -540,6 +552,18 @@ describe('certificate path validation (RFC 5280 §6.1)', () => {
   });
 
   describe('certificate_malformed', () => {
+    it('refuses a certificate larger than a QWAC can be before reading it', async () => {
+      const names = Array.from({ length: 1200 }, (_, index) => ({ type: 'dns' as const, value: `host-${index}.path-tpp.example` }));
+      const leaf = await tpp(plainCa, { subjectAltNames: names });
+      expect(leaf.der.length).to.be.above(MAX_CERTIFICATE_BYTES);
+      expectRejection(refusal(leaf, plainCa), 'certificate_malformed', `the client certificate is larger than ${MAX_CERTIFICATE_BYTES} bytes`);
+    });
+
+    it('does not read what an untrusted certificate holds: a self-signed one with a repeated extension is untrusted', async () => {
+      const leaf = await mint({ subject: tppSubject('api.path-tpp.example'), extensions: [new x509.ExtendedKeyUsageExtension([CODE_SIGNING])] });
+      expectRejection(refusal(leaf), 'issuer_untrusted', 'the client certificate is self-signed; it must be issued by a QTSP trusted by this server');
+    });
+
     it('refuses a leaf that carries an extension twice', async () => {
       const leaf = await tpp(plainCa, { extensions: [new x509.ExtendedKeyUsageExtension([CODE_SIGNING])] });
       expectRejection(refusal(leaf, plainCa), 'certificate_malformed', 'the client certificate is malformed: extension 2.5.29.37 appears more than once');

@@ -148,6 +148,22 @@ describe('revocation: OCSP with a real openssl ocsp responder', function () {
       expect(await skewed.checker.checkPath(pathOf(leaf, qtsp.authority))).to.deep.equal({ status: 'good' });
     });
 
+    it('an answer without nextUpdate is kept until maxAge after it was made, not after it was read', async function () {
+      const leaf = await qtsp.issue({ crl: false });
+      await qtsp.startResponder({ nextUpdateMinutes: null });
+      // This clock runs 60 s ahead of the responder's: its answer is a minute old when read.
+      const { checker, clock } = testChecker({ maxAge: 120 });
+      clock.advance(60);
+      expect(await checker.checkPath(pathOf(leaf, qtsp.authority))).to.deep.equal({ status: 'good' });
+      clock.advance(50);
+      await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect(qtsp.requests.ocsp).to.equal(1);
+      // 121 s after it was made (61 s after it was read), the answer no longer vouches for anything.
+      clock.advance(11);
+      await checker.checkPath(pathOf(leaf, qtsp.authority));
+      expect(qtsp.requests.ocsp).to.equal(2);
+    });
+
     it('an answer without nextUpdate is believed while younger than maxAge, and kept no longer', async function () {
       const leaf = await qtsp.issue({ crl: false });
       await qtsp.startResponder({ nextUpdateMinutes: null });

@@ -177,7 +177,15 @@ export function cachedThumbprint(certificate: X509Certificate): string {
   return thumbprint;
 }
 
-/** A serial number's hex without leading zeros, upper case: how serials are compared. */
+/**
+ * A serial number INTEGER's content octets as the integer they stand for: redundant sign octets
+ * dropped, a negative value marked, so that `00 FF` (255) and `FF` (-1) never compare equal.
+ */
 export function serialKey(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex').toUpperCase().replace(/^0+(?=.)/, '');
+  const octets = Buffer.from(bytes);
+  const negative = octets.length > 0 && ((octets[0] as number) & 0x80) !== 0;
+  const padding = negative ? 0xff : 0x00;
+  let start = 0;
+  while (start < octets.length - 1 && octets[start] === padding && (((octets[start + 1] as number) & 0x80) !== 0) === negative) start += 1;
+  return `${negative ? '-' : ''}${octets.subarray(start).toString('hex').toUpperCase()}`;
 }

@@ -52,7 +52,7 @@ export class CrlStore {
     if (!known || crlStaleness(known, context())) known = (await this.#stored(url)) ?? known;
     if (known && !crlStaleness(known, context())) {
       const mismatch = crlMismatch(known, subject, issuer);
-      return mismatch ? failed(`${from} ${mismatch}`) : crlAnswer(known, subject);
+      return mismatch ? failed(`${from} ${mismatch}`) : crlAnswer(known, subject, context());
     }
     const fruitless = this.#fruitless.get(url);
     if (fruitless && fruitless.until > context().now) return failed(fruitless.description);
@@ -72,7 +72,7 @@ export class CrlStore {
     this.#fruitless.delete(url);
     this.#parsed.set(url, fetched);
     await this.#store(fetched, context());
-    return crlAnswer(fetched, subject);
+    return crlAnswer(fetched, subject, context());
   }
 
   async #stored(url: string): Promise<ParsedCrl | undefined> {

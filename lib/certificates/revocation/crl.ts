@@ -190,9 +190,10 @@ export function crlStaleness(crl: ParsedCrl, context: SourceContext): string | u
 }
 
 /** What a matching, current CRL says of `subject`. */
-export function crlAnswer(crl: ParsedCrl, subject: CertificateInfo): SourceOutcome {
+export function crlAnswer(crl: ParsedCrl, subject: CertificateInfo, context: SourceContext): SourceOutcome {
   const entry = crl.revoked.get(serialKey(subject.serialBytes));
-  if (!entry) return { kind: 'good', source: 'crl', url: crl.url, nextUpdate: crl.nextUpdate };
+  // Without nextUpdate a CRL vouches for maxAge from when it was made, not from now.
+  if (!entry) return { kind: 'good', source: 'crl', url: crl.url, nextUpdate: crl.nextUpdate ?? crl.thisUpdate + context.maxAge * 1000 };
   return { kind: 'revoked', source: 'crl', url: crl.url, revokedAt: entry.revokedAt, reason: entry.reason, nextUpdate: crl.nextUpdate };
 }
 

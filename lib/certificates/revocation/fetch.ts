@@ -120,13 +120,17 @@ export const nodeHttpClient: HttpClient = async (request, limits) => {
       next = undefined;
     }
     if (!next) throw new HttpFailure('url', 'redirected to a URL that is not http or https');
+    // The URL came from a QTSP's certificate; a redirect (possibly forged on plain HTTP) must not
+    // send the server anywhere else, such as the bank's own network.
+    if (next.hostname !== url.hostname) throw new HttpFailure('status', `answered HTTP ${answer.status} (a redirect to another host, not followed)`);
     url = next;
   }
 };
 
 /**
- * `http`, remembering for `ttl` ms each URL that did not answer (timeout, connection failure) and
- * failing at once for it meanwhile: an outage costs one timeout per URL, not one per certificate.
+ * `http`, remembering for `ttl` ms each URL that did not answer usefully (timeout, connection
+ * failure, an error status, a body too large) and failing at once for it meanwhile: an outage
+ * costs one timeout per URL, not one per certificate.
  */
 export function rememberingOutages(http: HttpClient, ttl: number, now: () => number, maxEntries = 1000): HttpClient {
   const outages = new Map<string, { readonly until: number; readonly failure: HttpFailure }>();
@@ -137,7 +141,7 @@ export function rememberingOutages(http: HttpClient, ttl: number, now: () => num
     try {
       return await http(request, limits);
     } catch (error) {
-      if (error instanceof HttpFailure && (error.kind === 'timeout' || error.kind === 'unreachable')) {
+      if (error instanceof HttpFailure && error.kind !== 'url') {
         if (outages.size >= maxEntries) outages.delete(outages.keys().next().value as string);
         outages.set(request.url, { until: now() + ttl, failure: error });
       }

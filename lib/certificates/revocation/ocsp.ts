@@ -18,12 +18,17 @@ import {
   type ResponderID,
 } from '@peculiar/asn1-ocsp';
 import { AsnConvert, OctetString } from '@peculiar/asn1-schema';
-import { AlgorithmIdentifier, type Extension } from '@peculiar/asn1-x509';
+import { AlgorithmIdentifier, Certificate, type Extension } from '@peculiar/asn1-x509';
 
+import { keyWeakness, signatureWeakness } from '../algorithms.js';
+import { DEFAULT_PATH_VALIDATION } from '../path-validation.js';
 import { infoOf, sameName, serialKey, type CertificateInfo } from './certificate.js';
 import { HttpFailure, type HttpClient, type HttpLimits } from './fetch.js';
 import { failed, freshnessProblem, type SourceContext, type SourceOutcome } from './outcome.js';
 import { signatureProblem } from './signature.js';
+
+/** What a delegated responder's certificate must meet: the default strength of a path. */
+const RESPONDER_STRENGTH = DEFAULT_PATH_VALIDATION;
 
 const SHA1 = '1.3.14.3.2.26';
 const CERT_ID_HASHES: Record<string, string> = {
@@ -93,6 +98,15 @@ function authorisedSigner(basic: BasicOCSPResponse, issuer: CertificateInfo, now
     return `is signed by ${delegated.subject}, a certificate of the issuer without id-kp-OCSPSigning (RFC 6960 §4.2.2.2)`;
   }
   if (now < delegated.notBefore || now > delegated.notAfter) return `is signed by the responder certificate ${delegated.subject}, which is not valid now`;
+  // The responder certificate meets the strength a certificate path must have.
+  let weakness: string | undefined;
+  try {
+    const signature = AsnConvert.parse(Buffer.from(certificate.raw), Certificate).signatureAlgorithm;
+    weakness = signatureWeakness(signature, RESPONDER_STRENGTH) ?? keyWeakness(certificate.publicKey, RESPONDER_STRENGTH);
+  } catch {
+    weakness = 'an unreadable signature algorithm';
+  }
+  if (weakness) return `is signed by the responder certificate ${delegated.subject}, which has ${weakness}`;
   return delegated;
 }
 
@@ -150,7 +164,8 @@ export function readOcspResponse(body: Uint8Array, url: string, subject: Certifi
       nextUpdate,
     };
   }
-  if (status.good !== undefined) return { kind: 'good', source: 'ocsp', url, nextUpdate };
+  // Without nextUpdate an answer vouches for maxAge from when it was made, not from now.
+  if (status.good !== undefined) return { kind: 'good', source: 'ocsp', url, nextUpdate: nextUpdate ?? thisUpdate + context.maxAge * 1000 };
   return failed(`the OCSP responder ${url} does not know the certificate (status unknown)`);
 }
 
