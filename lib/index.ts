@@ -7,6 +7,8 @@ export type {
   AttemptLimit,
   PagesOptions,
   ClientCertificateHeaderOptions,
+  RevocationOptions,
+  RevocationMode,
   TokenOptions,
   PaymentOptions,
   ResourceServerOptions,
