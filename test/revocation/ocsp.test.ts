@@ -71,6 +71,15 @@ describe('revocation: OCSP with a real openssl ocsp responder', function () {
     expect(await checker.checkPath(pathOf(revoked, qtsp.authority))).to.include({ status: 'revoked', source: 'ocsp' });
   });
 
+  it('a responder certificate of the issuer signed with SHA-1 is not: it must be as strong as a path', async function () {
+    const leaf = await qtsp.issue({ crl: false });
+    await qtsp.startResponder({ signer: await qtsp.responderCertificate({ signatureHash: 'SHA-1' }) });
+    const { checker } = testChecker();
+    const status = await checker.checkPath(pathOf(leaf, qtsp.authority));
+    expect(status).to.include({ status: 'unknown' });
+    expect((status as { description: string }).description).to.match(/is signed by the responder certificate C=EU,O=OCSP Test QTSP,CN=OCSP Test QTSP OCSP Responder \d+, which has ecdsa-with-SHA1; SHA-256, SHA-384, SHA-512 or EdDSA is required/);
+  });
+
   it('a responder certificate of the issuer without id-kp-OCSPSigning is not', async function () {
     const leaf = await qtsp.issue({ crl: false });
     await qtsp.startResponder({ signer: await qtsp.responderCertificate({ ocspSigning: false }) });

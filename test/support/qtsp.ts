@@ -82,6 +82,8 @@ export interface ResponderCertificateOptions {
   readonly ocspSigning?: boolean;
   /** Who issues it; default the QTSP's own authority. A foreign one makes a forged responder. */
   readonly issuer?: Authority;
+  /** Hash of the issuer's signature on it; default SHA-256 (SHA-1 makes a weak one). */
+  readonly signatureHash?: 'SHA-1' | 'SHA-256';
 }
 
 function derOf(certificate: AnyCertificate): Buffer {
@@ -226,7 +228,7 @@ export class Qtsp {
       issuer: issuer.certificate.subject,
       notBefore: new Date(Date.now() - DAY),
       notAfter: new Date(Date.now() + 30 * DAY),
-      signingAlgorithm: ALGORITHM,
+      signingAlgorithm: { ...ALGORITHM, hash: options.signatureHash ?? ALGORITHM.hash },
       publicKey: keys.publicKey,
       signingKey: issuer.keys.privateKey,
       extensions: [
