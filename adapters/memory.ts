@@ -1,6 +1,6 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { accountOf, consumeFailure, organizationOf, ownerOf, type Storage } from './storage.js';
+import { accountOf, checkCounterGroup, consumeFailure, organizationOf, ownerOf, type CounterLimit, type Storage } from './storage.js';
 
 interface Entry {
   readonly model: string;
@@ -57,6 +57,31 @@ export class MemoryStorage implements Storage {
   }
 
   async incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
+    return this.#increment(name, windowSeconds, amount);
+  }
+
+  async incrementCountersWithin(counters: readonly CounterLimit[]): Promise<boolean> {
+    checkCounterGroup(counters);
+    // Checked and counted without awaiting anything: no other call runs in between.
+    if (counters.some(({ name, limit }) => this.#read(name) >= limit)) return false;
+    for (const { name, windowSeconds } of counters) this.#increment(name, windowSeconds, 1);
+    return true;
+  }
+
+  async readCounter(name: string): Promise<number> {
+    return this.#read(name);
+  }
+
+  async resetCounter(name: string): Promise<void> {
+    this.#counters.delete(name);
+  }
+
+  /** Number of live records, for tests and diagnostics. */
+  get size(): number {
+    return this.#records.size;
+  }
+
+  #increment(name: string, windowSeconds: number, amount: number): number {
     const now = this.#now();
     let counter = this.#counters.get(name);
     if (!counter || counter.expiresAt <= now) {
@@ -69,7 +94,7 @@ export class MemoryStorage implements Storage {
     return counter.value;
   }
 
-  async readCounter(name: string): Promise<number> {
+  #read(name: string): number {
     const counter = this.#counters.get(name);
     if (!counter) return 0;
     if (counter.expiresAt <= this.#now()) {
@@ -77,15 +102,6 @@ export class MemoryStorage implements Storage {
       return 0;
     }
     return counter.value;
-  }
-
-  async resetCounter(name: string): Promise<void> {
-    this.#counters.delete(name);
-  }
-
-  /** Number of live records, for tests and diagnostics. */
-  get size(): number {
-    return this.#records.size;
   }
 
   #get(key: string): Entry | undefined {

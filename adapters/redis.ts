@@ -6,7 +6,7 @@ import { StorageUnavailableError } from '../lib/errors.js';
 import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../lib/token-ids.js';
 import { RecordCache } from './record-cache.js';
 import { SharedRecordCache, type RedisSubscriber } from './redis-cache.js';
-import { accountOf, consumeFailure, organizationOf, ownerOf, type Storage } from './storage.js';
+import { accountOf, checkCounterGroup, consumeFailure, counterGroup, organizationOf, ownerOf, type CounterLimit, type Storage } from './storage.js';
 
 /**
  * The commands this storage sends, as node-redis (v5+) names them. A client from `createClient()`
@@ -104,6 +104,21 @@ for _, key in ipairs(members) do
   end
 end
 return foreign`;
+
+/**
+ * Counts one attempt against every counter in KEYS when each is below its limit, else touches
+ * none: 1 when counted. ARGV holds each counter's limit and window (seconds), in turn. Checked in
+ * the order given, all within one script: no other command runs in between.
+ */
+const COUNT_WITHIN = `
+for i = 1, #KEYS do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') >= tonumber(ARGV[2 * i - 1]) then return 0 end
+end
+for i = 1, #KEYS do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[2 * i], 'NX')
+end
+return 1`;
 
 const FOREVER = '+inf';
 
@@ -262,8 +277,14 @@ export class RedisStorage implements Storage {
     return `${this.#prefix}{${kind}:${value}}:${kind}:${model}:${value}`;
   }
 
+  /**
+   * A counter's key: in a slot of its own, or, for a name beginning with `{group}`, in the group's
+   * slot, so that `incrementCountersWithin` can count the group's counters in one script on Redis
+   * Cluster too.
+   */
   #counterKey(name: string): string {
-    return `${this.#prefix}{n:${name}}:counter:${name}`;
+    const group = counterGroup(name);
+    return group === undefined ? `${this.#prefix}{n:${name}}:counter:${name}` : `${this.#prefix}{g:${group}}:counter:${name}`;
   }
 
   adapterFor(model: string): Adapter {
@@ -486,6 +507,18 @@ export class RedisStorage implements Storage {
       const key = this.#counterKey(name);
       const [value] = await this.#redis.multi().incrBy(key, amount).expire(key, windowSeconds, 'NX').exec();
       return Number(value);
+    });
+  }
+
+  async incrementCountersWithin(counters: readonly CounterLimit[]): Promise<boolean> {
+    checkCounterGroup(counters);
+    if (!counters.length) return true;
+    return this.#call(async () => {
+      const counted = await this.#redis.eval(COUNT_WITHIN, {
+        keys: counters.map(({ name }) => this.#counterKey(name)),
+        arguments: counters.flatMap(({ limit, windowSeconds }) => [String(limit), String(windowSeconds)]),
+      });
+      return Number(counted) === 1;
     });
   }
 

@@ -29,10 +29,46 @@ export interface Storage {
   /** Deletes the counter. */
   resetCounter(name: string): Promise<void>;
   /**
+   * Counts one attempt against every counter of `counters`, in one atomic step across instances:
+   * adds 1 to each when every one of them is below its `limit`; otherwise changes none of them, and
+   * creates none, and resolves false. Counters are checked in the order given (e.g. a client
+   * address before an identifier), so that one used up stops the attempt before any other is
+   * touched. Windows as in `incrementCounter` (a counter created here expires `windowSeconds`
+   * after). Counters counted together must be of one group (see {@link counterGroup}); the
+   * storage refuses others with a TypeError.
+   */
+  incrementCountersWithin(counters: readonly CounterLimit[]): Promise<boolean>;
+  /**
    * Optional: runs `work` (one request) with its record writes pipelined, and resolves once every
    * write is stored, rejecting with the first failure. Without it, each write is awaited in turn.
    */
   batch?<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** One counter of {@link Storage.incrementCountersWithin}: its name, window and limit. */
+export interface CounterLimit {
+  readonly name: string;
+  readonly windowSeconds: number;
+  /** The highest value the counter may reach: at this value, it is used up. */
+  readonly limit: number;
+}
+
+/**
+ * The group of a counter whose name begins with `{group}` (e.g. `{login-attempts}:ip:192.0.2.1`),
+ * or undefined. A group's counters are kept together (on Redis: in one cluster hash slot) so that
+ * one atomic step can count several of them; counters without a group are spread by name.
+ */
+export function counterGroup(name: string): string | undefined {
+  return /^\{([^{}]+)\}/.exec(name)?.[1];
+}
+
+/** Throws unless `counters` can be counted in one step: one counter, or counters of one group. */
+export function checkCounterGroup(counters: readonly CounterLimit[]): void {
+  if (counters.length < 2) return;
+  const group = counterGroup(counters[0]!.name);
+  if (group === undefined || counters.some((counter) => counterGroup(counter.name) !== group)) {
+    throw new TypeError(`counters counted in one step must share a {group} prefix: ${counters.map((counter) => counter.name).join(', ')}`);
+  }
 }
 
 /** Models whose records belong to a client through their `clientId` payload field. */

@@ -339,6 +339,8 @@ export class PsuPages {
       }
       if (result.outcome === 'second_factor') {
         await this.#limits!.succeed(ip);
+        // The PSU's codes are used up (maybe under another of their identifiers): say so now.
+        if (await this.#limits!.exhausted(psuKey, ip, result.psuId)) return this.#render(res, flow, { status: 429, locked: true });
         await this.#save(flow.interaction, {
           step: 'second_factor',
           csrf: flow.progress.csrf,
@@ -350,7 +352,7 @@ export class PsuPages {
         });
         return this.#redirectToStep(res, flow);
       }
-      await this.#limits!.succeed(ip, psuKey);
+      await this.#limits!.succeed(ip, psuKey, result.psuId);
       await this.#save(flow.interaction, { step: 'consent', csrf: flow.progress.csrf, ...(flow.progress.language ? { language: flow.progress.language } : {}), psuId: result.psuId, scaTime: epochNow(), amr: result.amr ?? ['pwd'] });
       return this.#redirectToStep(res, flow);
     }));
@@ -362,7 +364,7 @@ export class PsuPages {
       const code = text((req.body as Record<string, unknown>).code, 20).trim();
       if (!code) return this.#render(res, flow, { status: 400, error: flow.t('signin.code.missing') });
       const ip = this.#options.proxies.clientAddress(req);
-      if (!await this.#limits!.begin(progress.psuKey, ip)) return this.#render(res, flow, { status: 429, locked: true });
+      if (!await this.#limits!.begin(progress.psuKey, ip, progress.psuId)) return this.#render(res, flow, { status: 429, locked: true });
       const result = await bankCall('authenticator', () => this.#options.bank!.authenticator.verifySecondFactor({
         psuId: progress.psuId,
         challenge: progress.challenge,
@@ -371,11 +373,11 @@ export class PsuPages {
         ip,
       }));
       if (result.outcome === 'failed') {
-        const locked = await this.#limits!.exhausted(progress.psuKey, ip);
+        const locked = await this.#limits!.exhausted(progress.psuKey, ip, progress.psuId);
         this.#logger.info({ event: 'psu.second_factor_failed', clientId: flow.client.clientId }, 'second factor failed');
         return this.#render(res, flow, locked ? { status: 429, locked: true } : { status: 401, error: flow.t('signin.code.failed') });
       }
-      await this.#limits!.succeed(ip, progress.psuKey);
+      await this.#limits!.succeed(ip, progress.psuKey, progress.psuId);
       await this.#save(flow.interaction, { step: 'consent', csrf: progress.csrf, ...(progress.language ? { language: progress.language } : {}), psuId: progress.psuId, scaTime: epochNow(), amr: result.amr ?? ['pwd', 'otp', 'mfa'] });
       return this.#redirectToStep(res, flow);
     }));

@@ -427,7 +427,7 @@ const schema = z.strictObject({
   }).default({ sandbox: 'soft', bank: 'hard', maxAge: 3600, unreachableTtl: 60, timeout: 5000, sweepInterval: 900 }),
   trustProxy: z.boolean().default(false),
   suspensionCacheTtl: z.number().min(0).max(60).default(2),
-  storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter'], 'Storage').optional(),
+  storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter', 'incrementCountersWithin'], 'Storage').optional(),
   logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
   now: z.custom<() => Date>((value) => typeof value === 'function', 'must be a function').optional(),
 });

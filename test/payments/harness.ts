@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { Adapter } from 'oidc-provider';
 
 import { MemoryStorage } from '../../adapters/memory.js';
-import type { Storage } from '../../adapters/storage.js';
+import type { CounterLimit, Storage } from '../../adapters/storage.js';
 import type { OpenedPaymentAuthorization, PaymentOutcome } from '../../lib/index.js';
 import { REDIRECT_URI, submit, type TestClient } from '../authorization/helpers.js';
 import { LEAK } from '../support/leak.js';
@@ -83,6 +83,10 @@ export class RecordingStorage implements Storage {
 
   resetCounter(name: string): Promise<void> {
     return this.inner.resetCounter(name);
+  }
+
+  incrementCountersWithin(counters: readonly CounterLimit[]): Promise<boolean> {
+    return this.inner.incrementCountersWithin(counters);
   }
 }
 

@@ -65,7 +65,10 @@ function redisKeys(prefix: string): RedisKeys {
     record: (model, id) => `${prefix}{${tag(model, id)}}:${model}:${id}`,
     pointer: (kind, model, value) => `${prefix}{${kind}:${value}}:${kind}:${model}:${value}`,
     account: (accountId) => `${prefix}{a:${accountId}}:account:${accountId}`,
-    counter: (name) => `${prefix}{n:${name}}:counter:${name}`,
+    counter: (name) => {
+      const group = /^\{([^{}]+)\}/.exec(name)?.[1];
+      return group === undefined ? `${prefix}{n:${name}}:counter:${name}` : `${prefix}{g:${group}}:counter:${name}`;
+    },
   };
 }
 
@@ -732,6 +735,102 @@ function contract(name: string, makeBackend: () => Promise<Backend>): void {
           // A new counter after a reset gets a new window.
           await storage.incrementCounter(name, 5);
           expect(await time.raw.ttl(key)).to.be.greaterThan(0).and.at.most(5);
+        }
+      });
+    });
+
+    describe('counting against several limits in one step (incrementCountersWithin)', () => {
+      /** Counters of one group, as the sign-in limits name theirs. */
+      const group = `{limits-${random(6)}}`;
+      const grouped = (kind: string) => `${group}:${kind}:${random(9)}`;
+      const within = (name: string, limit: number, windowSeconds = 60) => ({ name, limit, windowSeconds });
+      /** Whether anything is stored for the counter (on Redis: its key exists). */
+      const exists = async (name: string) => backend.time.kind === 'redis' ? (await backend.time.raw.exists(backend.time.keys.counter(name))) === 1 : (await storage.readCounter(name)) !== 0;
+
+      it('counts every counter while each is below its limit, and none once one is at it', async () => {
+        const address = grouped('ip');
+        const first = grouped('id');
+        expect(await storage.incrementCountersWithin([within(address, 2), within(first, 5)])).to.equal(true);
+        expect(await storage.incrementCountersWithin([within(address, 2), within(first, 5)])).to.equal(true);
+        expect(await storage.readCounter(address)).to.equal(2);
+        expect(await storage.readCounter(first)).to.equal(2);
+        // The address is at its limit: a new identifier is neither counted nor created.
+        const second = grouped('id');
+        expect(await storage.incrementCountersWithin([within(address, 2), within(second, 5)])).to.equal(false);
+        expect(await storage.readCounter(address), 'not counted past its limit').to.equal(2);
+        expect(await exists(second), 'the identifier\'s counter was not created').to.equal(false);
+        // A later counter at its limit stops the step too, before the earlier ones are counted.
+        const third = grouped('id');
+        await storage.incrementCounter(third, 60, 3);
+        expect(await storage.incrementCountersWithin([within(address, 10), within(third, 3)])).to.equal(false);
+        expect(await storage.readCounter(address)).to.equal(2);
+        expect(await storage.readCounter(third)).to.equal(3);
+        expect(await storage.incrementCountersWithin([within(address, 10), within(third, 4)])).to.equal(true);
+        expect(await storage.readCounter(address)).to.equal(3);
+        expect(await storage.readCounter(third)).to.equal(4);
+      });
+
+      it('keeps the counters it counts for the other counter methods: read, given back, reset', async () => {
+        const address = grouped('ip');
+        const identifier = grouped('id');
+        expect(await storage.incrementCountersWithin([within(address, 1), within(identifier, 1)])).to.equal(true);
+        expect(await storage.incrementCountersWithin([within(address, 1), within(identifier, 5)])).to.equal(false);
+        expect(await storage.incrementCounter(address, 60, -1)).to.equal(0);
+        expect(await storage.incrementCountersWithin([within(address, 1), within(identifier, 5)])).to.equal(true);
+        expect(await storage.readCounter(identifier)).to.equal(2);
+        await storage.resetCounter(identifier);
+        expect(await storage.readCounter(identifier)).to.equal(0);
+        expect(await storage.readCounter(address)).to.equal(1);
+      });
+
+      it('lets exactly `limit` of 60 concurrent steps through, and creates only their counters', async () => {
+        const address = grouped('ip');
+        const identifiers = Array.from({ length: 60 }, () => grouped('id'));
+        const counted = await Promise.all(identifiers.map((identifier) => storage.incrementCountersWithin([within(address, 7), within(identifier, 5)])));
+        expect(counted.filter(Boolean)).to.have.length(7);
+        expect(await storage.readCounter(address)).to.equal(7);
+        const present = await Promise.all(identifiers.map(exists));
+        expect(present.filter(Boolean), 'identifier counters stored').to.have.length(7);
+        expect(present, 'exactly those counted').to.deep.equal(counted);
+      });
+
+      it('refuses concurrent steps beyond the limit of a shared counter, whatever the other counters', async () => {
+        const identifier = grouped('id');
+        const counted = await Promise.all(Array.from({ length: 40 }, () => storage.incrementCountersWithin([within(grouped('ip'), 100), within(identifier, 5)])));
+        expect(counted.filter(Boolean)).to.have.length(5);
+        expect(await storage.readCounter(identifier)).to.equal(5);
+      });
+
+      it('gives each counter it creates its own window, and extends none', async () => {
+        const address = grouped('ip');
+        const identifier = grouped('id');
+        expect(await storage.incrementCountersWithin([within(address, 10, 100), within(identifier, 10, 1000)])).to.equal(true);
+        const { time } = backend;
+        if (time.kind === 'clock') {
+          time.advance(60_000);
+          expect(await storage.incrementCountersWithin([within(address, 10, 10_000), within(identifier, 10, 10_000)])).to.equal(true);
+          time.advance(40_001);
+          expect(await storage.readCounter(address), 'past the address\'s first window').to.equal(0);
+          expect(await storage.readCounter(identifier), 'within the identifier\'s').to.equal(2);
+        } else {
+          expect(await time.raw.ttl(time.keys.counter(address))).to.be.greaterThan(0).and.at.most(100);
+          expect(await time.raw.ttl(time.keys.counter(identifier))).to.be.greaterThan(100).and.at.most(1000);
+          expect(await storage.incrementCountersWithin([within(address, 10, 10_000), within(identifier, 10, 10_000)])).to.equal(true);
+          expect(await time.raw.ttl(time.keys.counter(address)), 'a later step does not extend the window').to.be.at.most(100);
+          expect(await time.raw.ttl(time.keys.counter(identifier))).to.be.at.most(1000);
+        }
+      });
+
+      it('counts a single counter of any name, and refuses counters of different groups or of none', async () => {
+        const alone = `single:${random(9)}`;
+        expect(await storage.incrementCountersWithin([within(alone, 1)])).to.equal(true);
+        expect(await storage.incrementCountersWithin([within(alone, 1)])).to.equal(false);
+        expect(await storage.readCounter(alone)).to.equal(1);
+        expect(await storage.incrementCountersWithin([])).to.equal(true);
+        for (const names of [[`a:${random(9)}`, `b:${random(9)}`], [grouped('ip'), `{other-${random(6)}}:id`], [grouped('ip'), `id:${random(9)}`]]) {
+          const error = await storage.incrementCountersWithin(names.map((name) => within(name, 5))).then(() => undefined, (caught: unknown) => caught);
+          expect(error, names.join(', ')).to.be.instanceOf(TypeError);
+          for (const name of names) expect(await exists(name), name).to.equal(false);
         }
       });
     });

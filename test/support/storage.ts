@@ -13,6 +13,7 @@ export function withAdapters(storage: Storage, wrap: (model: string, adapter: Ad
     incrementCounter: (name, windowSeconds, amount) => storage.incrementCounter(name, windowSeconds, amount),
     readCounter: (name) => storage.readCounter(name),
     resetCounter: (name) => storage.resetCounter(name),
+    incrementCountersWithin: (counters) => storage.incrementCountersWithin(counters),
     ...(storage.batch ? { batch: <T>(work: () => Promise<T>) => storage.batch!(work) } : {}),
   };
 }

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 
 import { MemoryStorage } from '../../adapters/memory.js';
+import { counterGroup } from '../../adapters/storage.js';
 import { escapeHtml, html } from '../../interactions/html.js';
 import { translator } from '../../interactions/i18n.js';
 import { clientNetwork, LoginLimits } from '../../interactions/login-limits.js';
@@ -132,6 +133,48 @@ describe('login limits', () => {
     await limits.begin(LoginLimits.psuKey('b'), '192.0.2.1');
     expect(await limits.begin(LoginLimits.psuKey('c'), '192.0.2.1')).to.equal(false);
     expect(await limits.begin(LoginLimits.psuKey('c'), '192.0.2.2')).to.equal(true);
+  });
+
+  it('checks the address first: once it is used up, nothing is counted and no identifier counter is created', async () => {
+    const storage = new MemoryStorage();
+    const limits = new LoginLimits(storage, { perPsu: { attempts: 5, windowSeconds: 60 }, perIp: { attempts: 3, windowSeconds: 60 } });
+    const identifiers = Array.from({ length: 300 }, (_, i) => LoginLimits.psuKey(`someone-${i}`));
+    const allowed = [];
+    for (const identifier of identifiers) allowed.push(await limits.begin(identifier, '203.0.113.9'));
+    expect(allowed.filter(Boolean)).to.have.length(3);
+    expect(await storage.readCounter(LoginLimits.ipKey('203.0.113.9')), 'not counted past its limit').to.equal(3);
+    const counted = await Promise.all(identifiers.map((identifier) => storage.readCounter(identifier)));
+    expect(counted.filter((value) => value !== 0)).to.have.length(3);
+    // A locked identifier does not use up the address either.
+    const locked = LoginLimits.psuKey('locked');
+    await storage.incrementCounter(locked, 60, 5);
+    expect(await limits.begin(locked, '203.0.113.10')).to.equal(false);
+    expect(await storage.readCounter(LoginLimits.ipKey('203.0.113.10'))).to.equal(0);
+  });
+
+  it('counts one-time codes against the PSU id too: identifiers of one PSU share its budget, a completed sign-in clears it', async () => {
+    const storage = new MemoryStorage();
+    const limits = new LoginLimits(storage, { perPsu: { attempts: 3, windowSeconds: 60 }, perIp: { attempts: 100, windowSeconds: 60 } });
+    const [first, second, third] = ['marie', 'marie.dupont', 'm.dupont'].map((login) => LoginLimits.psuKey(login)) as [string, string, string];
+    expect(await limits.begin(first, '10.0.0.1', 'psu-marie')).to.equal(true);
+    expect(await limits.begin(first, '10.0.0.1', 'psu-marie')).to.equal(true);
+    expect(await limits.exhausted(second, '10.0.0.1', 'psu-marie')).to.equal(false);
+    expect(await limits.begin(second, '10.0.0.1', 'psu-marie')).to.equal(true);
+    expect(await limits.exhausted(second, '10.0.0.1', 'psu-marie'), 'the PSU\'s budget is used up').to.equal(true);
+    expect(await limits.exhausted(second, '10.0.0.1'), 'the identifier\'s alone is not').to.equal(false);
+    expect(await limits.begin(third, '10.0.0.1', 'psu-marie')).to.equal(false);
+    expect(await limits.begin(third, '10.0.0.1', 'psu-other')).to.equal(true);
+    await limits.succeed('10.0.0.1', second, 'psu-marie');
+    expect(await storage.readCounter(LoginLimits.psuIdKey('psu-marie'))).to.equal(0);
+    expect(await limits.begin(third, '10.0.0.1', 'psu-marie')).to.equal(true);
+  });
+
+  it('names its counters in one group, with identifiers and PSU ids hashed', () => {
+    for (const name of [LoginLimits.psuKey('Marie'), LoginLimits.psuIdKey('psu-marie'), LoginLimits.ipKey('192.0.2.1')]) {
+      expect(counterGroup(name), name).to.equal('login-attempts');
+      expect(name).not.to.match(/marie/i);
+    }
+    expect(LoginLimits.psuIdKey('marie')).not.to.equal(LoginLimits.psuKey('marie'));
   });
 
   it('counts an IPv4-mapped address as its IPv4 address, and an IPv6 address by its /64', () => {
