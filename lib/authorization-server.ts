@@ -6,7 +6,9 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import { MemoryStorage } from '../adapters/memory.js';
 import { PsuPages, isUnavailable } from '../interactions/router.js';
+import { refusedFormPage } from '../interactions/refused-form.js';
 import type { Storage } from '../adapters/storage.js';
+import { bodyLimitOf, limitBodies, type Answer } from './body-limits.js';
 import { CertificateVerifier, type EnvironmentName, type TppIdentity } from './certificates/identity.js';
 import { RevocationChecker } from './certificates/revocation/index.js';
 import { CertificateStatusPolicy } from './certificate-status.js';
@@ -57,12 +59,24 @@ const OIDC_ONLY_METADATA = [
   'require_pushed_authorization_requests',
 ] as const;
 
+/** The one rendering of an error for API callers: its status and `{ error, error_description }`. */
+function errorAnswer(error: OAuthError): Answer {
+  return {
+    status: error.status,
+    headers: {
+      ...(error.status === 503 ? { 'Retry-After': '30' } : {}),
+      'Content-Type': 'application/json; charset=utf-8',
+      'Cache-Control': 'no-store',
+    },
+    body: JSON.stringify(error),
+  };
+}
+
 function sendError(res: ServerResponse, error: OAuthError): void {
-  res.statusCode = error.status;
-  if (error.status === 503) res.setHeader('Retry-After', '30');
-  res.setHeader('Content-Type', 'application/json; charset=utf-8');
-  res.setHeader('Cache-Control', 'no-store');
-  res.end(JSON.stringify(error));
+  const answer = errorAnswer(error);
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.end(answer.body);
 }
 
 type EphemeralTokenClass = new (payload: { clientId: string; expiresIn: number }) => { save(): Promise<string> };
@@ -349,6 +363,17 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const issuerUrl = new URL(options.issuer);
   let mountChecked = false;
 
+  // Before anything reads a body: bodies bounded per endpoint (BODY_LIMITS), and every answer tells
+  // browsers to come back over HTTPS only (RFC 6797).
+  const strictTransportSecurity = `max-age=31536000${options.strictTransportSecurity.includeSubDomains ? '; includeSubDomains' : ''}`;
+  const bodies = limitBodies<Request>(
+    (req, error, page) => (page ? refusedFormPage(options, req, req.path, error) : errorAnswer(error)),
+    (req) => bodyLimitOf(req.method, req.path),
+  );
+  router.use((req, res, next) => {
+    res.setHeader('Strict-Transport-Security', strictTransportSecurity);
+    bodies(req, res, next);
+  });
   // One middleware for what every request goes through (each Express layer costs a little).
   router.use((req, res, next) => {
     // No endpoint answers OPTIONS (no CORS: TPPs call from servers, PSUs through navigation);

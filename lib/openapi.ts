@@ -1,3 +1,4 @@
+import { BODY_LIMITS } from './body-limits.js';
 import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import type { ResolvedOptions } from './options.js';
 import { AUTHORIZATION_SCOPE_SETS } from './psd2/authorization.js';
@@ -36,6 +37,11 @@ const NO_STORE = { 'Cache-Control': { description: '`no-store`', required: true,
 const unavailable = errorResponse('The token store is temporarily unavailable (RFC 6749 §4.1.2.1 `temporarily_unavailable`).', {
   temporarily_unavailable: 'the service is temporarily unavailable, try again shortly',
 }, RETRY_AFTER);
+
+/** A body larger than its endpoint accepts, refused before it is read (lib/body-limits.ts). */
+const tooLarge = (bytes: number): Schema => errorResponse(`The body is larger than ${bytes / 1024} KiB: refused before it is read.`, {
+  invalid_request: `the request body is larger than this endpoint accepts (${bytes / 1024} KiB)`,
+});
 
 const certificateRefused = (extra: Record<string, string> = {}) => errorResponse('Client authentication failed: no certificate, a certificate that is not an accepted QWAC, or a TPP the bank has suspended.', {
   invalid_client: 'a client certificate is required: present your QWAC in the TLS handshake',
@@ -203,7 +209,10 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         401: htmlPage('Sign-in failed.'),
         403: htmlPage('The form was posted without its CSRF token or from another origin; or the payment is to be debited from an account the PSU does not hold (only rejecting remains).'),
         404: htmlPage('No such page.'),
-        413: unparsedForm(413),
+        413: {
+          description: `The form is larger than ${BODY_LIMITS.pageForm / 1024} KiB (refused before it is read): a page. A form with too many fields: a JSON error.`,
+          content: { 'text/html': { schema: text }, 'application/json': (unparsedForm(413).content as Record<string, unknown>)['application/json'] },
+        },
         415: unparsedForm(415),
         429: htmlPage('Too many sign-in attempts.'),
         503: htmlPage('The token store is unavailable.'),
@@ -247,12 +256,13 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         requestBody: { required: true, content: { 'application/json': { schema: ref('ClientMetadata') } } },
         responses: {
           201: { description: 'Registered.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
-          400: errorResponse('The metadata was refused (RFC 7591 §3.2.2), or the body is not a JSON object of at most 56 KB.', {
+          400: errorResponse('The metadata was refused (RFC 7591 §3.2.2), or the body is not a JSON object.', {
             invalid_client_metadata: 'scope cbpii needs the PSP_IC role, which the client certificate does not hold',
             invalid_redirect_uri: 'redirect_uris must use https ("http://tpp.example/cb")',
             invalid_request: 'only application/json content-type bodies are supported on POST /register',
           }),
           401: certificateRefused(),
+          413: tooLarge(BODY_LIMITS.registration),
           503: unavailable,
         },
       },
@@ -282,6 +292,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           200: { description: 'The client as replaced.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
           400: errorResponse('The metadata was refused.', { invalid_client_metadata: 'provider_legal_id must agree with the client certificate', invalid_redirect_uri: 'redirect_uris must use https', invalid_request: 'the request could not be understood' }),
           401: errorResponse('Not the owner, unknown client, or a bad certificate.', { invalid_token: 'no client is registered under this registration_client_uri', invalid_client: 'a client certificate is required' }),
+          413: tooLarge(BODY_LIMITS.registration),
           503: unavailable,
         },
       },
@@ -337,7 +348,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         description: 'Confirms ending a browser session when another PSU signs in in the same browser meanwhile; the server ends sessions after each authorization, so PSUs rarely meet it.',
         operationId: 'endSessionConfirm',
         security: [],
-        responses: { 303: redirect('On to the authorization.'), 400: { description: 'Invalid request.', content: { 'application/json': { schema: ref('Error') }, 'text/html': { schema: text } } } },
+        responses: { 303: redirect('On to the authorization.'), 400: { description: 'Invalid request.', content: { 'application/json': { schema: ref('Error') }, 'text/html': { schema: text } } }, 413: tooLarge(BODY_LIMITS.other) },
       },
     },
     [ROUTES.token]: {
@@ -380,6 +391,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           200: { description: 'Tokens.', headers: NO_STORE, content: { 'application/json': { schema: ref('TokenResponse') } } },
           400: tokenErrors,
           401: certificateRefused(),
+          413: tooLarge(BODY_LIMITS.tokenForm),
           503: unavailable,
         },
       },
@@ -396,6 +408,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           200: { description: 'Revoked, or unknown (nothing to do).' },
           400: errorResponse('The request was refused.', { invalid_request: 'missing required parameter \'token\'', unauthorized_client: 'this token was not issued to this client', unsupported_token_type: 'only access tokens and refresh tokens can be revoked' }),
           401: certificateRefused(),
+          413: tooLarge(BODY_LIMITS.tokenForm),
           503: unavailable,
         },
       },

@@ -260,6 +260,13 @@ export interface AuthorizationServerOptions {
    * Default `false`.
    */
   trustProxy?: boolean;
+  /**
+   * The `Strict-Transport-Security` header (RFC 6797) of every page and API answer under the mount
+   * path: browsers reach the issuer's host over HTTPS only, for a year (`max-age=31536000`).
+   * `includeSubDomains` (RFC 6797 §6.1.2) extends that to every subdomain of the host; default
+   * `true`, `false` when a subdomain must still be reachable over plain HTTP.
+   */
+  strictTransportSecurity?: { includeSubDomains?: boolean };
   /** Where clients, grants and tokens are kept. Default: in-memory (development only). */
   storage?: Storage;
   /**
@@ -269,7 +276,7 @@ export interface AuthorizationServerOptions {
    * once more after it, so that none issued meanwhile survives. 0 asks every time. Default 2.
    */
   suspensionCacheTtl?: number;
-  /** Where log entries go; a pino logger fits. Default: warnings and errors as JSON on stderr. */
+  /** Where log entries go; a pino logger fits. Default: `info` and up as JSON lines on stderr. */
   logger?: Logger;
   /** Clock used for certificate validity checks. Default: the system clock. */
   now?: () => Date;
@@ -426,6 +433,7 @@ const schema = z.strictObject({
     sweepInterval: z.int().min(0).max(86_400).default(900),
   }).default({ sandbox: 'soft', bank: 'hard', maxAge: 3600, unreachableTtl: 60, timeout: 5000, sweepInterval: 900 }),
   trustProxy: z.boolean().default(false),
+  strictTransportSecurity: z.strictObject({ includeSubDomains: z.boolean().default(true) }).default({ includeSubDomains: true }),
   suspensionCacheTtl: z.number().min(0).max(60).default(2),
   storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter', 'incrementCountersWithin'], 'Storage').optional(),
   logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
@@ -473,6 +481,7 @@ export interface ResolvedOptions {
   readonly proxies: TrustedProxies;
   readonly revocation: Required<RevocationOptions>;
   readonly trustProxy: boolean;
+  readonly strictTransportSecurity: { readonly includeSubDomains: boolean };
   readonly storage: Storage | undefined;
   readonly suspensionCacheTtl: number;
   readonly logger: Logger | undefined;
@@ -544,6 +553,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     proxies: options.clientCertificateHeader ? new TrustedProxies(options.clientCertificateHeader.trustedProxies) : NO_PROXIES,
     revocation: options.revocation,
     trustProxy: options.trustProxy,
+    strictTransportSecurity: options.strictTransportSecurity,
     storage: options.storage,
     suspensionCacheTtl: options.suspensionCacheTtl,
     logger: options.logger,
