@@ -41,15 +41,50 @@ export function createExampleApp(options: AuthorizationServerOptions): { app: ex
   });
   api.use('/payments', paymentApi.router(auth));
   app.use('/api', api);
-  // A body the JSON parser refused, or any other failure under /api: a JSON error.
-  app.use('/api', (error: { status?: unknown; expose?: unknown; message?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
-    res.status(status).json(status < 500
-      ? { error: 'invalid_request', error_description: error.expose ? String(error.message) : 'the request could not be understood' }
-      : { error: 'server_error', error_description: 'the request failed' });
-  });
   app.get('/', (_req, res) => {
     res.type('text/plain').send(`Example Bank. OAuth 2 metadata: ${options.issuer}/.well-known/oauth-authorization-server\n`);
   });
+
+  // Last: whatever no route answered, and whatever failed, gets a JSON error, never Express's HTML
+  // page with a stack trace. A refused body stays out of the answer and out of the log.
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found', error_description: 'there is no such resource' });
+  });
+  app.use((error: HttpError, req: Request, res: Response, next: NextFunction) => {
+    // The answer has begun: Express's own handler ends the connection.
+    if (res.headersSent) {
+      next(error);
+      return;
+    }
+    const status = typeof error.status === 'number' && error.status >= 400 && error.status < 500 ? error.status : 500;
+    if (status === 500) {
+      console.error(JSON.stringify({
+        level: 'error',
+        time: new Date().toISOString(),
+        event: 'request.failed',
+        method: req.method,
+        path: req.path,
+        err: { type: error.name, message: error.message, stack: error.stack },
+        msg: 'request failed',
+      }));
+    }
+    res.status(status).set('Cache-Control', 'no-store').json(status < 500
+      ? { error: 'invalid_request', error_description: REFUSED_BODIES[String(error.type)] ?? 'the request could not be understood' }
+      : { error: 'server_error', error_description: 'the request failed' });
+  });
   return { app, auth };
 }
+
+/** What Express's body parsers throw: an HTTP status, and a `type` naming the refusal. */
+type HttpError = Error & { status?: unknown; type?: unknown };
+
+/** Descriptions of the body parsers' refusals, by `type`: fixed texts, never the parser's message (it quotes the body). */
+const REFUSED_BODIES: Record<string, string> = {
+  'entity.parse.failed': 'the request body is not valid JSON',
+  'entity.too.large': 'the request body is too large',
+  'entity.verify.failed': 'the request body could not be verified',
+  'charset.unsupported': 'the request body has an unsupported charset',
+  'encoding.unsupported': 'the request body has an unsupported content encoding',
+  'request.size.invalid': 'the request body does not match its Content-Length',
+  'request.aborted': 'the request was aborted',
+};

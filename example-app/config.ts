@@ -13,8 +13,23 @@ import demoCustomers from './fixtures/demo-customers.json' with { type: 'json' }
 import sandboxPsus from './fixtures/sandbox-psus.json' with { type: 'json' };
 import type { Authority } from './pki.js';
 
+/** Limits of the HTTPS server: how long a client may take, how many may be connected. */
+export interface ServerLimits {
+  /** `TLS_HANDSHAKE_TIMEOUT_MS`: milliseconds to complete the TLS handshake (Node's default: 120 s). */
+  readonly handshakeTimeout: number;
+  /** `HEADERS_TIMEOUT_MS`: milliseconds to send the request line and headers (Node's default: 60 s). */
+  readonly headersTimeout: number;
+  /** `REQUEST_TIMEOUT_MS`: milliseconds to send the whole request, body included (Node's default: 300 s). */
+  readonly requestTimeout: number;
+  /** `KEEP_ALIVE_TIMEOUT_MS`: milliseconds an idle connection is kept open after an answer (Node's default: 5 s). */
+  readonly keepAliveTimeout: number;
+  /** `MAX_CONNECTIONS`: connections open at once; more are closed as they arrive (Node's default: no limit). */
+  readonly maxConnections: number;
+}
+
 export interface ExampleConfig {
   readonly port: number;
+  readonly server: ServerLimits;
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string[] };
   readonly options: AuthorizationServerOptions;
   readonly warnings: string[];
@@ -67,6 +82,29 @@ function revocationMaxAge(value: string | undefined): number {
   return seconds;
 }
 
+function wholeNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number, min: number, max: number): number {
+  const value = env[variable];
+  if (value === undefined || value === '') return fallback;
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number < min || number > max) throw new Error(`${variable}=${value}: must be a whole number from ${min} to ${max}`);
+  return number;
+}
+
+/** The HTTPS server's limits, from the environment; defaults fit TPPs and PSU browsers alike. */
+function serverLimits(env: NodeJS.ProcessEnv): ServerLimits {
+  const limits = {
+    handshakeTimeout: wholeNumber(env, 'TLS_HANDSHAKE_TIMEOUT_MS', 10_000, 100, 120_000),
+    headersTimeout: wholeNumber(env, 'HEADERS_TIMEOUT_MS', 20_000, 100, 300_000),
+    requestTimeout: wholeNumber(env, 'REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    keepAliveTimeout: wholeNumber(env, 'KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000),
+    maxConnections: wholeNumber(env, 'MAX_CONNECTIONS', 1000, 1, 1_000_000),
+  };
+  if (limits.headersTimeout > limits.requestTimeout) {
+    throw new Error(`HEADERS_TIMEOUT_MS=${limits.headersTimeout} must not exceed REQUEST_TIMEOUT_MS=${limits.requestTimeout}: the headers are part of the request`);
+  }
+  return limits;
+}
+
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<ExampleConfig> {
   const warnings: string[] = [];
   const port = Number(env.PORT ?? 8443);
@@ -88,6 +126,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     maxAge: revocationMaxAge(env.REVOCATION_MAX_AGE),
   };
   const qtspPort = qtspPortFrom(env.QTSP_PORT);
+  const server = serverLimits(env);
 
   const needsDev = !env.TLS_CERT || !env.TLS_KEY || !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS
     || !env.SIGNING_KEYS || !env.COOKIE_KEYS;
@@ -147,5 +186,5 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
   const devAnchors = dev && !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS;
   const devQtsp = devAnchors ? { dir: dev.dir, port: qtspPort, authorities: { sandbox: dev.sandboxQtsp, bank: dev.bankQtsp } } : undefined;
-  return { port, tls, options, warnings, devPkiDir: dev?.dir, devQtsp };
+  return { port, server, tls, options, warnings, devPkiDir: dev?.dir, devQtsp };
 }

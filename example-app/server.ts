@@ -66,13 +66,23 @@ try {
   refuse(error);
 }
 const { app, auth } = example;
+const limits = config.server;
 const server = createServer({
   cert: config.tls.cert,
   key: config.tls.key,
   ca: config.tls.ca,
   requestCert: true,
   rejectUnauthorized: false,
+  // A client that connects and then stalls holds a socket (and a TLS handshake's memory): each step
+  // has its deadline, and the connections held at once are bounded.
+  handshakeTimeout: limits.handshakeTimeout,
+  headersTimeout: limits.headersTimeout,
+  requestTimeout: limits.requestTimeout,
+  keepAliveTimeout: limits.keepAliveTimeout,
+  // How often those deadlines are checked (Node's default: every 30 s).
+  connectionsCheckingInterval: Math.min(1000, limits.headersTimeout),
 }, app);
+server.maxConnections = limits.maxConnections;
 
 server.listen(config.port, () => {
   const { revocation, clientCertificateHeader } = config.options;
@@ -80,6 +90,9 @@ server.listen(config.port, () => {
   console.log(`  issuer:   ${config.options.issuer}`);
   console.log(`  metadata: ${config.options.issuer}/.well-known/oauth-authorization-server`);
   console.log(`  storage:  ${redis ? 'Redis' : 'in memory'}`);
+  console.log('  log:      JSON lines on standard error, info and up (the audit trail)');
+  console.log(`  limits:   TLS handshake ${limits.handshakeTimeout} ms, headers ${limits.headersTimeout} ms, request ${limits.requestTimeout} ms, `
+    + `keep-alive ${limits.keepAliveTimeout} ms, ${limits.maxConnections} connections`);
   if (revocation) {
     console.log(`  certificate status: bank ${revocation.bank}, sandbox ${revocation.sandbox}; a good status is kept ${revocation.maxAge} s`);
   }
