@@ -1,6 +1,7 @@
 import { BODY_LIMITS } from './body-limits.js';
 import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import type { ResolvedOptions } from './options.js';
+import { AUTHORIZATION_PARAMETER_LIMITS } from './parameter-limits.js';
 import { AUTHORIZATION_SCOPE_SETS } from './psd2/authorization.js';
 import { DOCUMENT_PATHS, INTERACTION_PATH, ROUTES } from './routes.js';
 
@@ -61,7 +62,7 @@ const redirect = (description: string): Schema => ({
 function clientMetadataSchemas(): Record<string, Schema> {
   const localized = Object.fromEntries(LOCALIZED_METADATA.map((key) => [key, key.startsWith('logo_uri') ? { type: 'string', format: 'uri' } : text]));
   const common: Record<string, Schema> = {
-    redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' }, description: 'https URIs (http on loopback hosts in the sandbox), compared exactly.' },
+    redirect_uris: { type: 'array', items: { type: 'string', format: 'uri' }, description: 'https URIs (http on loopback hosts in the sandbox), compared exactly. In the bank environment none may point to a loopback, private, shared or link-local address (127.0.0.0/8, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, 100.64.0.0/10, 169.254.0.0/16, 0.0.0.0/8, ::1, fc00::/7, fe80::/10, IPv4-mapped forms of these) nor to `localhost`, `*.localhost`, `*.local`, `*.internal` or `*.home.arpa`: `invalid_redirect_uri`.' },
     grant_types: {
       type: 'array',
       items: { enum: ['authorization_code', 'refresh_token', 'client_credentials'] },
@@ -71,15 +72,12 @@ function clientMetadataSchemas(): Record<string, Schema> {
     token_endpoint_auth_method: { const: 'tls_client_auth' },
     tls_client_auth_subject_dn: { type: 'string', description: 'Set from the certificate (RFC 8705 §2.1.2).' },
     tls_client_certificate_bound_access_tokens: { const: true },
-    client_name: text,
+    client_name: { type: 'string', description: 'Shown to PSUs: one line of at most 200 characters, without control characters nor invisible formatting characters (Unicode Cf: bidirectional overrides, zero-width characters); the same for its localized forms (`client_name#fr`).' },
     ...localized,
     client_uri: { type: 'string', format: 'uri' },
     logo_uri: { type: 'string', format: 'uri' },
-    tos_uri: { type: 'string', format: 'uri' },
-    policy_uri: { type: 'string', format: 'uri' },
     contacts: strings,
     jwks: { type: 'object', description: 'Public keys, e.g. with `x5c` holding the TPP\'s QSealC.' },
-    jwks_uri: { type: 'string', format: 'uri' },
     scope: { type: 'string', description: 'Space-separated: `aisp`, `extended_transaction_history`, `cbpii`, `pisp`, within the certificate\'s roles.' },
     provider_legal_id: { type: 'string', description: 'The certificate\'s organizationIdentifier, e.g. `PSDFR-ACPR-12345`.' },
     psd2_environment: { enum: ['sandbox', 'bank'], description: 'The environment whose QTSPs issued the certificate.' },
@@ -93,7 +91,7 @@ function clientMetadataSchemas(): Record<string, Schema> {
   return {
     ClientMetadata: {
       type: 'object',
-      description: 'Client metadata (RFC 7591 §2). Fields derived from the certificate may be sent; they must then agree with it.',
+      description: 'Client metadata (RFC 7591 §2). Fields derived from the certificate may be sent; they must then agree with it. URLs the server would never use are refused with `invalid_client_metadata`: `jwks_uri` (send the keys inline in `jwks`), `policy_uri`, `tos_uri`, `initiate_login_uri`, `sector_identifier_uri`.',
       properties: { ...common, software_id: text, software_version: text },
     },
     ClientInformation: {
@@ -114,6 +112,47 @@ function clientMetadataSchemas(): Record<string, Schema> {
       },
     },
   };
+}
+
+/** Whether the configured resource servers authenticate with HTTP Basic and with certificates. */
+function resourceServerSchemes(options: ResolvedOptions): { basic: boolean; certificate: boolean } {
+  return {
+    basic: options.resourceServers.some((server) => server.secret !== undefined),
+    certificate: options.resourceServers.some((server) => (server.certificateThumbprints?.length ?? 0) > 0),
+  };
+}
+
+/**
+ * How resource servers authenticate at the introspection endpoint: the schemes, never the ids of
+ * the configured resource servers (their HTTP Basic user names).
+ */
+function introspectionAuthentication(options: ResolvedOptions): string {
+  if (!options.resourceServers.length) return 'No resource server is configured: every call is refused.';
+  const { basic, certificate } = resourceServerSchemes(options);
+  const schemes = [
+    basic ? 'HTTP Basic with a resource server\'s id and secret (`resourceServerBasic`)' : undefined,
+    certificate ? 'a TLS client certificate whose SHA-256 thumbprint the bank registered (`resourceServerCertificate`)' : undefined,
+  ].filter(Boolean);
+  return `For the bank's resource servers, never TPPs. A resource server authenticates with ${schemes.join(', or ')}.`;
+}
+
+const INTROSPECTION_SCHEMES = {
+  resourceServerBasic: { type: 'http', scheme: 'basic', description: 'A resource server\'s id and secret.' },
+  resourceServerCertificate: { type: 'mutualTLS', description: 'A resource server\'s pinned TLS client certificate.' },
+} as const;
+
+/** The security schemes resource servers use here: those configured, both when none is. */
+function introspectionSchemes(options: ResolvedOptions): Partial<typeof INTROSPECTION_SCHEMES> {
+  const { basic, certificate } = resourceServerSchemes(options);
+  if (!basic && !certificate) return INTROSPECTION_SCHEMES;
+  return {
+    ...(basic ? { resourceServerBasic: INTROSPECTION_SCHEMES.resourceServerBasic } : {}),
+    ...(certificate ? { resourceServerCertificate: INTROSPECTION_SCHEMES.resourceServerCertificate } : {}),
+  };
+}
+
+function introspectionSecurity(options: ResolvedOptions): Record<string, string[]>[] {
+  return Object.keys(introspectionSchemes(options)).map((name) => ({ [name]: [] }));
 }
 
 /**
@@ -140,16 +179,17 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
     },
     { name: 'redirect_uri', in: 'query', required: false, description: 'As registered (may be omitted when the client has one).', schema: { type: 'string', format: 'uri' } },
     { name: 'scope', in: 'query', required: false, description: `Exactly one of the scope sets, within the client's roles. ${unlessPayment} \`pisp\` is granted only in a payment authorization.`, schema: { enum: [...AUTHORIZATION_SCOPE_SETS] } },
-    { name: 'state', in: 'query', required: false, description: 'Returned unchanged.', schema: text },
-    { name: 'code_challenge', in: 'query', required: false, description: `PKCE (RFC 7636), 43–128 characters. ${unlessPayment}`, schema: text },
+    { name: 'state', in: 'query', required: false, description: `Returned unchanged. At most ${AUTHORIZATION_PARAMETER_LIMITS.state} characters: a longer state is refused with \`invalid_request\` and not returned.`, schema: { type: 'string', maxLength: AUTHORIZATION_PARAMETER_LIMITS.state } },
+    { name: 'code_challenge', in: 'query', required: false, description: `PKCE (RFC 7636), 43–128 characters. ${unlessPayment}`, schema: { type: 'string', minLength: 43, maxLength: AUTHORIZATION_PARAMETER_LIMITS.code_challenge } },
     { name: 'code_challenge_method', in: 'query', required: false, description: unlessPayment, schema: { const: 'S256' } },
-    { name: 'ui_locales', in: 'query', required: false, description: 'Preferred languages of the PSU pages.', schema: text },
+    { name: 'ui_locales', in: 'query', required: false, description: 'Preferred languages of the PSU pages.', schema: { type: 'string', maxLength: AUTHORIZATION_PARAMETER_LIMITS.ui_locales } },
+    { name: 'login_hint', in: 'query', required: false, description: 'Not used by the pages; bounded like every free parameter.', schema: { type: 'string', maxLength: AUTHORIZATION_PARAMETER_LIMITS.login_hint } },
     { name: 'prompt', in: 'query', required: false, description: '`none` is answered with `login_required`: every authorization needs the PSU.', schema: text },
     { name: 'response_mode', in: 'query', required: false, schema: { enum: ['query', 'fragment', 'form_post'] } },
   ];
   const authorizationResponses = {
     200: htmlPage('`response_mode=form_post`: a page posting the response to the redirect URI.'),
-    302: redirect('Back to the TPP with `error`, `error_description`, `state` and `iss` (RFC 6749 §4.1.2.1): invalid_request, invalid_scope, unsupported_response_type, unauthorized_client, login_required, access_denied (refused, cancelled, a payment rejected or expired), invalid_request_uri (a payment authorization link used twice, expired, decided or unknown), invalid_authorization_details (`authorization_details` the bank\'s payment API did not register), server_error, temporarily_unavailable. A confirmed payment goes back with `code`, `state` and `iss`.'),
+    302: redirect(`Back to the TPP with \`error\`, \`error_description\`, \`state\` and \`iss\` (RFC 6749 §4.1.2.1): invalid_request (among others a parameter longer than its limit: state ${AUTHORIZATION_PARAMETER_LIMITS.state} characters, code_challenge ${AUTHORIZATION_PARAMETER_LIMITS.code_challenge}, scope, ui_locales and login_hint ${AUTHORIZATION_PARAMETER_LIMITS.login_hint}; an over-long state is not returned), invalid_target (a \`resource\` parameter: only payment authorizations have one, set by the server), invalid_scope, unsupported_response_type, unauthorized_client, login_required, access_denied (refused, cancelled, a payment rejected or expired), invalid_request_uri (a payment authorization link used twice, expired, decided or unknown), invalid_authorization_details (\`authorization_details\` the bank's payment API did not register), server_error, temporarily_unavailable. A confirmed payment goes back with \`code\`, \`state\` and \`iss\`.`),
     303: redirect('To the PSU pages (`/interaction/{uid}`), or back to the TPP as for 302.'),
     400: htmlPage('The client or redirect URI is not valid: a page in the PSU\'s language; nobody is redirected.'),
     431: { description: 'The request line and headers exceed the HTTP server\'s limit (16 KB in Node by default): its own answer, without a body.' },
@@ -417,11 +457,9 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
       post: {
         tags: ['Tokens'],
         summary: 'Token introspection (RFC 7662) for the bank\'s resource servers',
-        description: options.resourceServers.length
-          ? `For the configured resource servers (${options.resourceServers.map((server) => server.id).join(', ')}), never TPPs.`
-          : 'No resource server is configured: every call is refused.',
+        description: introspectionAuthentication(options),
         operationId: 'introspect',
-        security: [{ resourceServerBasic: [] }, { resourceServerCertificate: [] }],
+        security: introspectionSecurity(options),
         requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['token'], properties: { token: text, token_type_hint: text } } } } },
         responses: {
           200: { description: 'What the token allows.', headers: NO_STORE, content: { 'application/json': { schema: ref('IntrospectionResponse') } } },
@@ -495,8 +533,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
       securitySchemes: {
         mutualTLS: { type: 'mutualTLS', description: 'The TPP\'s eIDAS QWAC (QcType web, PSD2 QCStatement), in the TLS handshake.' },
         registrationAccessToken: { type: 'http', scheme: 'bearer', description: 'The registration access token (RFC 7592), optional with the owner\'s certificate.' },
-        resourceServerBasic: { type: 'http', scheme: 'basic', description: 'A resource server\'s id and secret.' },
-        resourceServerCertificate: { type: 'mutualTLS', description: 'A resource server\'s pinned TLS client certificate.' },
+        ...introspectionSchemes(options),
       },
       schemas: {
         Error: {

@@ -5,8 +5,9 @@ import Provider, { errors, interactionPolicy, type AuthorizationDetail, type Con
 import type { Storage } from '../adapters/storage.js';
 import { distinguishedNameMatches } from './certificates/distinguished-name.js';
 import type { EnvironmentName } from './certificates/identity.js';
-import { OAuthError } from './errors.js';
+import { NotFoundError, OAuthError } from './errors.js';
 import type { ResolvedOptions } from './options.js';
+import { AUTHORIZATION_PARAMETER_LIMITS, oversizedParameter, stateTooLong } from './parameter-limits.js';
 import { authorizationDetailSchema, PAYMENT_TYPES } from './payments/details.js';
 import type { PaymentAuthorizations, PaymentRecord } from './payments/service.js';
 import { authorizationScopeSet, type ConsentRecord } from './psd2/authorization.js';
@@ -105,6 +106,26 @@ export function clientView(metadata: Record<string, unknown>): ClientView {
   return { metadata: Object.fromEntries(Object.entries(metadata).filter(([name]) => VIEW_FIELDS.test(name))) };
 }
 
+/**
+ * Names of the browser cookies, this product's own: oidc-provider's `_session` and `_interaction`
+ * on the bank's origin could meet the bank's own cookies of the same names.
+ */
+export const COOKIE_NAMES = { session: 'psd2_session', interaction: 'psd2_interaction', resume: 'psd2_resume' } as const;
+
+/**
+ * Takes an over-long `state` out of an authorization request before oidc-provider reads it, so
+ * that no answer carries it back: returned in the redirect, a state of up to Node's 16 KB header
+ * limit would make a Location header that proxies and the TPP's own server may refuse. Whether
+ * the request had one is remembered, and it is refused with `invalid_request`.
+ */
+function withoutOversizedState(ctx: KoaContextWithOIDC): boolean {
+  const query = new URLSearchParams(ctx.querystring);
+  if (!query.getAll('state').some(stateTooLong)) return false;
+  query.delete('state');
+  ctx.querystring = query.toString();
+  return true;
+}
+
 
 /** Builds the oidc-provider configuration from validated options. */
 export function createProvider(options: ResolvedOptions, storage: Storage, hooks: ProviderHooks): Provider {
@@ -138,11 +159,19 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     (ctx) => (ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT),
   ));
 
+  /** Authorization requests whose over-long `state` was taken out (see {@link withoutOversizedState}). */
+  const oversizedStates = new WeakSet<KoaContextWithOIDC>();
+
   /**
    * PSD2 rules of an authorization request, checked after the client and redirect URI are known to
    * be valid, so that oidc-provider sends every failure back to the TPP with `state`.
    */
   const checkAuthorizationRequest = async (ctx: KoaContextWithOIDC, scope: string | undefined, client?: { clientId: string; metadata(): Record<string, unknown> }): Promise<void> => {
+    if (oversizedStates.has(ctx)) {
+      throw new errors.InvalidRequest(`state must be at most ${AUTHORIZATION_PARAMETER_LIMITS.state} characters; an over-long state is not returned`);
+    }
+    const oversized = oversizedParameter(ctx.oidc.params ?? {});
+    if (oversized) throw new errors.InvalidRequest(`${oversized.name} must be at most ${oversized.limit} characters`);
     const pushed = pushedRequestOf(ctx);
     // oidc-provider has checked by now that a pushed request is this client's: its state comes back.
     const payment = pushed ? await hooks.payments().record(pushed.jti) : undefined;
@@ -166,6 +195,11 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     if (pushed || ctx.oidc.params?.authorization_details !== undefined) {
       await checkPaymentRequest(ctx, pushed, payment, client);
       return;
+    }
+    // The payment API is the one resource indicator, and the server sets it itself in payment
+    // authorizations: account access tokens never carry an audience (RFC 8707 §2: invalid_target).
+    if (ctx.oidc.params?.resource !== undefined) {
+      throw new errors.InvalidTarget('resource (RFC 8707) is accepted only in payment authorizations opened by the bank\'s payment API; account access has no resource indicator');
     }
     const result = authorizationScopeSet(scope);
     if ('problem' in result) throw new errors.InvalidScope(result.problem, scope ?? '');
@@ -193,11 +227,18 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
   const configuration: Configuration = {
     adapter: (name: string) => storage.adapterFor(name),
     jwks: options.signingKeys as Configuration['jwks'],
+    // The session cookie lives under the mount path only. oidc-provider scopes the short-lived
+    // ones itself, more narrowly: the interaction cookie to its page (`{mount}/interaction/{uid}`),
+    // the resume cookie to its return URL (`{mount}/authorize/{uid}`); a path here would widen the
+    // interaction cookie's to it.
     cookies: {
       keys: options.cookieKeys,
-      long: { signed: true, secure: true, sameSite: 'lax' },
+      names: { ...COOKIE_NAMES },
+      long: { signed: true, secure: true, sameSite: 'lax', path: mountPath || '/' },
       short: { signed: true, secure: true, sameSite: 'lax' },
     },
+    // No browser client exists for any endpoint: TPPs call from their servers, PSUs navigate.
+    clientBasedCORS: () => false,
     scopes: [...SCOPES],
     responseTypes: ['code'],
     clientAuthMethods: ['tls_client_auth'],
@@ -370,6 +411,24 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
 
   const provider = new Provider(options.issuer, configuration);
   provider.proxy = options.trustProxy;
+  // First of the server's Koa middleware: no CORS on any endpoint (oidc-provider answers
+  // preflight requests and adds Access-Control-Allow-Origin for any origin to its token,
+  // revocation, discovery and key set answers), and the over-long state taken out.
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'OPTIONS') {
+      ctx.status = 404;
+      ctx.body = new NotFoundError(`there is no endpoint at ${ctx.method} ${mountPath}${ctx.path}`).toJSON();
+      return;
+    }
+    if (ctx.path === ROUTES.authorization && withoutOversizedState(ctx as KoaContextWithOIDC)) oversizedStates.add(ctx as KoaContextWithOIDC);
+    try {
+      await next();
+    } finally {
+      for (const header of Object.keys(ctx.response.headers)) {
+        if (header.toLowerCase().startsWith('access-control-')) ctx.remove(header);
+      }
+    }
+  });
   tagTokenIdsWithGrant(provider);
   // The grant keeps the PSD2 consent (accounts, time of SCA) with the PSU and the scope it already
   // holds, so it lives and dies with the grant. oidc-provider saves only the fields it lists.

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { SINGLE_LINE_TEXT } from '../text.js';
+
 /** RFC 9396 `authorization_details` types of the payment authorizations. */
 export const PAYMENT_TYPES = ['payment_initiation', 'payment_cancellation'] as const;
 export type PaymentType = (typeof PAYMENT_TYPES)[number];
@@ -35,8 +37,6 @@ export interface PaymentAuthorizationDetail {
   readonly paymentId: string;
 }
 
-// Printable text on one line: no control characters, no bidirectional overrides.
-const SINGLE_LINE = /^[^\p{Cc}\p{Cf}\u2028\u2029]*$/u;
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 
 /** Digits after the decimal point a currency has (2 for EUR, 0 for JPY, 3 for BHD). */
@@ -60,7 +60,7 @@ const text = (name: string, max: number) => z.string({ error: `${name} must be a
   .trim()
   .min(1, `${name} must not be empty`)
   .max(max, `${name} must be at most ${max} characters`)
-  .regex(SINGLE_LINE, `${name} must be a single line of printable text`);
+  .regex(SINGLE_LINE_TEXT, `${name} must be a single line of printable text`);
 
 const iban = (name: string) => z.string({ error: `${name} must be a string` })
   .transform((value) => value.replace(/\s+/g, '').toUpperCase())

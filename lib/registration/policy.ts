@@ -2,6 +2,8 @@ import { distinguishedNameMatches } from '../certificates/distinguished-name.js'
 import type { TppIdentity } from '../certificates/identity.js';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js';
 import { PAYMENT_TYPES } from '../payments/details.js';
+import { textProblem } from '../text.js';
+import { isLocalHost, isLoopbackHost } from './local-hosts.js';
 import { LOCALIZABLE_FIELDS } from './localized-metadata.js';
 import {
   GRANT_TYPES,
@@ -37,6 +39,17 @@ const OTHER_SUBJECT_FIELDS = [
  * `sector_identifier_uri` while registering, which would let a TPP make the server request any URL.
  */
 const UNSUPPORTED_FIELDS = ['sector_identifier_uri'] as const;
+
+/**
+ * URLs RFC 7591 defines that this server never shows nor fetches: kept, each would be a URL the
+ * server might be made to request later (a `jwks_uri` above all). Keys come inline in `jwks`.
+ */
+const REFUSED_URL_FIELDS: Readonly<Record<string, string>> = {
+  jwks_uri: 'jwks_uri is not supported: send the public keys inline in jwks (e.g. the QSealC in x5c)',
+  policy_uri: 'policy_uri is not supported: this server neither shows nor fetches it; omit it',
+  tos_uri: 'tos_uri is not supported: this server neither shows nor fetches it; omit it',
+  initiate_login_uri: 'initiate_login_uri is not supported: this server neither shows nor fetches it; omit it',
+};
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '[::1]', 'localhost']);
 
@@ -82,6 +95,8 @@ function checkDerivedFields({ identity, requested }: RegistrationPolicyContext):
   }
   const unsupported = UNSUPPORTED_FIELDS.find((field) => requested[field] !== undefined);
   if (unsupported) throw new InvalidClientMetadataError(`${unsupported} is not supported`);
+  const refused = Object.keys(REFUSED_URL_FIELDS).find((field) => requested[field] !== undefined);
+  if (refused) throw new InvalidClientMetadataError(REFUSED_URL_FIELDS[refused]!);
 }
 
 function requestedScopes({ identity, requested }: RegistrationPolicyContext): Scope[] {
@@ -182,7 +197,14 @@ function checkRedirectUris(context: RegistrationPolicyContext): void {
     if (url.username || url.password) throw new InvalidRedirectUriError(`redirect_uris must not hold credentials ("${uri}")`);
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new InvalidRedirectUriError(`redirect_uris must use https ("${uri}")`);
     if (!PLAIN_HOST.test(url.hostname)) throw new InvalidRedirectUriError(`redirect_uris must have a host name or IP address as host ("${uri}")`);
-    if (url.protocol === 'https:') continue;
+    if (url.protocol === 'https:') {
+      // A bank TPP's PSUs go back to the TPP over the internet, never into their own machine or
+      // network; the sandbox keeps such URIs for TPP development.
+      if (context.identity.environment === 'bank' && isLocalHost(url.hostname) && !(context.allowLoopbackRedirectUris && isLoopbackHost(url.hostname))) {
+        throw new InvalidRedirectUriError(`redirect_uris must not point to a loopback, private or link-local address in the bank environment ("${uri}")`);
+      }
+      continue;
+    }
     if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) {
       if (context.allowLoopbackRedirectUris) continue;
       throw new InvalidRedirectUriError(
@@ -207,8 +229,11 @@ function checkDisplayMetadata({ requested }: RegistrationPolicyContext): void {
     if (typeof value !== 'string' || !value.trim()) throw new InvalidClientMetadataError(`${key} must be a non-empty string`);
     if (field === 'client_name') {
       if (value.length > MAX_NAME_LENGTH) throw new InvalidClientMetadataError(`${key} must be at most ${MAX_NAME_LENGTH} characters`);
-      // eslint-disable-next-line no-control-regex
-      if (/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) throw new InvalidClientMetadataError(`${key} must be a single line of text without control characters`);
+      const problem = textProblem(value);
+      if (problem === 'control') throw new InvalidClientMetadataError(`${key} must be a single line of text without control characters`);
+      if (problem === 'format') {
+        throw new InvalidClientMetadataError(`${key} must not contain invisible formatting characters (bidirectional overrides or isolates, zero-width characters, Unicode category Cf)`);
+      }
       continue;
     }
     let url: URL | undefined;

@@ -119,10 +119,10 @@ describe('production-safe defaults', () => {
     expect(res.status).to.be.within(302, 303);
     const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
     const names = cookies.map((cookie) => cookie.split('=')[0]);
-    expect(names).to.include('_interaction');
-    expect(names).to.include('_interaction.sig');
+    expect(names).to.include('psd2_interaction');
+    expect(names).to.include('psd2_interaction.sig');
     for (const cookie of cookies) expect(cookie.toLowerCase()).to.contain('secure');
-    const interaction = cookies.find((cookie) => cookie.startsWith('_interaction='));
+    const interaction = cookies.find((cookie) => cookie.startsWith('psd2_interaction='));
     expect(interaction).to.match(/path=\/oauth2\/interaction\//i);
   });
 

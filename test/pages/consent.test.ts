@@ -192,7 +192,7 @@ describe('PSU pages: consent', function consent() {
       const { page } = await openSandboxConsent(server, browser, sandbox);
       const done = await submit(server, browser, page, '/consent', { decision: 'grant', accounts: ['sb-anna-1'] });
       expect(redirectParams(done.location).get('code')).to.be.a('string');
-      expect(browser.cookieNames).to.include('_session');
+      expect(browser.cookieNames).to.include('psd2_session');
 
       const { page: again } = await openSignIn(server, browser, sandbox);
       expect(again.location).to.equal(undefined);
