@@ -4,9 +4,10 @@ import { InvalidRequestError, type OAuthError } from './errors.js';
 import { INTERACTION_PATH, ROUTES } from './routes.js';
 
 /**
- * The largest request body each endpoint accepts, in bytes. A larger one is answered
+ * The largest request body each endpoint that reads one accepts, in bytes. A larger one is answered
  * `413 invalid_request` before it is read (from its `Content-Length`), or as soon as a chunked one
- * passes the limit.
+ * passes the limit. The other endpoints read no body: one sent to them is dropped (within
+ * {@link DISCARD_LIMIT}) before they answer.
  */
 export const BODY_LIMITS = {
   /**
@@ -14,12 +15,13 @@ export const BODY_LIMITS = {
    * QSealC chain in `x5c` (20–30 KB in practice). 56 KiB is the most oidc-provider reads.
    */
   registration: 56 * 1024,
-  /** `POST /token`, `/revoke`, `/introspect`: forms of a few parameters, under 1 KB in practice. */
-  tokenForm: 8 * 1024,
+  /**
+   * `POST /token`, `/revoke`, `/introspect`, and oidc-provider's `/session/end/confirm`: forms of a
+   * few parameters, under 1 KB in practice.
+   */
+  form: 8 * 1024,
   /** The PSU pages' forms (sign-in, second factor, consent with its account list, cancel); their parser holds the same. */
   pageForm: 16 * 1024,
-  /** Every other request: none of them reads a body. */
-  other: 8 * 1024,
 } as const;
 
 /**
@@ -38,18 +40,25 @@ export interface Answer {
   readonly body: string;
 }
 
+/** oidc-provider's confirmation of the end of a browser session: a form. */
+const SESSION_CONFIRMATION_PATH = '/session/end/confirm';
+
+/** How a request's body is bounded: the limit of an endpoint that reads it; none when nothing does. */
+export type BodyLimit = { readonly bytes: number; readonly page: boolean } | undefined;
+
 /** The body limit of a request, by method and path relative to the mount path. */
-export function bodyLimitOf(method: string | undefined, path: string): { readonly bytes: number; readonly page: boolean } {
+export function bodyLimitOf(method: string | undefined, path: string): BodyLimit {
   // Express routes without regard to case or a trailing slash: so are the limits.
   const route = path.toLowerCase().replace(/\/+$/, '');
   if ((method === 'POST' && route === ROUTES.registration) || (method === 'PUT' && route.startsWith(`${ROUTES.registration}/`))) {
     return { bytes: BODY_LIMITS.registration, page: false };
   }
-  if (method === 'POST' && (route === ROUTES.token || route === ROUTES.revocation || route === ROUTES.introspection)) {
-    return { bytes: BODY_LIMITS.tokenForm, page: false };
+  if (method !== 'POST') return undefined;
+  if (route === ROUTES.token || route === ROUTES.revocation || route === ROUTES.introspection || route === SESSION_CONFIRMATION_PATH) {
+    return { bytes: BODY_LIMITS.form, page: false };
   }
-  if (method === 'POST' && route.startsWith(`${INTERACTION_PATH}/`)) return { bytes: BODY_LIMITS.pageForm, page: true };
-  return { bytes: BODY_LIMITS.other, page: false };
+  if (route.startsWith(`${INTERACTION_PATH}/`)) return { bytes: BODY_LIMITS.pageForm, page: true };
+  return undefined;
 }
 
 function tooLarge(bytes: number): OAuthError {
@@ -149,20 +158,27 @@ function refuse(req: IncomingMessage, res: ServerResponse, answer: Answer, read:
 
 /**
  * Middleware bounding request bodies before anything reads them: `413` with `answer`'s rendering
- * of the error (a JSON error, or a page for the PSU's forms).
+ * of the error (a JSON error, or a page for the PSU's forms). A body sent where nothing reads one
+ * is dropped before the request goes on.
  */
 export function limitBodies<Req extends IncomingMessage>(
   answer: (req: Req, error: OAuthError, page: boolean) => Answer,
-  limitOf: (req: Req) => { readonly bytes: number; readonly page: boolean },
+  limitOf: (req: Req) => BodyLimit,
 ): (req: Req, res: ServerResponse, next: (error?: unknown) => void) => void {
   return (req, res, next) => {
     const declared = req.headers['content-length'];
     const chunked = req.headers['transfer-encoding'] !== undefined;
-    if (declared === undefined && !chunked) {
+    if ((declared === undefined || declared === '0') && !chunked) {
       next();
       return;
     }
     const limit = limitOf(req);
+    if (!limit) {
+      // Nothing reads it: dropped first, so that the answer reaches a client still sending it.
+      if (declared !== undefined && Number(declared) > DISCARD_LIMIT.bytes) res.destroy();
+      else void discard(req, 0).then((ended) => (ended ? next() : res.destroy()));
+      return;
+    }
     if (declared !== undefined) {
       const length = Number(declared);
       if (length <= limit.bytes) next();
