@@ -70,6 +70,9 @@ async function start(config: ServerConfig): Promise<void> {
       environments: { sandbox: { trustAnchors: config.sandboxRootPem, testPsus: [SANDBOX_PSU] } },
       // As a bank runs it: the QWAC and its intermediate checked against their CRLs, hard fail.
       revocation: { sandbox: config.revocation },
+      // Warnings and errors only, as bare oidc-provider logs nothing per request: the audit lines
+      // (one per token) would measure the terminal, not the server.
+      logger: { info: () => undefined, warn: (fields, message) => console.error(message, fields), error: (fields, message) => console.error(message, fields) },
       resourceServers: [RESOURCE_SERVER],
       storage,
     });
