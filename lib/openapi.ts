@@ -105,9 +105,13 @@ function clientMetadataSchemas(): Record<string, Schema> {
         client_id_issued_at: { type: 'integer' },
         registration_client_uri: { type: 'string', format: 'uri' },
         registration_access_token: text,
-        application_type: { const: 'web' },
+        // Fields oidc-provider keeps and returns when a client sends them; none changes what the
+        // server does for an OAuth 2 client of this product.
+        application_type: { enum: ['web', 'native'] },
         id_token_signed_response_alg: text,
         require_auth_time: { type: 'boolean' },
+        default_max_age: { type: 'integer' },
+        use_mtls_endpoint_aliases: { type: 'boolean' },
         subject_type: { const: 'public' },
       },
     },
