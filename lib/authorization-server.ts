@@ -334,6 +334,11 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     // sign-in, and a session left behind would meet the next PSU of the same browser.
     if (route === 'resume' && ctx.oidc.session?.accountId) await ctx.oidc.session.destroy();
     if (route === 'token' && ctx.status === 400) restateTokenError(ctx, grantErrors.get(ctx));
+    // The reference bank's spelling, which some deployed clients compare case-sensitively;
+    // RFC 6749 §5.1 makes the value case-insensitive for standard clients.
+    if (route === 'token' && ctx.status === 200 && (ctx.body as { token_type?: unknown } | undefined)?.token_type === 'Bearer') {
+      (ctx.body as { token_type: string }).token_type = 'bearer';
+    }
     if (route === 'revocation' && ctx.status === 200) {
       await refuseUnrevocable(ctx);
       const { entities } = ctx.oidc;
@@ -349,6 +354,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       for (const field of OIDC_ONLY_METADATA) delete metadata[field];
       metadata.scopes_supported = [...SCOPES];
       metadata.revocation_endpoint_auth_methods_supported = ['tls_client_auth'];
+      // RFC 8414 §2: published for discovery; only the bank's resource servers authenticate there.
+      metadata.introspection_endpoint = `${options.issuer}${ROUTES.introspection}`;
+      if (introspectionAuthMethods.length) metadata.introspection_endpoint_auth_methods_supported = introspectionAuthMethods;
       metadata.ui_locales_supported = [...options.pages.languages];
     }
     if (ctx.status === 404 && !ctx.body) {
@@ -358,6 +366,11 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     }
   };
 
+  // RFC 8705 §2.2 names a certificate pinned by its thumbprint `self_signed_tls_client_auth`.
+  const introspectionAuthMethods = [
+    ...(options.resourceServers.some((server) => server.secret) ? ['client_secret_basic'] : []),
+    ...(options.resourceServers.some((server) => server.certificateThumbprints) ? ['self_signed_tls_client_auth'] : []),
+  ];
   const router = express.Router();
   const callback = provider.callback();
   const issuerUrl = new URL(options.issuer);

@@ -425,7 +425,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
                     },
                   },
                   { title: 'refresh_token', type: 'object', required: ['grant_type', 'refresh_token', 'client_id'], properties: { grant_type: { const: 'refresh_token' }, refresh_token: text, scope: { enum: ['aisp', 'cbpii'] }, client_id: text } },
-                  { title: 'client_credentials', type: 'object', required: ['grant_type', 'scope', 'client_id'], properties: { grant_type: { const: 'client_credentials' }, scope: { const: 'pisp' }, client_id: text } },
+                  { title: 'client_credentials', type: 'object', required: ['grant_type', 'client_id'], properties: { grant_type: { const: 'client_credentials' }, scope: { const: 'pisp', description: 'Default `pisp` (RFC 6749 §3.3).' }, client_id: text } },
                 ],
               },
             },
@@ -564,7 +564,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
           additionalProperties: false,
           properties: {
             access_token: text,
-            token_type: { const: 'Bearer' },
+            token_type: { const: 'bearer', description: 'Lowercase, as the reference bank answers (RFC 6749 §5.1: case-insensitive).' },
             expires_in: { type: 'integer' },
             scope: text,
             refresh_token: { type: 'string', description: 'For aisp and cbpii.' },

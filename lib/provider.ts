@@ -159,6 +159,15 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     (ctx) => (ctx.oidc.result?.login ? interactionPolicy.Check.NO_NEED_TO_PROMPT : interactionPolicy.Check.REQUEST_PROMPT),
   ));
 
+  /**
+   * RFC 6749 §3.3 default: a client_credentials request without `scope` asks for `pisp`, the one
+   * scope of that grant. Set as the client authenticates, before oidc-provider reads the scope.
+   */
+  const defaultClientCredentialsScope = (ctx: KoaContextWithOIDC): void => {
+    const params = ctx.oidc.params;
+    if (ctx.oidc.route === 'token' && params?.grant_type === 'client_credentials' && !params.scope) params.scope = 'pisp';
+  };
+
   /** Authorization requests whose over-long `state` was taken out (see {@link withoutOversizedState}). */
   const oversizedStates = new WeakSet<KoaContextWithOIDC>();
 
@@ -376,7 +385,10 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
         tlsClientAuth: true,
         certificateBoundAccessTokens: true,
         getCertificate: (ctx) => identities.find(requestOf(ctx))?.certificate,
-        certificateAuthorized: (ctx) => identities.find(requestOf(ctx)) !== undefined,
+        certificateAuthorized: (ctx) => {
+          defaultClientCredentialsScope(ctx);
+          return identities.find(requestOf(ctx)) !== undefined;
+        },
         certificateSubjectMatches(ctx, property, expected) {
           const identity = identities.find(requestOf(ctx));
           const { client } = ctx.oidc;

@@ -27,7 +27,7 @@ const DETAIL = {
   paymentId: 'pmt-0001',
 };
 
-const TOKENS = { access_token: 'at', token_type: 'Bearer', expires_in: 600, scope: 'pisp' };
+const TOKENS = { access_token: 'at', token_type: 'bearer', expires_in: 600, scope: 'pisp' };
 const NO_STORE = { 'cache-control': 'no-store', 'content-type': 'application/json; charset=utf-8' };
 
 function json(status: number, body: unknown, headers: Record<string, string> = NO_STORE) {

@@ -26,7 +26,7 @@ function response(status: number, body?: unknown, headers: Record<string, string
   };
 }
 
-const TOKENS = { access_token: 'at', token_type: 'Bearer', expires_in: 300, scope: 'aisp', refresh_token: 'rt' };
+const TOKENS = { access_token: 'at', token_type: 'bearer', expires_in: 300, scope: 'aisp', refresh_token: 'rt' };
 const NO_STORE = { 'cache-control': 'no-store' };
 
 /** The message of the AssertionError `check` throws. */

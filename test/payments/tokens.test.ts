@@ -48,7 +48,7 @@ describe('payment authorizations: the token of a confirmed payment', function to
     const res = await exchangeCode(server, client, code, NO_PKCE, { code_verifier: undefined });
     expect(res.status, res.text).to.equal(200);
     expect(res.headers['cache-control']).to.include('no-store');
-    expect(res.body).to.include({ scope: 'pisp', token_type: 'Bearer', expires_in: 600 });
+    expect(res.body).to.include({ scope: 'pisp', token_type: 'bearer', expires_in: 600 });
     expect(res.body.authorization_details).to.deep.equal(opened.authorizationDetails);
     expect(res.body).to.not.have.any.keys('refresh_token', 'id_token');
 

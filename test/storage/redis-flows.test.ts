@@ -176,7 +176,7 @@ for (const { name, start } of STARTERS) {
     it('registers, authorizes, exchanges the code, refreshes, issues client credentials, and revokes a refresh token with its access tokens', async () => {
       const client = await organization();
       const tokens = await consent(server, client);
-      expect(tokens).to.include({ token_type: 'Bearer', scope: 'aisp' });
+      expect(tokens).to.include({ token_type: 'bearer', scope: 'aisp' });
       expect(tokens.refresh_token).to.be.a('string');
       const { provider } = server.auth;
       const first = await provider.AccessToken.find(tokens.access_token!);
