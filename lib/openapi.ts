@@ -184,7 +184,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
     { name: 'redirect_uri', in: 'query', required: false, description: 'As registered (may be omitted when the client has one).', schema: { type: 'string', format: 'uri' } },
     { name: 'scope', in: 'query', required: false, description: `Exactly one of the scope sets, within the client's roles. ${unlessPayment} \`pisp\` is granted only in a payment authorization.`, schema: { enum: [...AUTHORIZATION_SCOPE_SETS] } },
     { name: 'state', in: 'query', required: false, description: `Returned unchanged. At most ${AUTHORIZATION_PARAMETER_LIMITS.state} characters: a longer state is refused with \`invalid_request\` and not returned.`, schema: { type: 'string', maxLength: AUTHORIZATION_PARAMETER_LIMITS.state } },
-    { name: 'code_challenge', in: 'query', required: false, description: `PKCE (RFC 7636), 43–128 characters. ${unlessPayment}`, schema: { type: 'string', minLength: 43, maxLength: AUTHORIZATION_PARAMETER_LIMITS.code_challenge } },
+    { name: 'code_challenge', in: 'query', required: false, description: `PKCE (RFC 7636), 43–128 characters. An S256 challenge may end in the one \`=\` of padded base64url (44 characters), which is removed. ${unlessPayment}`, schema: { type: 'string', minLength: 43, maxLength: AUTHORIZATION_PARAMETER_LIMITS.code_challenge } },
     { name: 'code_challenge_method', in: 'query', required: false, description: unlessPayment, schema: { const: 'S256' } },
     { name: 'ui_locales', in: 'query', required: false, description: 'Preferred languages of the PSU pages.', schema: { type: 'string', maxLength: AUTHORIZATION_PARAMETER_LIMITS.ui_locales } },
     { name: 'login_hint', in: 'query', required: false, description: 'Not used by the pages; bounded like every free parameter.', schema: { type: 'string', maxLength: AUTHORIZATION_PARAMETER_LIMITS.login_hint } },
@@ -419,7 +419,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
                     properties: {
                       grant_type: { const: 'authorization_code' },
                       code: text,
-                      code_verifier: { type: 'string', description: 'PKCE (RFC 7636). Required, except for the code of a payment authorization opened without a `code_challenge`.' },
+                      code_verifier: { type: 'string', description: 'PKCE (RFC 7636). A verifier ending in base64 padding (`=`) is hashed as sent and compared with the challenge without its padding. Required, except for the code of a payment authorization opened without a `code_challenge`.' },
                       redirect_uri: { type: 'string', format: 'uri' },
                       client_id: text,
                     },

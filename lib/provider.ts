@@ -1,3 +1,4 @@
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 
 import Provider, { errors, interactionPolicy, type AuthorizationDetail, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
@@ -126,6 +127,61 @@ function withoutOversizedState(ctx: KoaContextWithOIDC): boolean {
   return true;
 }
 
+/** An S256 PKCE challenge: the base64url SHA-256 of the verifier, without padding (RFC 7636 §4.2). */
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+/**
+ * A verifier ending in base64 padding, otherwise of RFC 7636 §4.1 characters, 43 to 128 in all:
+ * what a client encoding 32 random bytes with a padding base64url encoder (Java's
+ * `Base64.getUrlEncoder()`) sends.
+ */
+const PADDED_VERIFIER = /^(?=.{43,128}$)[\w.~-]+={1,2}$/;
+
+const s256 = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
+
+/**
+ * Removes the one `=` of padded base64url from an S256 `code_challenge` before oidc-provider reads
+ * it (it allows no `=`): deployed clients pad theirs. Only a challenge that is then a valid S256
+ * one is changed; everything else reaches oidc-provider as sent.
+ */
+function withoutChallengePadding(ctx: KoaContextWithOIDC): void {
+  const query = new URLSearchParams(ctx.querystring);
+  const challenges = query.getAll('code_challenge');
+  const methods = query.getAll('code_challenge_method');
+  if (challenges.length !== 1 || methods.length !== 1 || methods[0] !== 'S256' || !challenges[0]!.endsWith('=')) return;
+  const challenge = challenges[0]!.slice(0, -1);
+  if (!S256_CHALLENGE.test(challenge)) return;
+  query.set('code_challenge', challenge);
+  ctx.querystring = query.toString();
+}
+
+/**
+ * A verifier with base64 padding is hashed exactly as sent and compared with the code's challenge
+ * here: oidc-provider refuses its `=` before comparing. When it matches, the code's challenge is
+ * replaced, in this request only (the stored code is not changed), by the challenge of a fresh
+ * random verifier, which oidc-provider is then given to check as it checks any verifier; when it
+ * does not match, that fresh verifier fails the check like any wrong verifier (`invalid_grant`).
+ */
+function acceptPaddedVerifiers(provider: Provider): void {
+  type Code = { codeChallenge?: unknown; codeChallengeMethod?: unknown };
+  const model = provider.AuthorizationCode as unknown as { find(...args: unknown[]): Promise<Code | undefined> };
+  const find = model.find.bind(model);
+  model.find = async (...args: unknown[]) => {
+    const code = await find(...args);
+    const ctx = (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
+    const params = ctx?.oidc.route === 'token' ? ctx.oidc.params as Record<string, unknown> | undefined : undefined;
+    const verifier = params?.code_verifier;
+    if (!code || !params || params.grant_type !== 'authorization_code' || typeof verifier !== 'string' || !PADDED_VERIFIER.test(verifier)) return code;
+    const standIn = randomBytes(32).toString('base64url');
+    params.code_verifier = standIn;
+    const challenge = code.codeChallenge;
+    if (code.codeChallengeMethod === 'S256' && typeof challenge === 'string' && challenge.length === 43
+      && timingSafeEqual(Buffer.from(s256(verifier)), Buffer.from(challenge))) {
+      code.codeChallenge = s256(standIn);
+    }
+    return code;
+  };
+}
 
 /** Builds the oidc-provider configuration from validated options. */
 export function createProvider(options: ResolvedOptions, storage: Storage, hooks: ProviderHooks): Provider {
@@ -433,6 +489,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       return;
     }
     if (ctx.path === ROUTES.authorization && withoutOversizedState(ctx as KoaContextWithOIDC)) oversizedStates.add(ctx as KoaContextWithOIDC);
+    if (ctx.path === ROUTES.authorization) withoutChallengePadding(ctx as KoaContextWithOIDC);
     try {
       await next();
     } finally {
@@ -442,6 +499,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     }
   });
   tagTokenIdsWithGrant(provider);
+  acceptPaddedVerifiers(provider);
   // The grant keeps the PSD2 consent (accounts, time of SCA) with the PSU and the scope it already
   // holds, so it lives and dies with the grant. oidc-provider saves only the fields it lists.
   const grantFields = (provider.Grant as unknown as { IN_PAYLOAD: string[] }).IN_PAYLOAD;
