@@ -127,6 +127,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
   const qtspPort = qtspPortFrom(env.QTSP_PORT);
   const server = serverLimits(env);
+  // Sandbox consents short enough for TPPs to test their re-consent path (60 s to 180 days).
+  const sandboxConsentLifetime = env.CONSENT_LIFETIME_SANDBOX ? wholeNumber(env, 'CONSENT_LIFETIME_SANDBOX', 0, 60, 180 * 86_400) : undefined;
 
   const needsDev = !env.TLS_CERT || !env.TLS_KEY || !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS
     || !env.SIGNING_KEYS || !env.COOKIE_KEYS;
@@ -172,6 +174,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
       ...(bankAnchors ? { bank: { trustAnchors: bankAnchors, authenticator: bank, accounts: bank } } : {}),
     },
     ...(resourceServers.length ? { resourceServers } : {}),
+    ...(sandboxConsentLifetime ? { tokens: { consentLifetime: { sandbox: sandboxConsentLifetime } } } : {}),
     ...(env.DEFAULT_LANGUAGE ? { pages: { defaultLanguage: env.DEFAULT_LANGUAGE as 'de' | 'en' | 'fr' } } : {}),
     ...(env.CLIENT_CERT_HEADER ? {
       clientCertificateHeader: {

@@ -10,6 +10,7 @@ export type {
   RevocationOptions,
   RevocationMode,
   TokenOptions,
+  ConsentLifetimes,
   PaymentOptions,
   ResourceServerOptions,
 } from './options.js';

@@ -400,7 +400,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         tags: ['Tokens'],
         summary: 'Token endpoint (RFC 6749 §3.2)',
         description: [
-          'Authorization code (aisp, aisp extended_transaction_history, cbpii; PKCE), refresh token (aisp and cbpii only, until 180 days after the PSU\'s SCA; never extended_transaction_history) and client credentials (PSP_PI, pisp only). Access tokens are bound to the certificate (`cnf.x5t#S256`).',
+          'Authorization code (aisp, aisp extended_transaction_history, cbpii; PKCE), refresh token (aisp and cbpii only, until the consent ends: at most 180 days after the PSU\'s SCA, shorter when the bank sets it, e.g. in the sandbox; then `invalid_grant` "Refresh token has expired"; never extended_transaction_history) and client credentials (PSP_PI, pisp only). Access tokens are bound to the certificate (`cnf.x5t#S256`).',
           '',
           `The code of a confirmed payment authorization gives scope \`pisp\` and the confirmed payment in \`authorization_details\` (RFC 9396), for the payment API (${options.payments.resource}, RFC 8707), without a refresh token. \`code_verifier\` is sent only when the payment API passed the PISP's \`code_challenge\` on.`,
         ].join('\n'),

@@ -119,6 +119,14 @@ export interface PagesOptions {
   interactionLifetime?: number;
 }
 
+/** Consent lifetime in seconds per environment (see {@link TokenOptions.consentLifetime}). */
+export interface ConsentLifetimes {
+  /** Sandbox consents: between 60 seconds and 180 days. Default 180 days. */
+  sandbox?: number;
+  /** Bank consents: between 3600 seconds and 180 days (RTS Art. 10a). Default 180 days. */
+  bank?: number;
+}
+
 /** Lifetimes and refresh behaviour of tokens (DESIGN 3.3). */
 export interface TokenOptions {
   /**
@@ -128,9 +136,13 @@ export interface TokenOptions {
   accessTokenLifetime?: { aisp?: number; cbpii?: number; pisp?: number };
   /**
    * Seconds a PSU's consent lasts after their strong customer authentication: refresh tokens stop
-   * working then, whatever happens in between (RTS Art. 10a). Default 180 days.
+   * working then, whatever happens in between (RTS Art. 10a), and the refresh answers
+   * `400 invalid_grant` "Refresh token has expired". One number for both environments, or one per
+   * environment, e.g. `{ sandbox: 60 }` so that TPPs can test their re-consent path in the sandbox.
+   * The bank's is between 3600 seconds and 180 days (15552000 seconds, RTS Art. 10a's limit); the
+   * sandbox's between 60 seconds and 180 days. Default 180 days in both.
    */
-  consentLifetime?: number;
+  consentLifetime?: number | ConsentLifetimes;
   /**
    * Issue a new refresh token at each refresh; reusing a rotated one then revokes the whole grant.
    * Default `false`: refresh tokens are already bound to the client's certificate by its
@@ -375,6 +387,15 @@ const pagesSchema = z.strictObject({
   interactionLifetime: z.int().min(60).max(3600).default(600),
 }).refine((pages) => pages.languages.includes(pages.defaultLanguage), { message: 'must be among pages.languages', path: ['defaultLanguage'] });
 
+const MAX_CONSENT_LIFETIME = 180 * 86_400;
+const consentLifetime = (min: number) => z.int().min(min)
+  .max(MAX_CONSENT_LIFETIME, 'must be at most 180 days (15552000 seconds): RTS Art. 10a').default(MAX_CONSENT_LIFETIME);
+// One number applies to both environments, each held to its own bounds.
+const consentLifetimesSchema = z.preprocess(
+  (value) => (typeof value === 'number' ? { sandbox: value, bank: value } : value),
+  z.strictObject({ sandbox: consentLifetime(60), bank: consentLifetime(3600) }),
+);
+
 const jwkSchema = z.looseObject({
   kty: z.enum(['RSA', 'EC', 'OKP']),
   d: z.string({ error: 'must be a private key (the d parameter is missing)' }).min(1),
@@ -397,9 +418,13 @@ const schema = z.strictObject({
       cbpii: z.int().min(60).max(86_400).default(3600),
       pisp: z.int().min(60).max(86_400).default(600),
     }).default({ aisp: 3600, cbpii: 3600, pisp: 600 }),
-    consentLifetime: z.int().min(3600).max(180 * 86_400, 'must be at most 180 days (15552000 seconds): RTS Art. 10a').default(180 * 86_400),
+    consentLifetime: consentLifetimesSchema.default({ sandbox: MAX_CONSENT_LIFETIME, bank: MAX_CONSENT_LIFETIME }),
     rotateRefreshTokens: z.boolean().default(false),
-  }).default({ accessTokenLifetime: { aisp: 3600, cbpii: 3600, pisp: 600 }, consentLifetime: 180 * 86_400, rotateRefreshTokens: false }),
+  }).default({
+    accessTokenLifetime: { aisp: 3600, cbpii: 3600, pisp: 600 },
+    consentLifetime: { sandbox: MAX_CONSENT_LIFETIME, bank: MAX_CONSENT_LIFETIME },
+    rotateRefreshTokens: false,
+  }),
   payments: z.strictObject({
     requestLifetime: z.int().min(60).max(1800).default(300),
     onOutcome: z.custom<(outcome: PaymentOutcome) => void | Promise<void>>((value) => typeof value === 'function', 'must be a function').optional(),
@@ -467,7 +492,8 @@ export interface ResolvedOptions {
   readonly pages: { readonly languages: readonly Language[]; readonly defaultLanguage: Language; readonly bankName: string | undefined; readonly stylesheet: string | undefined; readonly interactionLifetime: number };
   readonly tokens: {
     readonly accessTokenLifetime: { readonly aisp: number; readonly cbpii: number; readonly pisp: number };
-    readonly consentLifetime: number;
+    /** Seconds a consent lasts after the PSU's SCA, per environment. */
+    readonly consentLifetime: { readonly sandbox: number; readonly bank: number };
     readonly rotateRefreshTokens: boolean;
   };
   readonly payments: {

@@ -191,10 +191,14 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
   const { mountPath, tokens } = options;
   const epochNow = (): number => Math.floor(options.now().getTime() / 1000);
   const consentOf = (grant: unknown): ConsentRecord | undefined => (grant as Record<string, ConsentRecord | undefined> | undefined)?.[CONSENT_FIELD];
-  /** End of the consent a grant records; grants without a record end `consentLifetime` after they began. */
-  const endOfConsent = (grant: { iat?: number } | undefined): number => {
+  /**
+   * End of the consent a grant records, by its environment's consent lifetime; grants without a
+   * record end that of their client's environment after they began.
+   */
+  const endOfConsent = (grant: { iat?: number } | undefined, client?: object): number => {
     const consent = consentOf(grant);
-    return consentEnd({ scaTime: consent?.scaTime ?? grant?.iat ?? epochNow() }, tokens.consentLifetime);
+    const environment = consent?.environment ?? clientField(client, 'psd2_environment') as EnvironmentName | undefined;
+    return consentEnd({ scaTime: consent?.scaTime ?? grant?.iat ?? epochNow(), environment }, tokens.consentLifetime);
   };
 
   /** Roles are those of the certificate presented now: a renewed one may have lost some (DESIGN 3.2). */
@@ -358,15 +362,15 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
       Session: options.pages.interactionLifetime,
       // Grants and refresh tokens are kept a while after the consent ends, so that a late refresh
       // is told that it expired; the consent's end itself is enforced at each refresh.
-      Grant: tokens.consentLifetime + EXPIRED_CONSENT_RETENTION,
-      RefreshToken: (ctx) => Math.max(1, endOfConsent(ctx?.oidc?.entities?.Grant) + EXPIRED_CONSENT_RETENTION - Math.floor(Date.now() / 1000)),
+      Grant: Math.max(tokens.consentLifetime.sandbox, tokens.consentLifetime.bank) + EXPIRED_CONSENT_RETENTION,
+      RefreshToken: (ctx) => Math.max(1, endOfConsent(ctx?.oidc?.entities?.Grant, ctx?.oidc?.client) + EXPIRED_CONSENT_RETENTION - Math.floor(Date.now() / 1000)),
       AccessToken: (_ctx, token) => accessTokenLifetime(scopeList(token.scope), tokens.accessTokenLifetime),
       ClientCredentials: tokens.accessTokenLifetime.pisp,
     },
     // Runs at each refresh once oidc-provider has checked the token, its client and its binding,
     // before anything is consumed or issued: every refusal here leaves the refresh token as it was.
     rotateRefreshToken: (ctx) => {
-      if (endOfConsent(ctx.oidc.entities.Grant) <= epochNow()) {
+      if (endOfConsent(ctx.oidc.entities.Grant, ctx.oidc.client) <= epochNow()) {
         throw new errors.CustomOIDCProviderError('invalid_grant', REFRESH_TOKEN_EXPIRED);
       }
       const requested = scopeList(ctx.oidc.params?.scope);

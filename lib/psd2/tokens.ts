@@ -1,3 +1,4 @@
+import type { EnvironmentName } from '../certificates/identity.js';
 import type { Psd2Role } from '../certificates/oids.js';
 import type { ConsentRecord } from './authorization.js';
 import { GRANTS_FOR_SCOPE, ROLE_FOR_SCOPE, isScope, type Scope } from './scopes.js';
@@ -28,9 +29,15 @@ export function accessTokenLifetime(scopes: readonly string[], lifetimes: Readon
   return values.length ? Math.min(...values) : Math.min(lifetimes.aisp, lifetimes.cbpii, lifetimes.pisp);
 }
 
-/** End of a consent in seconds since the epoch: `consentLifetime` after the PSU's SCA. */
-export function consentEnd(consent: Pick<ConsentRecord, 'scaTime'>, consentLifetime: number): number {
-  return consent.scaTime + consentLifetime;
+/**
+ * End of a consent in seconds since the epoch: its environment's consent lifetime after the PSU's
+ * SCA (the bank's when the environment is not known).
+ */
+export function consentEnd(
+  consent: Pick<ConsentRecord, 'scaTime'> & { readonly environment?: EnvironmentName | undefined },
+  consentLifetime: Readonly<Record<EnvironmentName, number>>,
+): number {
+  return consent.scaTime + consentLifetime[consent.environment ?? 'bank'];
 }
 
 /** Scopes a refresh cannot give: they need the PSU's strong authentication each time. */
