@@ -26,6 +26,8 @@ import { ResourceServerAuthentication, introspect } from './introspection.js';
 import { createManagement, type Management } from './management.js';
 import { openApiDocument } from './openapi.js';
 import { openApiRouter } from './openapi-routes.js';
+import { registrationAnswer } from './registration/answer.js';
+import { addClientIdToUpdate } from './registration/update-body.js';
 import { PaymentAuthorizations, type Payments } from './payments/service.js';
 
 /** What {@link createAuthorizationServer} returns. */
@@ -274,8 +276,12 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       ephemeralTokens.set(req, value);
       req.headers.authorization = `Bearer ${value}`;
     }
+    if (req.method === 'PUT') await addClientIdToUpdate(req, clientId);
     next();
   };
+
+  /** oidc-provider's registration, read and update routes, whose answers keep the reference bank's shape. */
+  const REGISTRATION_ANSWERS = new Set(['registration', 'client', 'client_update']);
 
   /** One request through oidc-provider and what the server adds to its answer. */
   const handleProvider = async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> => {
@@ -289,6 +295,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
         // It expires within a minute anyway when the storage cannot be reached now.
         await (await provider.RegistrationAccessToken.find(ephemeral).catch(() => undefined))?.destroy().catch(() => undefined);
       }
+    }
+    if (REGISTRATION_ANSWERS.has(String(ctx.oidc?.route)) && ctx.status < 300 && typeof ctx.body === 'object' && ctx.body !== null && !Buffer.isBuffer(ctx.body)) {
+      ctx.body = registrationAnswer(ctx.body as Record<string, unknown>);
     }
     if (isUnavailable(serverErrors.get(ctx))) {
       reportUnavailable(ctx);

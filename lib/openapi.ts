@@ -77,7 +77,7 @@ function clientMetadataSchemas(): Record<string, Schema> {
     client_uri: { type: 'string', format: 'uri' },
     logo_uri: { type: 'string', format: 'uri' },
     contacts: strings,
-    jwks: { type: 'object', description: 'Public keys, e.g. with `x5c` holding the TPP\'s QSealC.' },
+    jwks: { type: 'object', description: 'Public keys, e.g. with `x5c` holding the TPP\'s QSealC. A key may be given by `x5c` alone (no `n`/`e`): the public key is read from the first certificate, whose key type must be `kty`. `"kid": null` counts as no `kid`; a key without one is assigned the RFC 7638 thumbprint of its public key. A wrong key is refused naming it, e.g. `jwks.keys[1].x5c[0] is not an X.509 certificate`.' },
     scope: { type: 'string', description: 'Space-separated: `aisp`, `extended_transaction_history`, `cbpii`, `pisp`, within the certificate\'s roles.' },
     provider_legal_id: { type: 'string', description: 'The certificate\'s organizationIdentifier, e.g. `PSDFR-ACPR-12345`.' },
     psd2_environment: { enum: ['sandbox', 'bank'], description: 'The environment whose QTSPs issued the certificate.' },
@@ -96,13 +96,18 @@ function clientMetadataSchemas(): Record<string, Schema> {
     },
     ClientInformation: {
       type: 'object',
-      description: 'The registered client (RFC 7591 §3.2.1, RFC 7592 §3).',
-      required: ['client_id', 'token_endpoint_auth_method', 'tls_client_auth_subject_dn', 'provider_legal_id', 'psd2_environment'],
+      description: 'The registered client (RFC 7591 §3.2.1, RFC 7592 §3), shaped as the reference bank answers, for clients that read it with strict mappers: `client_id`, `registration_client_uri`, `redirect_uris`, `token_endpoint_auth_method`, `tls_client_auth_subject_dn`, `grant_types`, `response_types`, `client_name`, `logo_uri`, `scope`, `contacts`, `jwks`, `provider_legal_id` (the optional ones only when the client has them), plus only the other fields the TPP itself sent (e.g. `client_name#fr`), and `registration_access_token` in registration and update answers. Keys are given back exactly as sent, with the `kid` the server assigned to those sent without one (or with `"kid": null`). What the server derives besides stays in the stored client metadata and is not answered: `psd2_environment` (the certificate\'s environment), `tls_client_certificate_bound_access_tokens` (always true), `authorization_details_types`, `require_pushed_authorization_requests`, `client_id_issued_at`, oidc-provider\'s OpenID Connect defaults, and the public key members (`n`, `e`, …) derived from `x5c`.',
+      required: ['client_id', 'redirect_uris', 'token_endpoint_auth_method', 'tls_client_auth_subject_dn', 'grant_types', 'response_types', 'scope', 'provider_legal_id'],
       additionalProperties: false,
       properties: {
         ...common,
+        jwks: {
+          type: 'object',
+          required: ['keys'],
+          properties: { keys: { type: 'array', items: { type: 'object', required: ['kty', 'kid'], properties: { kty: { enum: ['RSA', 'EC', 'OKP'] }, kid: text, x5c: strings } } } },
+          description: 'The keys as the TPP sent them, each with its `kid`: the one sent, or the RFC 7638 thumbprint (SHA-256) of its public key, stable across updates.',
+        },
         client_id: text,
-        client_id_issued_at: { type: 'integer' },
         registration_client_uri: { type: 'string', format: 'uri' },
         registration_access_token: text,
         // Fields oidc-provider keeps and returns when a client sends them; none changes what the
@@ -331,7 +336,8 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         summary: 'Replace a client\'s metadata (RFC 7592)',
         operationId: 'updateClient',
         security: managementSecurity,
-        requestBody: { required: true, content: { 'application/json': { schema: { allOf: [ref('ClientMetadata')], required: ['client_id'], properties: { client_id: text } } } } },
+        description: 'The whole metadata, as registered. `client_id` (RFC 7592 §2.2) may be left out: the client of the URL is meant; a body naming another client is refused with `invalid_request`. Keys sent without a `kid` (or with `"kid": null`) are assigned one; keys sent back with the `kid` they were given keep it.',
+        requestBody: { required: true, content: { 'application/json': { schema: { allOf: [ref('ClientMetadata')], properties: { client_id: text } } } } },
         responses: {
           200: { description: 'The client as replaced.', headers: NO_STORE, content: { 'application/json': { schema: ref('ClientInformation') } } },
           400: errorResponse('The metadata was refused.', { invalid_client_metadata: 'provider_legal_id must agree with the client certificate', invalid_redirect_uri: 'redirect_uris must use https', invalid_request: 'the request could not be understood' }),

@@ -22,6 +22,7 @@ import {
   unrenewableScopes,
 } from './psd2/tokens.js';
 import { GRANTS_FOR_SCOPE, SCOPES } from './psd2/scopes.js';
+import { SENT_METADATA_FIELD } from './registration/answer.js';
 import { LOCALIZED_METADATA } from './registration/localized-metadata.js';
 import { applyRegistrationPolicy } from './registration/policy.js';
 import type { RequestIdentities } from './request-identity.js';
@@ -31,7 +32,7 @@ import { tagTokenIdsWithGrant } from './token-ids.js';
 export { ROUTES, INTERACTION_PATH } from './routes.js';
 
 /** Client metadata fields this server adds to RFC 7591's (its own, and the localized display fields). */
-export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment', ...LOCALIZED_METADATA] as const;
+export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment', ...LOCALIZED_METADATA, SENT_METADATA_FIELD] as const;
 
 const REFRESHABLE_SCOPES = new Set<string>(SCOPES.filter((scope) => GRANTS_FOR_SCOPE[scope].includes('refresh_token')));
 

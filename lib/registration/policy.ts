@@ -3,6 +3,8 @@ import type { TppIdentity } from '../certificates/identity.js';
 import { InvalidClientMetadataError, InvalidRedirectUriError } from '../errors.js';
 import { PAYMENT_TYPES } from '../payments/details.js';
 import { textProblem } from '../text.js';
+import { SENT_METADATA_FIELD, sentMetadata } from './answer.js';
+import { registerKeys } from './keys.js';
 import { isLocalHost, isLoopbackHost } from './local-hosts.js';
 import { LOCALIZABLE_FIELDS } from './localized-metadata.js';
 import {
@@ -262,9 +264,12 @@ export function applyRegistrationPolicy(metadata: Record<string, unknown>, given
   const { grantTypes, responseTypes } = checkGrants(context, scopes);
   checkRedirectUris(context);
   checkDisplayMetadata(context);
+  const keys = requested.jwks === undefined ? undefined : registerKeys(requested.jwks);
 
   const { identity } = context;
+  if (keys) metadata.jwks = { keys: keys.stored };
   Object.assign(metadata, {
+    [SENT_METADATA_FIELD]: sentMetadata(requested, keys?.sent),
     scope: scopes.join(' '),
     grant_types: grantTypes,
     response_types: responseTypes,

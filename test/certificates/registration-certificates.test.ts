@@ -28,11 +28,12 @@ function expectRejectionLogged(server: TestServer, reason: string): void {
   expect(entry, `a certificate.rejected log entry with reason ${reason}`).to.not.equal(undefined);
 }
 
-function expectRegistered(res: Response, tpp: TppCredentials, environment: 'sandbox' | 'bank'): void {
+async function expectRegistered(server: TestServer, res: Response, tpp: TppCredentials, environment: 'sandbox' | 'bank'): Promise<void> {
   expect(res.status, res.text).to.equal(201);
   expect(res.body.client_id).to.be.a('string');
   expect(res.body.token_endpoint_auth_method).to.equal('tls_client_auth');
-  expect(res.body.psd2_environment).to.equal(environment);
+  // The environment is stored with the client; the registration answer keeps the reference bank's fields.
+  expect((await server.auth.provider.Client.find(String(res.body.client_id)))?.metadata().psd2_environment).to.equal(environment);
   expect(res.body.scope).to.equal('aisp');
   const legalId = tpp.certificate.subjectName.getField('2.5.4.97')[0];
   expect(res.body.provider_legal_id).to.equal(legalId);
@@ -56,12 +57,12 @@ describe('client certificates at POST /oauth2/register', () => {
 
     it('registers a client with a good sandbox certificate (control)', async () => {
       const tpp = await sandboxTpp({ roles: ['PSP_AI'] });
-      expectRegistered(await server.request(tpp).post('/oauth2/register').send(REGISTRATION), tpp, 'sandbox');
+      await expectRegistered(server, await server.request(tpp).post('/oauth2/register').send(REGISTRATION), tpp, 'sandbox');
     });
 
     it('registers a client with a good bank certificate (control)', async () => {
       const tpp = await bankTpp({ roles: ['PSP_AI'] });
-      expectRegistered(await server.request(tpp).post('/oauth2/register').send(REGISTRATION), tpp, 'bank');
+      await expectRegistered(server, await server.request(tpp).post('/oauth2/register').send(REGISTRATION), tpp, 'bank');
     });
 
     it('refuses a request without a client certificate', async () => {
@@ -163,7 +164,7 @@ describe('client certificates at POST /oauth2/register', () => {
         const res = await server.request().post('/oauth2/register')
           .set('x-client-cert', encodeURIComponent(tpp.chainPem))
           .send(REGISTRATION);
-        expectRegistered(res, tpp, 'sandbox');
+        await expectRegistered(server, res, tpp, 'sandbox');
       });
 
       it('accepts an RFC 9440 byte sequence of a certificate issued directly by a trusted QTSP', async () => {
@@ -171,7 +172,7 @@ describe('client certificates at POST /oauth2/register', () => {
         const res = await server.request().post('/oauth2/register')
           .set('x-client-cert', `:${tpp.der.toString('base64')}:`)
           .send(REGISTRATION);
-        expectRegistered(res, tpp, 'bank');
+        await expectRegistered(server, res, tpp, 'bank');
       });
 
       it('still refuses a bad certificate that arrives in the header', async () => {
@@ -216,7 +217,7 @@ describe('client certificates at POST /oauth2/register', () => {
           .set('Client-Cert', `:${tpp.der.toString('base64')}:`)
           .set('Client-Cert-Chain', `:${pki.sandboxCa.der.toString('base64')}:`)
           .send(REGISTRATION);
-        expectRegistered(res, tpp, 'sandbox');
+        await expectRegistered(server, res, tpp, 'sandbox');
       });
 
       it('refuses the same Client-Cert without its chain header as untrusted', async () => {

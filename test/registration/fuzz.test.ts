@@ -184,7 +184,8 @@ describe('registration endpoints under hostile input (properties)', function () 
       expect([201, 400, 413], res.text).to.include(res.status);
       if (res.status === 201) {
         expect(res.body).not.to.have.property('client_secret');
-        expect(res.body).to.include({ token_endpoint_auth_method: 'tls_client_auth', provider_legal_id: 'PSDFR-NCA-FUZZCORP', psd2_environment: 'sandbox' });
+        expect(res.body).to.include({ token_endpoint_auth_method: 'tls_client_auth', provider_legal_id: 'PSDFR-NCA-FUZZCORP' });
+        expect(await storage.adapterFor('Client').find(String(res.body.client_id))).to.include({ psd2_environment: 'sandbox', tls_client_certificate_bound_access_tokens: true });
         for (const uri of res.body.redirect_uris as string[]) expect(uri).to.match(/^(?:https:\/\/|http:\/\/(?:localhost|127\.0\.0\.1|\[::1\])[:/])/);
       } else {
         expect(storage.size, `${body.slice(0, 300)} was refused but stored something`).to.equal(before);

@@ -65,9 +65,11 @@ describe('client management (RFC 7592) at registration_client_uri', () => {
         registration_client_uri: registered.body.registration_client_uri,
         tls_client_auth_subject_dn: ACME_DN,
         provider_legal_id: ACME_ID,
-        psd2_environment: 'sandbox',
         token_endpoint_auth_method: 'tls_client_auth',
       });
+      // The environment is stored, not answered (the reference bank's read answer has no such field).
+      expect(res.body).not.to.have.property('psd2_environment');
+      expect(await storedClient(registered.clientId)).to.include({ psd2_environment: 'sandbox' });
       expect(res.body).not.to.have.property('client_secret');
     });
 
@@ -139,9 +141,8 @@ describe('client management (RFC 7592) at registration_client_uri', () => {
         token_endpoint_auth_method: 'tls_client_auth',
         tls_client_auth_subject_dn: ACME_DN,
         provider_legal_id: ACME_ID,
-        psd2_environment: 'sandbox',
-        tls_client_certificate_bound_access_tokens: true,
       });
+      expect(await storedClient(registered.clientId)).to.include({ psd2_environment: 'sandbox', tls_client_certificate_bound_access_tokens: true });
     });
 
     it('accepts the full metadata the way deployed TPP clients send it (no derived fields, no token)', async () => {
