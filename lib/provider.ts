@@ -184,6 +184,22 @@ function acceptPaddedVerifiers(provider: Provider): void {
   };
 }
 
+/**
+ * The PKCE challenge a PISP appended to the payment authorization URL, when the bank's payment API
+ * set none: S256 only (padding removed as for any challenge); a challenge of another method, or a
+ * method without a challenge, is ignored, as every other appended parameter is.
+ */
+function appendedChallenge(ctx: KoaContextWithOIDC): { code_challenge: string; code_challenge_method: 'S256' } | undefined {
+  const query = new URLSearchParams(ctx.querystring);
+  const methods = query.getAll('code_challenge_method');
+  const challenges = query.getAll('code_challenge');
+  if (methods.length !== 1 || methods[0] !== 'S256' || !challenges.length) return undefined;
+  if (challenges.length !== 1 || !S256_CHALLENGE.test(challenges[0]!)) {
+    throw new errors.InvalidRequest('code_challenge appended to a payment authorization URL must be one S256 challenge: 43 base64url characters, padded or not');
+  }
+  return { code_challenge: challenges[0]!, code_challenge_method: 'S256' };
+}
+
 /** Builds the oidc-provider configuration from validated options. */
 export function createProvider(options: ResolvedOptions, storage: Storage, hooks: ProviderHooks): Provider {
   const { identities } = hooks;
@@ -292,6 +308,9 @@ export function createProvider(options: ResolvedOptions, storage: Storage, hooks
     if (!await payments.firstVisit(pushed.jti)) {
       throw new errors.InvalidRequestUri('this payment authorization link was already used; the payment service provider must start again');
     }
+    // Read after oidc-provider's own PKCE checks: the code is made from these parameters.
+    const appended = ctx.oidc.params!.code_challenge === undefined ? appendedChallenge(ctx) : undefined;
+    if (appended) Object.assign(ctx.oidc.params!, appended);
   };
 
   const configuration: Configuration = {

@@ -28,7 +28,10 @@ export interface PaymentAuthorizationRequest {
   readonly state?: string | undefined;
   /** The PSU's language (`de`, `en`, `fr`; others fall back to `pages.defaultLanguage`). */
   readonly language?: string | undefined;
-  /** The PISP's PKCE S256 `code_challenge`, when it wants to redeem the code with a verifier. */
+  /**
+   * The PISP's PKCE S256 `code_challenge`, when it wants to redeem the code with a verifier.
+   * Without it, a PISP may append its own `code_challenge` and `code_challenge_method=S256` to `url`.
+   */
   readonly codeChallenge?: string | undefined;
 }
 

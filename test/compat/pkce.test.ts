@@ -14,33 +14,12 @@ import { entryPath, openPages, redirectParams, REDIRECT_URI, registerClient, sub
 import { launchChromium, newPsuContext, TPP_CALLBACK } from '../support/browser.js';
 import { PsuBrowser } from '../support/psu-browser.js';
 import { startServer, type TestServer } from '../support/server.js';
-
-/** Java's `Base64.getUrlEncoder()`: base64url with its padding. */
-const paddedBase64Url = (bytes: Buffer): string => bytes.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-
-interface PaddedPkce {
-  /** 44 characters ending in `=`. */
-  readonly verifier: string;
-  /** 44 characters ending in `=`. */
-  readonly challenge: string;
-}
-
-export function paddedPkce(): PaddedPkce {
-  const verifier = paddedBase64Url(randomBytes(32));
-  return { verifier, challenge: paddedBase64Url(createHash('sha256').update(verifier, 'ascii').digest()) };
-}
+import { agentEncoded, agentExchange, paddedPkce } from './padded-pkce.js';
 
 /** The agent's authorization URL, written as it writes it: `=` of the challenge as `%3D`. */
 function agentUrl(server: TestServer, client: TestClient, path: string, state: string, challenge: string, method = 'S256'): string {
   return `${server.issuer}${path}?response_type=code&client_id=${encodeURIComponent(client.clientId)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`
-    + `&scope=aisp&state=${state}&code_challenge=${challenge.replace(/=/g, '%3D')}&code_challenge_method=${method}`;
-}
-
-/** The agent's code exchange, byte for byte: a form whose verifier's `=` is `%3D`. */
-function agentExchange(server: TestServer, client: TestClient, code: string, verifier: string) {
-  const body = `grant_type=authorization_code&code=${encodeURIComponent(code)}&redirect_uri=${encodeURIComponent(REDIRECT_URI)}`
-    + `&code_verifier=${encodeURIComponent(verifier)}&client_id=${encodeURIComponent(client.clientId)}`;
-  return server.request(client.tpp).post('/oauth2/token').set('Content-Type', 'application/x-www-form-urlencoded').send(body);
+    + `&scope=aisp&state=${state}&code_challenge=${agentEncoded(challenge)}&code_challenge_method=${method}`;
 }
 
 describe('compatibility: padded PKCE (Java Base64.getUrlEncoder())', function () {

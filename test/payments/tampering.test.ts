@@ -75,13 +75,13 @@ describe('payment authorizations: what the browser carries, tampered with', func
   };
 
   /** Confirms on `page` and checks that the registered payment is what the bank, the TPP and the token got. */
-  const expectRegisteredPaymentConfirmed = async (opened: OpenedPaymentAuthorization, state: string, browser: PsuBrowser, page: PageResponse, fields: Record<string, string | readonly string[]> = {}) => {
+  const expectRegisteredPaymentConfirmed = async (opened: OpenedPaymentAuthorization, state: string, browser: PsuBrowser, page: PageResponse, fields: Record<string, string | readonly string[]> = {}, verifier?: string) => {
     const text = readable(page.text);
     expect(text).to.include('€1,250.50').and.include('Boulangerie Dupont').and.include('FR76 •••• 0189').and.include('pmt-0001');
     expect(text).to.not.include('Mallory').and.not.include('99,999.99').and.not.include('pmt-forged');
     const code = expectCode(await decide(server, browser, page, { decision: 'grant', ...fields }), state);
     expectOutcome(toldOnce(outcomes.received, opened), opened, client, { status: 'confirmed', psuId: 'sandbox-anna' });
-    const tokens = await exchangeCode(server, client, code, { verifier: '', challenge: '' }, { code_verifier: undefined });
+    const tokens = await exchangeCode(server, client, code, { verifier: '', challenge: '' }, { code_verifier: verifier });
     expect(tokens.status, tokens.text).to.equal(200);
     expect(tokens.body.authorization_details).to.deep.equal(opened.authorizationDetails);
     expect(tokens.body.scope).to.equal('pisp');
@@ -178,7 +178,9 @@ describe('payment authorizations: what the browser carries, tampered with', func
         const signIn = await browser.follow(visit, server.url);
         expect(readable(signIn.text), JSON.stringify(changes)).to.include('Pay Now');
         const page = await submit(server, browser, signIn, '/signin', { psu: 'sandbox-anna' });
-        await expectRegisteredPaymentConfirmed(opened, state, browser, page);
+        // An S256 challenge appended to a link opened without one binds the code (RFC 7636 Appendix B's pair).
+        const verifier = changes.code_challenge && changes.code_challenge_method ? 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk' : undefined;
+        await expectRegisteredPaymentConfirmed(opened, state, browser, page, {}, verifier);
       }
     });
 
