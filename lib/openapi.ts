@@ -183,7 +183,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
       name: 'request_uri',
       in: 'query',
       required: false,
-      description: 'A payment initiation or cancellation opened by the bank\'s payment API (RFC 9126 request URI, RFC 9396 `authorization_details`): the PSU arrives with `client_id` and `request_uri` only, at the URL the payment API gave the PISP. Usable once, until it expires; otherwise the PSU goes back to the PISP with `invalid_request_uri`. A TPP cannot push requests itself, nor send `authorization_details`.',
+      description: 'A payment initiation or cancellation opened by the bank\'s payment API (RFC 9126 request URI, RFC 9396 `authorization_details`): the PSU arrives with `client_id` and `request_uri` only, at the URL the payment API gave the PISP. Usable once, until it expires; otherwise the PSU goes back to the PISP with `invalid_request_uri`. A TPP cannot push requests itself, nor send `authorization_details`. When the payment API set no `code_challenge`, a PISP may append its own `code_challenge` with `code_challenge_method=S256` to the URL (padded or not; a malformed one is refused with `invalid_request`); every other parameter appended is ignored.',
       schema: { type: 'string', pattern: '^urn:ietf:params:oauth:request_uri:', examples: ['urn:ietf:params:oauth:request_uri:gqrkWF0ES8vNAiZPjBdmnZbJc_l2rfzs89rkMDdpPgh'] },
     },
     { name: 'redirect_uri', in: 'query', required: false, description: 'As registered (may be omitted when the client has one).', schema: { type: 'string', format: 'uri' } },
@@ -408,7 +408,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
         description: [
           'Authorization code (aisp, aisp extended_transaction_history, cbpii; PKCE), refresh token (aisp and cbpii only, until the consent ends: at most 180 days after the PSU\'s SCA, shorter when the bank sets it, e.g. in the sandbox; then `invalid_grant` "Refresh token has expired"; never extended_transaction_history) and client credentials (PSP_PI, pisp only). Access tokens are bound to the certificate (`cnf.x5t#S256`).',
           '',
-          `The code of a confirmed payment authorization gives scope \`pisp\` and the confirmed payment in \`authorization_details\` (RFC 9396), for the payment API (${options.payments.resource}, RFC 8707), without a refresh token. \`code_verifier\` is sent only when the payment API passed the PISP's \`code_challenge\` on.`,
+          `The code of a confirmed payment authorization gives scope \`pisp\` and the confirmed payment in \`authorization_details\` (RFC 9396), for the payment API (${options.payments.resource}, RFC 8707), without a refresh token. \`code_verifier\` is sent only when the payment API passed the PISP's \`code_challenge\` on, or the PISP appended its own S256 challenge to the payment authorization URL.`,
         ].join('\n'),
         operationId: 'token',
         security: [{ mutualTLS: [] }],
