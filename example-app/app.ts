@@ -29,6 +29,8 @@ export function createExampleApp(options: AuthorizationServerOptions): { app: ex
     },
   });
   app.use('/oauth2', auth.router);
+  // RFC 8414 §3.1 metadata URL of the issuer, at the site root: /.well-known/oauth-authorization-server/oauth2.
+  app.use(auth.wellKnown);
 
   // The bank's own routes and middleware, untouched by the authorization server.
   app.use(express.json());

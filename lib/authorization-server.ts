@@ -34,6 +34,14 @@ import { PaymentAuthorizations, type Payments } from './payments/service.js';
 export interface AuthorizationServer {
   /** Express router to mount where the issuer URL points, e.g. `app.use('/oauth2', router)`. */
   readonly router: Router;
+  /**
+   * Express router the host mounts at its site root, `app.use(wellKnown)`: it answers
+   * `GET /.well-known/oauth-authorization-server{issuer path}`, where RFC 8414 §3.1 clients
+   * (oauth4webapi, openid-client in `oauth2` mode) look for the metadata of an issuer with a path,
+   * with the same document as `{issuer}/.well-known/oauth-authorization-server`; it passes every
+   * other request on. Nothing to mount when the issuer has no path.
+   */
+  readonly wellKnown: Router;
   /** The underlying oidc-provider instance, for its events (`provider.on('grant.success', …)`). */
   readonly provider: Provider;
   /** The storage in use. */
@@ -45,6 +53,9 @@ export interface AuthorizationServer {
   /** Stops the background work (the revocation sweep); the host closes its storage afterwards. */
   close(): Promise<void>;
 }
+
+/** Path of the RFC 8414 metadata document under the issuer. */
+const METADATA_PATH = '/.well-known/oauth-authorization-server';
 
 /** OpenID Connect fields of oidc-provider's discovery document that a pure OAuth 2 server omits. */
 const OIDC_ONLY_METADATA = [
@@ -416,7 +427,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       req.headers['x-forwarded-host'] = issuerUrl.host;
       req.headers['x-forwarded-proto'] = 'https';
     }
-    if ((req.method === 'GET' || req.method === 'HEAD') && req.path === '/.well-known/oauth-authorization-server') {
+    if ((req.method === 'GET' || req.method === 'HEAD') && req.path === METADATA_PATH) {
       req.url = '/.well-known/openid-configuration';
     } else if (req.method === 'GET' && !isReservedPath(req.path)) {
       // The bank's published entry URLs are the authorization endpoint, for one environment and
@@ -481,7 +492,28 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     sendError(res, new ServerError());
   });
 
-  return { router, provider, storage, management, close: async () => revocationChecker.close(), payments: {
+  // RFC 8414 §3.1 inserts the well-known segment before the issuer's path: that URL lies outside
+  // the router's mount path, so the host mounts this one at its root. It hands the request to the
+  // router as if it had come for the metadata under the mount path, so one document exists.
+  const wellKnown = express.Router();
+  const insertedPath = `${METADATA_PATH}${mountPath}`;
+  wellKnown.use((req, res, next) => {
+    if (!mountPath || (req.method !== 'GET' && req.method !== 'HEAD') || req.path !== insertedPath) {
+      next();
+      return;
+    }
+    const { url, baseUrl } = req;
+    const query = url.indexOf('?');
+    req.url = METADATA_PATH + (query >= 0 ? url.slice(query) : '');
+    req.baseUrl = mountPath;
+    router(req, res, (error?: unknown) => {
+      req.url = url;
+      req.baseUrl = baseUrl;
+      next(error);
+    });
+  });
+
+  return { router, wellKnown, provider, storage, management, close: async () => revocationChecker.close(), payments: {
     openInitiation: (request) => payments.openInitiation(request),
     openCancellation: (request) => payments.openCancellation(request),
     statusOf: (id) => payments.statusOf(id),

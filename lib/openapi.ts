@@ -287,7 +287,7 @@ export function openApiDocument(options: ResolvedOptions): Record<string, unknow
 
   const paths: Record<string, unknown> = {
     '/.well-known/oauth-authorization-server': {
-      get: { tags: ['Metadata'], summary: 'Authorization server metadata (RFC 8414)', operationId: 'metadata', security: [], responses: { 200: { description: 'The metadata.', content: { 'application/json': { schema: ref('Metadata') } } } } },
+      get: { tags: ['Metadata'], summary: 'Authorization server metadata (RFC 8414)', description: `The same document is served at the host's root, \`/.well-known/oauth-authorization-server${options.mountPath}\` (RFC 8414 §3.1), where the host mounts \`wellKnown\`.`, operationId: 'metadata', security: [], responses: { 200: { description: 'The metadata.', content: { 'application/json': { schema: ref('Metadata') } } } } },
     },
     '/.well-known/openid-configuration': {
       get: { tags: ['Metadata'], summary: 'The same metadata, at the OpenID Connect discovery path', operationId: 'metadataOpenId', security: [], responses: { 200: { description: 'The metadata.', content: { 'application/json': { schema: ref('Metadata') } } } } },
