@@ -90,7 +90,8 @@ describe('certificate path validation over mutual TLS (POST /oauth2/register)', 
     it('registers with leaf, intermediate and root of the sandbox PKI', async () => {
       const answer = await register(await sandboxTpp());
       expect(answer.status, JSON.stringify(answer.body)).to.equal(201);
-      expect(answer.body.psd2_environment).to.equal('sandbox');
+      // The environment is stored with the client; the answer keeps the reference bank's fields.
+      expect((await server.auth.provider.Client.find(String(answer.body.client_id)))?.metadata().psd2_environment).to.equal('sandbox');
     });
 
     it('registers with a leaf inside the name constraints of its intermediate', async () => {
