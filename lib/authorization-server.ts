@@ -403,12 +403,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     (req, error, page) => (page ? refusedFormPage(options, req, req.path, error) : errorAnswer(error)),
     (req) => bodyLimitOf(req.method, req.path),
   );
-  router.use((req, res, next) => {
-    res.setHeader('Strict-Transport-Security', strictTransportSecurity);
-    bodies(req, res, next);
-  });
-  // One middleware for what every request goes through (each Express layer costs a little).
-  router.use((req, res, next) => {
+  /** What every request goes through once its body is within bounds. */
+  const prepare = (req: Request, res: Response, next: NextFunction): void => {
     // No endpoint answers OPTIONS (no CORS: TPPs call from servers, PSUs through navigation);
     // oidc-provider's 404 keeps Express from answering it for the routes below.
     if (req.method === 'OPTIONS') {
@@ -442,6 +438,11 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
       }
     }
     next();
+  };
+  // One middleware for what every request goes through (each Express layer costs a little).
+  router.use((req, res, next) => {
+    res.setHeader('Strict-Transport-Security', strictTransportSecurity);
+    bodies(req, res, (error?: unknown) => (error === undefined ? prepare(req, res, next) : next(error)));
   });
   router.use(INTERACTION_PATH, pages.router(provider));
   const documents = openApiRouter(openApiDocument(options), mountPath);

@@ -28,7 +28,8 @@ const CURVES_BY_OPENSSL_NAME: Record<string, EllipticCurve> = {
 };
 
 const SHA1 = '1.3.14.3.2.26';
-const HASHES_BY_OID: Record<string, string> = {
+/** Hash algorithms by OID, by their WebCrypto names. */
+export const HASHES_BY_OID: Readonly<Record<string, string>> = {
   [SHA1]: 'SHA-1',
   '2.16.840.1.101.3.4.2.4': 'SHA-224',
   '2.16.840.1.101.3.4.2.1': 'SHA-256',
@@ -38,26 +39,33 @@ const HASHES_BY_OID: Record<string, string> = {
   '1.2.840.113549.2.2': 'MD2',
 };
 
-const RSASSA_PSS = '1.2.840.113549.1.1.10';
+export const RSASSA_PSS = '1.2.840.113549.1.1.10';
 
-/** Signature algorithms by OID: their name and the hash they use (none for EdDSA). */
-const SIGNATURE_ALGORITHMS: Record<string, { readonly name: string; readonly hash: string | undefined }> = {
-  '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', hash: 'MD2' },
-  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', hash: 'MD5' },
-  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', hash: 'SHA-1' },
-  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', hash: 'SHA-224' },
-  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', hash: 'SHA-256' },
-  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', hash: 'SHA-384' },
-  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', hash: 'SHA-512' },
-  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', hash: 'SHA-1' },
-  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', hash: 'SHA-224' },
-  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', hash: 'SHA-256' },
-  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', hash: 'SHA-384' },
-  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', hash: 'SHA-512' },
-  '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', hash: 'SHA-1' },
-  '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-SHA256', hash: 'SHA-256' },
-  '1.3.101.112': { name: 'Ed25519', hash: undefined },
-  '1.3.101.113': { name: 'Ed448', hash: undefined },
+/** The kind of key a signature algorithm is made with. */
+export type SignatureFamily = 'rsa' | 'ec' | 'dsa' | 'ed25519' | 'ed448';
+
+/**
+ * Signature algorithms by OID (RSASSA-PSS apart: its hash is in its parameters): their name, the
+ * kind of key that makes them and the hash they use (none for EdDSA). Certificate paths and the
+ * status answers of OCSP responders and CRLs are judged by this one table.
+ */
+export const SIGNATURE_ALGORITHMS: Readonly<Record<string, { readonly name: string; readonly family: SignatureFamily; readonly hash: string | undefined }>> = {
+  '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', family: 'rsa', hash: 'MD2' },
+  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', family: 'rsa', hash: 'MD5' },
+  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', family: 'rsa', hash: 'SHA-1' },
+  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', family: 'rsa', hash: 'SHA-224' },
+  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', family: 'rsa', hash: 'SHA-256' },
+  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', family: 'rsa', hash: 'SHA-384' },
+  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', family: 'rsa', hash: 'SHA-512' },
+  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', family: 'ec', hash: 'SHA-1' },
+  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', family: 'ec', hash: 'SHA-224' },
+  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', family: 'ec', hash: 'SHA-256' },
+  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', family: 'ec', hash: 'SHA-384' },
+  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', family: 'ec', hash: 'SHA-512' },
+  '1.2.840.10040.4.3': { name: 'dsa-with-SHA1', family: 'dsa', hash: 'SHA-1' },
+  '2.16.840.1.101.3.4.3.2': { name: 'dsa-with-SHA256', family: 'dsa', hash: 'SHA-256' },
+  '1.3.101.112': { name: 'Ed25519', family: 'ed25519', hash: undefined },
+  '1.3.101.113': { name: 'Ed448', family: 'ed448', hash: undefined },
 };
 
 /** RFC 4055 §3.1, the part read here: `hashAlgorithm [0] HashAlgorithm DEFAULT sha1`. */
@@ -90,7 +98,7 @@ export function signatureWeakness(algorithm: AlgorithmIdentifier, policy: Algori
   const known = SIGNATURE_ALGORITHMS[algorithm.algorithm];
   if (!known) return `the algorithm ${algorithm.algorithm}, which this server does not accept; ${accepted} is required`;
   if (known.hash === undefined) return undefined;
-  if (known.name.startsWith('dsa')) return `${known.name}, a DSA signature, which this server does not accept`;
+  if (known.family === 'dsa') return `${known.name}, a DSA signature, which this server does not accept`;
   if ((policy.signatureHashes as readonly string[]).includes(known.hash)) return undefined;
   return `${known.name}; ${accepted} is required`;
 }

@@ -8,38 +8,16 @@ import { constants, verify, type KeyObject } from 'node:crypto';
 import { AsnConvert, AsnProp, AsnPropTypes } from '@peculiar/asn1-schema';
 import { AlgorithmIdentifier } from '@peculiar/asn1-x509';
 
-const HASHES: Record<string, string> = {
-  '2.16.840.1.101.3.4.2.1': 'sha256',
-  '2.16.840.1.101.3.4.2.2': 'sha384',
-  '2.16.840.1.101.3.4.2.3': 'sha512',
-};
-
-const WEAK_HASHES: Record<string, string> = {
-  '1.3.14.3.2.26': 'SHA-1',
-  '2.16.840.1.101.3.4.2.4': 'SHA-224',
-  '1.2.840.113549.2.5': 'MD5',
-};
+import { HASHES_BY_OID, RSASSA_PSS, SIGNATURE_ALGORITHMS, SIGNATURE_HASHES } from '../algorithms.js';
 
 const MGF1 = '1.2.840.113549.1.1.8';
-const RSASSA_PSS = '1.2.840.113549.1.1.10';
+/** The hashes a status answer may be signed with, as path signatures (WebCrypto names). */
+const STRONG_HASHES: ReadonlySet<string> = new Set(SIGNATURE_HASHES);
 
-type Family = 'rsa' | 'ec' | 'ed25519' | 'ed448';
-
-const ALGORITHMS: Record<string, { family: Family; hash: string | null } | { weak: string }> = {
-  '1.2.840.113549.1.1.11': { family: 'rsa', hash: 'sha256' },
-  '1.2.840.113549.1.1.12': { family: 'rsa', hash: 'sha384' },
-  '1.2.840.113549.1.1.13': { family: 'rsa', hash: 'sha512' },
-  '1.2.840.10045.4.3.2': { family: 'ec', hash: 'sha256' },
-  '1.2.840.10045.4.3.3': { family: 'ec', hash: 'sha384' },
-  '1.2.840.10045.4.3.4': { family: 'ec', hash: 'sha512' },
-  '1.3.101.112': { family: 'ed25519', hash: null },
-  '1.3.101.113': { family: 'ed448', hash: null },
-  '1.2.840.113549.1.1.4': { weak: 'md5WithRSAEncryption' },
-  '1.2.840.113549.1.1.5': { weak: 'sha1WithRSAEncryption' },
-  '1.2.840.113549.1.1.14': { weak: 'sha224WithRSAEncryption' },
-  '1.2.840.10045.4.1': { weak: 'ecdsa-with-SHA1' },
-  '1.2.840.10045.4.3.1': { weak: 'ecdsa-with-SHA224' },
-};
+/** node:crypto's name (`sha256`) of a strong hash named as WebCrypto names it; undefined for any other. */
+function strongHash(name: string | undefined): string | undefined {
+  return name !== undefined && STRONG_HASHES.has(name) ? name.replace('-', '').toLowerCase() : undefined;
+}
 
 /** RFC 4055 §3.1 RSASSA-PSS-params. */
 class PssParameters {
@@ -71,12 +49,12 @@ function pssChoice(parameters: ArrayBuffer | null | undefined): PssChoice | stri
     return 'RSASSA-PSS with unreadable parameters';
   }
   const hashOid = read.hashAlgorithm?.algorithm ?? '1.3.14.3.2.26';
-  const hash = HASHES[hashOid];
-  if (!hash) return `RSASSA-PSS with ${WEAK_HASHES[hashOid] ?? hashOid}`;
+  const hash = strongHash(HASHES_BY_OID[hashOid]);
+  if (!hash) return `RSASSA-PSS with ${HASHES_BY_OID[hashOid] ?? hashOid}`;
   const mask = read.maskGenAlgorithm;
   // node:crypto uses the signature hash for MGF1; another MGF1 hash cannot be checked here.
   const maskHash = mask?.parameters ? AsnConvert.parse(mask.parameters, AlgorithmIdentifier).algorithm : '1.3.14.3.2.26';
-  if (mask?.algorithm !== MGF1 || HASHES[maskHash] !== hash) return 'RSASSA-PSS with a mask generation other than MGF1 over the signature hash';
+  if (mask?.algorithm !== MGF1 || strongHash(HASHES_BY_OID[maskHash]) !== hash) return 'RSASSA-PSS with a mask generation other than MGF1 over the signature hash';
   if ((read.trailerField ?? 1) !== 1) return 'RSASSA-PSS with an unknown trailer field';
   return { hash, saltLength: read.saltLength ?? 20 };
 }
@@ -97,14 +75,15 @@ export function signatureProblem(algorithm: AlgorithmIdentifier, data: ArrayBuff
       const ok = verify(choice.hash, bytes, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: choice.saltLength }, signed);
       return ok ? undefined : 'the signature does not verify';
     }
-    const known = ALGORITHMS[algorithm.algorithm];
-    if (!known) return `signed with the algorithm ${algorithm.algorithm}, which is not accepted`;
-    if ('weak' in known) return `signed with ${known.weak}, which is not accepted`;
+    const known = SIGNATURE_ALGORITHMS[algorithm.algorithm];
+    if (!known || known.family === 'dsa') return `signed with the algorithm ${algorithm.algorithm}, which is not accepted`;
+    const hash = known.hash === undefined ? null : strongHash(known.hash);
+    if (hash === undefined) return `signed with ${known.name}, which is not accepted`;
     if (type !== known.family) return `signed with an algorithm for ${known.family} keys by a key of type ${type ?? 'unknown'}`;
     const ok = known.family === 'rsa'
-      ? verify(known.hash, bytes, { key, padding: constants.RSA_PKCS1_PADDING }, signed)
+      ? verify(hash, bytes, { key, padding: constants.RSA_PKCS1_PADDING }, signed)
       : known.family === 'ec'
-        ? verify(known.hash, bytes, { key, dsaEncoding: 'der' }, signed)
+        ? verify(hash, bytes, { key, dsaEncoding: 'der' }, signed)
         : verify(null, bytes, key, signed);
     return ok ? undefined : 'the signature does not verify';
   } catch {
