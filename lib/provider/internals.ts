@@ -1,0 +1,196 @@
+/**
+ * The one module that reaches into oidc-provider beyond its documented configuration: its model
+ * classes' stored fields, token id generation, the request context it keeps, and the texts of its
+ * errors that the server restates. Each helper is typed here, and test/units/provider-internals
+ * pins what it relies on, so that an upgrade of oidc-provider that changes one fails that test
+ * first.
+ */
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+
+import type { ConsentRecord } from '../psd2/authorization.js';
+
+/** Field of a grant where the PSD2 consent ({@link ConsentRecord}) is kept. */
+export const CONSENT_FIELD = 'psd2';
+
+/** Field of an interaction holding what the PSU pages show and check of the client. */
+export const CLIENT_VIEW_FIELD = 'psd2Client';
+
+/** The client metadata the PSU pages use, kept with each interaction. */
+export interface ClientView {
+  readonly metadata: Readonly<Record<string, unknown>>;
+}
+
+/** Texts of oidc-provider's errors that the server restates in the words clients rely on. */
+export const UPSTREAM_MESSAGES = {
+  /** `invalid_request` of the token endpoint for a grant type the client is not registered for. */
+  grantTypeNotAllowed: 'requested grant type is not allowed for this client',
+  /** `error_detail` of `invalid_grant` for an expired refresh token. */
+  refreshTokenExpired: 'refresh token is expired',
+} as const;
+
+type ModelClass = { IN_PAYLOAD: string[] };
+
+/** Makes oidc-provider store `field` with every record of `model` (it saves only the fields it lists). */
+function storeField(model: unknown, field: string): void {
+  const fields = (model as ModelClass).IN_PAYLOAD;
+  Object.defineProperty(model, 'IN_PAYLOAD', { configurable: true, get: () => [...fields, field] });
+}
+
+/** The grant keeps the PSD2 consent; the interaction keeps the client view of the pages. */
+export function storeProductFields(provider: Provider): void {
+  storeField(provider.Grant, CONSENT_FIELD);
+  storeField(provider.Interaction, CLIENT_VIEW_FIELD);
+}
+
+/** The PSD2 consent a grant records, if any. */
+export function consentOf(grant: unknown): ConsentRecord | undefined {
+  return (grant as Record<string, ConsentRecord | undefined> | undefined)?.[CONSENT_FIELD];
+}
+
+/** The client view an interaction recorded as oidc-provider created it, if any. */
+export function clientViewOf(interaction: unknown): ClientView | undefined {
+  return (interaction as Record<string, ClientView | undefined> | undefined)?.[CLIENT_VIEW_FIELD];
+}
+
+/** Records the client view on an interaction being created. */
+export function attachClientView(interaction: unknown, view: ClientView): void {
+  (interaction as Record<string, ClientView>)[CLIENT_VIEW_FIELD] = view;
+}
+
+type TokenClass = { prototype: { generateTokenId(): string; grantId?: unknown } };
+
+/**
+ * Makes every code and token id start with `prefix(grantId)` when it is issued under a grant, the
+ * random part staying oidc-provider's own.
+ */
+export function prefixTokenIds(provider: Provider, prefix: (grantId: unknown) => string): void {
+  const models = [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode] as unknown as TokenClass[];
+  for (const model of models) {
+    const generate = model.prototype.generateTokenId;
+    model.prototype.generateTokenId = function generateTokenId(this: { grantId?: unknown }) {
+      return `${prefix(this.grantId)}${generate.call(this)}`;
+    };
+  }
+}
+
+/** The request oidc-provider is handling in the current async context (its own async-local storage). */
+export function currentContext(): KoaContextWithOIDC | undefined {
+  return (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
+}
+
+/** An authorization code as the token endpoint reads it. */
+export interface StoredCode {
+  codeChallenge?: unknown;
+  codeChallengeMethod?: unknown;
+}
+
+/** Lets `inspect` see (and change, for this request only) every code the token endpoint loads. */
+export function inspectLoadedCodes(provider: Provider, inspect: (code: StoredCode, ctx: KoaContextWithOIDC | undefined) => void): void {
+  const model = provider.AuthorizationCode as unknown as { find(...args: unknown[]): Promise<StoredCode | undefined> };
+  const find = model.find.bind(model);
+  model.find = async (...args: unknown[]) => {
+    const code = await find(...args);
+    if (code) inspect(code, currentContext());
+    return code;
+  };
+}
+
+type RegistrationTokenClass = new (payload: { clientId: string; expiresIn: number }) => { save(): Promise<string> };
+
+/** Issues a registration access token for `clientId`, valid `seconds`; answers its value. */
+export async function issueRegistrationToken(provider: Provider, clientId: string, seconds: number): Promise<string> {
+  const RegistrationAccessToken = provider.RegistrationAccessToken as unknown as RegistrationTokenClass;
+  return new RegistrationAccessToken({ clientId, expiresIn: seconds }).save();
+}
+
+/** Destroys a registration access token; never fails (it expires on its own anyway). */
+export async function destroyRegistrationToken(provider: Provider, value: string): Promise<void> {
+  await (await provider.RegistrationAccessToken.find(value).catch(() => undefined))?.destroy().catch(() => undefined);
+}
+
+/** oidc-provider's events, including those its type declarations leave out. */
+export function providerEvents(provider: Provider): EventEmitter {
+  return provider as unknown as EventEmitter;
+}
+
+/**
+ * oidc-provider types an extra parameter's validator as synchronous; it awaits it. The PSD2 rules
+ * of an authorization request read the storage.
+ */
+export function asyncParameterCheck(
+  check: (ctx: KoaContextWithOIDC, value: string | undefined) => Promise<void>,
+): (ctx: KoaContextWithOIDC, value: string | undefined) => void {
+  return check as unknown as (ctx: KoaContextWithOIDC, value: string | undefined) => void;
+}
+
+/** The interaction record of the PSU pages' request, as oidc-provider keeps it. */
+export interface InteractionRecord {
+  uid: string;
+  exp: number;
+  returnTo: string;
+  params: Record<string, unknown>;
+  result?: Record<string, unknown>;
+  /** The pushed request of a payment authorization: its id. */
+  parJti?: string;
+  save(ttl: number): Promise<string>;
+}
+
+/** The interaction the PSU's browser is in (oidc-provider reads its cookie). */
+export async function interactionOf(provider: Provider, req: IncomingMessage, res: ServerResponse): Promise<InteractionRecord> {
+  return await provider.interactionDetails(req, res) as unknown as InteractionRecord;
+}
+
+/** What the server needs of an oidc-provider client. */
+export interface ClientRecord {
+  clientId: string;
+  metadata(): Record<string, unknown>;
+  grantTypeAllowed(type: string): boolean;
+}
+
+/** A registered client, by its id. */
+export async function findClient(provider: Provider, clientId: string): Promise<ClientRecord | undefined> {
+  return await provider.Client.find(clientId) as unknown as ClientRecord | undefined;
+}
+
+/** A grant as the server reads it back. */
+export interface GrantRecord {
+  accountId?: string;
+  clientId?: string;
+  getOIDCScope(): string;
+}
+
+/** A stored grant, by its id. */
+export async function findGrant(provider: Provider, grantId: string): Promise<GrantRecord | undefined> {
+  return await provider.Grant.find(grantId) as unknown as GrantRecord | undefined;
+}
+
+/** A new grant of the PSU's, its id drawn now (saving keeps it), carrying `consent`. */
+export function newGrant(
+  provider: Provider,
+  fields: { accountId: string; clientId: string },
+  consent: ConsentRecord,
+): { grant: InstanceType<Provider['Grant']>; grantId: string } {
+  const grant = new provider.Grant(fields);
+  (grant as unknown as Record<string, unknown>)[CONSENT_FIELD] = consent;
+  const grantId = (grant as unknown as { generateTokenId(): string }).generateTokenId();
+  grant.jti = grantId;
+  return { grant, grantId };
+}
+
+/** Adds a rich authorization request detail (RFC 9396) to a grant. */
+export function addAuthorizationDetail(grant: InstanceType<Provider['Grant']>, detail: object): void {
+  grant.addRar(detail as unknown as Parameters<typeof grant.addRar>[0]);
+}
+
+type PushedRequestClass = new (payload: object) => { save(ttl: number): Promise<string>; destroy(): Promise<void> };
+
+/** Stores a pushed authorization request (RFC 9126) for `seconds`; answers its id and a way to take it back. */
+export async function pushAuthorizationRequest(provider: Provider, payload: object, seconds: number): Promise<{ id: string; destroy(): Promise<void> }> {
+  const PushedAuthorizationRequest = provider.PushedAuthorizationRequest as unknown as PushedRequestClass;
+  const pushed = new PushedAuthorizationRequest(payload);
+  const id = await pushed.save(seconds);
+  return { id, destroy: () => pushed.destroy() };
+}
