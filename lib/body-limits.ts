@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { InvalidRequestError, type OAuthError } from './errors.js';
+import { InvalidRequestError, type Answer, type OAuthError } from './errors.js';
+
+export type { Answer } from './errors.js';
 import { INTERACTION_PATH, ROUTES } from './routes.js';
 
 /**
@@ -32,13 +34,6 @@ export const BODY_LIMITS = {
  * connection is closed.
  */
 export const DISCARD_LIMIT = { bytes: 8 * 1024 * 1024, milliseconds: 10_000 } as const;
-
-/** A refusal: status, headers and body. */
-export interface Answer {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
 
 /** oidc-provider's confirmation of the end of a browser session: a form. */
 const SESSION_CONFIRMATION_PATH = '/session/end/confirm';

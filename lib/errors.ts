@@ -70,6 +70,13 @@ export class ServerError extends OAuthError {
   }
 }
 
+/** RFC 7009 §2.2.1: the token is of a type this server does not revoke. */
+export class UnsupportedTokenTypeError extends OAuthError {
+  constructor(description: string) {
+    super('unsupported_token_type', description, 400);
+  }
+}
+
 /** Raised at start-up when an option is missing or wrong; `path` names the option. */
 export class ConfigurationError extends Error {
   constructor(
@@ -94,4 +101,51 @@ export class StorageUnavailableError extends OAuthError {
 
   /** For the log, never sent. */
   readonly reason: string;
+}
+
+/** Whether an error, or what caused it, is the storage being unavailable. */
+export function isUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; current = (current as { cause?: unknown }).cause, depth += 1) {
+    if (current instanceof StorageUnavailableError) return true;
+  }
+  return false;
+}
+
+/** Seconds a client is told to wait (`Retry-After`) when the service is temporarily unavailable. */
+export const RETRY_AFTER_SECONDS = 30;
+
+/** An answer as it goes out: status, headers and body. */
+export interface Answer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+/** The headers of every error answer: JSON, never cached, and when to come back after a 503. */
+export function errorHeaders(error: OAuthError): Record<string, string> {
+  return {
+    ...(error.status === 503 ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {}),
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+  };
+}
+
+/** The one rendering of an error for API callers: its status and `{ error, error_description }`. */
+export function errorAnswer(error: OAuthError): Answer {
+  return { status: error.status, headers: errorHeaders(error), body: JSON.stringify(error) };
+}
+
+/** Sends `error` on a Node response. */
+export function sendError(res: { statusCode: number; setHeader(name: string, value: string): unknown; end(body: string): unknown }, error: OAuthError): void {
+  const answer = errorAnswer(error);
+  res.statusCode = answer.status;
+  for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+  res.end(answer.body);
+}
+
+/** Makes `error` the answer of a Koa context (oidc-provider's). */
+export function answerWithError(ctx: { status: number; body: unknown; set(field: string, value: string): void }, error: OAuthError): void {
+  ctx.status = error.status;
+  for (const [name, value] of Object.entries(errorHeaders(error))) ctx.set(name, value);
+  ctx.body = error.toJSON();
 }
