@@ -24,8 +24,8 @@ import { INTERACTION_PATH, PUSHED_REQUEST_PATH, entryPattern, isReservedPath } f
 import { auditProviderEvents } from './audit.js';
 import { ResourceServerAuthentication, introspect } from './introspection.js';
 import { createManagement, type Management } from './management.js';
-import { openApiDocument } from './openapi.js';
-import { openApiRouter } from './openapi-routes.js';
+import { openApiDocument } from './openapi/index.js';
+import { openApiRouter } from './openapi/routes.js';
 import { registrationAnswer } from './registration/answer.js';
 import { addClientIdToUpdate } from './registration/update-body.js';
 import { PaymentAuthorizations, type Payments } from './payments/service.js';

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import YAML from 'yaml';
 
-import { openApiDocument } from '../../lib/openapi.js';
+import { openApiDocument } from '../../lib/openapi/index.js';
 import { resolveOptions } from '../../lib/options.js';
 import { launchChromium } from '../support/browser.js';
 import { sandboxTpp, testPki } from '../support/pki.js';

@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 
-import { openApiDocument } from '../../lib/openapi.js';
+import { openApiDocument } from '../../lib/openapi/index.js';
 import { resolveOptions } from '../../lib/options.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS } from '../support/psus.js';

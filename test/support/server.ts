@@ -6,7 +6,7 @@ import express from 'express';
 import supertest from 'supertest';
 
 import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
-import { openApiDocument } from '../../lib/openapi.js';
+import { openApiDocument } from '../../lib/openapi/index.js';
 import { resolveOptions } from '../../lib/options.js';
 import { createOpenApiValidator, type OpenApiValidator } from './openapi.js';
 import type { TppCredentials } from './pki.js';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import express, { type Router } from 'express';
 import YAML from 'yaml';
 
-import { DOCUMENT_PATHS } from './routes.js';
+import { DOCUMENT_PATHS } from '../routes.js';
 
 /** Files of swagger-ui-dist the human view loads, served from the package: it works offline. */
 const ASSETS: Record<string, string> = {
