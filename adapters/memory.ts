@@ -1,6 +1,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 
-import { accountOf, checkCounterGroup, consumeFailure, organizationOf, ownerOf, type CounterLimit, type Storage } from './storage.js';
+import { checkCounterGroup, type CounterLimit, type Storage } from '../lib/storage.js';
+import { accountOf, consumeFailure, organizationOf, ownerOf } from './records.js';
 
 interface Entry {
   readonly model: string;

@@ -6,7 +6,8 @@ import { StorageUnavailableError } from '../lib/errors.js';
 import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../lib/token-ids.js';
 import { RecordCache } from './record-cache.js';
 import { SharedRecordCache, type RedisSubscriber } from './redis-cache.js';
-import { accountOf, checkCounterGroup, consumeFailure, counterGroup, organizationOf, ownerOf, type CounterLimit, type Storage } from './storage.js';
+import { checkCounterGroup, counterGroup, type CounterLimit, type Storage } from '../lib/storage.js';
+import { accountOf, consumeFailure, organizationOf, ownerOf } from './records.js';
 
 /**
  * The commands this storage sends, as node-redis (v5+) names them. A client from `createClient()`

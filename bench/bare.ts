@@ -12,7 +12,7 @@ import type { TLSSocket } from 'node:tls';
 import express, { type Router } from 'express';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from '../lib/storage.js';
 import { SCOPES } from '../lib/psd2/scopes.js';
 import { BARE_CLIENT_ID, COOKIE_KEY, REDIRECT_URI, RESOURCE_SERVER, SANDBOX_PSU } from './protocol.js';
 

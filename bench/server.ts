@@ -14,7 +14,7 @@ import { createClient } from 'redis';
 
 import { MemoryStorage } from '../adapters/memory.js';
 import { RedisStorage, type RedisCommands } from '../adapters/redis.js';
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from '../lib/storage.js';
 import { createAuthorizationServer } from '../lib/index.js';
 import { bareClients, createBareProvider } from './bare.js';
 import { COOKIE_KEY, RESOURCE_SERVER, SANDBOX_PSU, type FromServer, type ServerConfig, type ServerStats, type ToServer } from './protocol.js';

@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type Provider from 'oidc-provider';
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from '../lib/storage.js';
 import type { EnvironmentName } from '../lib/certificates/identity.js';
 import { acceptLanguageTags, pickLanguage, type Language } from '../lib/language.js';
 import type { Logger } from '../lib/logger.js';

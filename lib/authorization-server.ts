@@ -7,7 +7,7 @@ import type { KoaContextWithOIDC } from 'oidc-provider';
 import { MemoryStorage } from '../adapters/memory.js';
 import { PsuPages, isUnavailable } from '../interactions/router.js';
 import { refusedFormPage } from '../interactions/refused-form.js';
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from './storage.js';
 import { bodyLimitOf, limitBodies, type Answer } from './body-limits.js';
 import { CertificateVerifier, type EnvironmentName, type TppIdentity } from './certificates/identity.js';
 import { RevocationChecker } from './certificates/revocation/index.js';

@@ -50,7 +50,7 @@ export {
   ConfigurationError,
 } from './errors.js';
 export type { Logger } from './logger.js';
-export type { CounterLimit, Storage } from '../adapters/storage.js';
+export type { CounterLimit, Storage } from './storage.js';
 export { MemoryStorage } from '../adapters/memory.js';
 export { RedisStorage, type RedisStorageOptions, type RedisCommands } from '../adapters/redis.js';
 export {

@@ -1,6 +1,6 @@
 import type Provider from 'oidc-provider';
 
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from './storage.js';
 import type { Logger } from './logger.js';
 import type { ResolvedOptions } from './options.js';
 import type { ConsentRecord } from './psd2/authorization.js';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 
 import type { PaymentOutcome } from './payments/service.js';
 
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from './storage.js';
 import type { EnvironmentName, EnvironmentTrust } from './certificates/identity.js';
 import type { ExtendedKeyUsageName } from './certificates/oids.js';
 import { ConfigurationError } from './errors.js';

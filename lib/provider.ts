@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 
 import Provider, { errors, interactionPolicy, type AuthorizationDetail, type Configuration, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 
-import type { Storage } from '../adapters/storage.js';
+import type { Storage } from './storage.js';
 import { distinguishedNameMatches } from './certificates/distinguished-name.js';
 import type { EnvironmentName } from './certificates/identity.js';
 import { NotFoundError, OAuthError } from './errors.js';

@@ -2,7 +2,7 @@ import { UnsecuredJWT } from 'jose';
 import type Provider from 'oidc-provider';
 import { z } from 'zod';
 
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../storage.js';
 import type { EnvironmentName } from '../certificates/identity.js';
 import { pickLanguage, type Language } from '../language.js';
 import type { Logger } from '../logger.js';

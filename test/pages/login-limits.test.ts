@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 
 import { RedisStorage } from '../../adapters/redis.js';
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../../lib/storage.js';
 import { LoginLimits } from '../../interactions/login-limits.js';
 import { registerClient, submit, type TestClient } from '../authorization/helpers.js';
 import { testPki } from '../support/pki.js';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 
 import { RedisStorage } from '../../adapters/redis.js';
 import { MemoryStorage } from '../../adapters/memory.js';
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../../lib/storage.js';
 import type { OpenedPaymentAuthorization } from '../../lib/index.js';
 import { exchangeCode, type TestClient } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';

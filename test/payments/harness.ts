@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import type { Adapter } from 'oidc-provider';
 
 import { MemoryStorage } from '../../adapters/memory.js';
-import type { CounterLimit, Storage } from '../../adapters/storage.js';
+import type { CounterLimit, Storage } from '../../lib/storage.js';
 import type { OpenedPaymentAuthorization, PaymentOutcome } from '../../lib/index.js';
 import { REDIRECT_URI, submit, type TestClient } from '../authorization/helpers.js';
 import { LEAK } from '../support/leak.js';

@@ -1,5 +1,5 @@
 /**
- * The storage contract (adapters/storage.ts): one suite run against the in-memory storage with a
+ * The storage contract (lib/storage.ts): one suite run against the in-memory storage with a
  * movable clock, the Redis storage on a single Redis and the Redis storage on a three-master Redis
  * Cluster. Expiry is checked without waiting: by moving the clock of the memory storage, and by
  * reading PTTL/TTL (and the expiry scores of the indexes) through the test's Redis client.
@@ -11,7 +11,7 @@ import type { Adapter, AdapterPayload } from 'oidc-provider';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import { RedisStorage } from '../../adapters/redis.js';
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../../lib/storage.js';
 import { GRANT_TAG_LENGTH, GRANT_TAG_SEPARATOR } from '../../lib/token-ids.js';
 import { startRedis, startRedisCluster, type TestRedis } from '../support/redis.js';
 

@@ -14,7 +14,7 @@ import { createClient } from 'redis';
 import type { Response } from 'supertest';
 
 import { RedisStorage, type RedisCommands } from '../../adapters/redis.js';
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../../lib/storage.js';
 import { StorageUnavailableError } from '../../lib/errors.js';
 import {
   REDIRECT_URI, authorizationUrl, entryPath, exchangeCode, openPages, pkce, redirectParams, registerClient, requestParams, sandboxAuthorization, type TestClient,

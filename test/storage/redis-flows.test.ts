@@ -11,7 +11,7 @@ import type { Adapter } from 'oidc-provider';
 import type { Response } from 'supertest';
 
 import { RedisStorage } from '../../adapters/redis.js';
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../../lib/storage.js';
 import { exchangeCode, pkce, redirectParams, registerClient, sandboxAuthorization, type TestClient } from '../authorization/helpers.js';
 import { expectError } from '../registration/helpers.js';
 import { sandboxTpp } from '../support/pki.js';

@@ -1,7 +1,7 @@
 /** Test storages that change what one part of a real storage does and pass the rest through. */
 import type { Adapter } from 'oidc-provider';
 
-import type { Storage } from '../../adapters/storage.js';
+import type { Storage } from '../../lib/storage.js';
 
 /** `storage` with each model's adapter replaced by `wrap(model, adapter)`; everything else as is. */
 export function withAdapters(storage: Storage, wrap: (model: string, adapter: Adapter) => Adapter): Storage {

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 
 import { MemoryStorage } from '../../adapters/memory.js';
-import { counterGroup } from '../../adapters/storage.js';
+import { counterGroup } from '../../lib/storage.js';
 import { escapeHtml, html } from '../../interactions/html.js';
 import { translator } from '../../interactions/i18n.js';
 import { clientNetwork, LoginLimits } from '../../interactions/login-limits.js';

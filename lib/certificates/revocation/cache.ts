@@ -5,7 +5,7 @@
  */
 import type { AdapterPayload } from 'oidc-provider';
 
-import type { Storage } from '../../../adapters/storage.js';
+import type { Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import { Lru } from './lru.js';
 import type { StatusSource } from './outcome.js';

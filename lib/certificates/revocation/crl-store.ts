@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 
 import type { AdapterPayload } from 'oidc-provider';
 
-import type { Storage } from '../../../adapters/storage.js';
+import type { Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import type { CertificateInfo } from './certificate.js';
 import { crlAnswer, crlMismatch, crlStaleness, CrlReadError, parseCrl, type ParsedCrl } from './crl.js';

@@ -6,7 +6,7 @@
  */
 import type { X509Certificate } from 'node:crypto';
 
-import type { Storage } from '../../../adapters/storage.js';
+import type { Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import type { PathStatus } from './checker.js';
 import type { Watchlist } from './watchlist.js';

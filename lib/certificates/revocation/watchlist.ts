@@ -8,7 +8,7 @@ import { X509Certificate } from 'node:crypto';
 
 import type { AdapterPayload } from 'oidc-provider';
 
-import type { Storage } from '../../../adapters/storage.js';
+import type { Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import { cachedThumbprint, infoOf } from './certificate.js';
 

@@ -1,4 +1,4 @@
-import { errors, type Adapter } from 'oidc-provider';
+import type { Adapter } from 'oidc-provider';
 
 /**
  * The storage seam of the authorization server. Besides oidc-provider's per-model adapters it keeps
@@ -69,32 +69,4 @@ export function checkCounterGroup(counters: readonly CounterLimit[]): void {
   if (group === undefined || counters.some((counter) => counterGroup(counter.name) !== group)) {
     throw new TypeError(`counters counted in one step must share a {group} prefix: ${counters.map((counter) => counter.name).join(', ')}`);
   }
-}
-
-/** Models whose records belong to a client through their `clientId` payload field. */
-export function ownerOf(model: string, id: string, payload: { clientId?: unknown; client_id?: unknown }): string | undefined {
-  if (model === 'Client') return id;
-  return typeof payload.clientId === 'string' ? payload.clientId : undefined;
-}
-
-/** The PSU of a `Grant` record. */
-export function accountOf(model: string, payload: { accountId?: unknown }): string | undefined {
-  return model === 'Grant' && typeof payload.accountId === 'string' ? payload.accountId : undefined;
-}
-
-/** The organization of a `Client` record. */
-export function organizationOf(model: string, payload: object): string | undefined {
-  const organization = (payload as { provider_legal_id?: unknown }).provider_legal_id;
-  return model === 'Client' && typeof organization === 'string' ? organization : undefined;
-}
-
-/**
- * The error of a second `consume`: a code or refresh token is `invalid_grant`; a pushed
- * authorization request (a payment authorization, consumed as its code is issued) is
- * `invalid_request_uri`, the authorization endpoint's own error for it.
- */
-export function consumeFailure(model: string, description: string): Error {
-  return model === 'PushedAuthorizationRequest'
-    ? new errors.InvalidRequestUri('request_uri is invalid, expired, or was already used')
-    : new errors.InvalidGrant(description);
 }
