@@ -1,4 +1,6 @@
-import type { ResolvedOptions } from '../options.js';
+import { createRequire } from 'node:module';
+
+import type { ResolvedOptions } from '../options/index.js';
 
 import { authorizationPaths } from './authorization.js';
 import { components } from './components.js';
@@ -33,6 +35,15 @@ function info(version: string): Record<string, unknown> {
   };
 }
 
+/**
+ * The version of the package, from its package.json. The package names itself (its `exports` lists
+ * `./package.json`), so the same line finds it from the sources and from dist/, at any depth.
+ */
+function packageVersion(): string {
+  const { version } = createRequire(import.meta.url)('psd2-oauth2-server/package.json') as { version: string };
+  return version;
+}
+
 const TAGS = [
   { name: 'Metadata', description: 'What clients discover.' },
   { name: 'Registration', description: 'RFC 7591 and 7592, with the TPP\'s QWAC.' },
@@ -48,7 +59,7 @@ const TAGS = [
 export function openApiDocument(options: ResolvedOptions): Record<string, unknown> {
   return {
     openapi: '3.1.0',
-    info: info('1'),
+    info: info(packageVersion()),
     servers: [{ url: options.issuer }],
     tags: TAGS,
     paths: {

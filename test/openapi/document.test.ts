@@ -3,7 +3,7 @@
  * readable offline in Chromium, and complete: every route the server answers is in it.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import YAML from 'yaml';
 
 import { openApiDocument } from '../../lib/openapi/index.js';
-import { resolveOptions } from '../../lib/options.js';
+import { resolveOptions } from '../../lib/options/index.js';
 import { launchChromium } from '../support/browser.js';
 import { sandboxTpp, testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
@@ -89,6 +89,11 @@ describe('the OpenAPI document', function openapi() {
     expect(YAML.parse(yaml.text)).to.deep.equal(json.body);
     expect(json.body.openapi).to.equal('3.1.0');
     expect(json.body.servers).to.deep.equal([{ url: server.issuer }]);
+  });
+
+  it('carries the package\'s version', async () => {
+    const { version } = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as { version: string };
+    expect((openApiDocument(await bankOptions()).info as { version: string }).version).to.equal(version);
   });
 
   it('adapts to the options: issuer, entry paths, environments and resource servers', async () => {
