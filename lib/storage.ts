@@ -70,3 +70,41 @@ export function checkCounterGroup(counters: readonly CounterLimit[]): void {
     throw new TypeError(`counters counted in one step must share a {group} prefix: ${counters.map((counter) => counter.name).join(', ')}`);
   }
 }
+
+/** A value as the storage keeps it: what JSON carries. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue | undefined };
+
+/**
+ * A record of the product's own models (certificate statuses, CRLs, …), as the storage keeps it: a
+ * JSON object. Declare record shapes with `type` (an `interface` has no index signature).
+ */
+export type JsonRecord = { readonly [key: string]: JsonValue | undefined };
+
+/** The records of one of the product's own models, typed: see {@link recordsOf}. */
+export interface Records<T extends JsonRecord> {
+  /** The record, when one is stored and `accepts` recognises it; undefined otherwise. */
+  find(id: string): Promise<T | undefined>;
+  /** Stores `record` under `id`, replacing any other, for `expiresIn` seconds (for good without). */
+  upsert(id: string, record: T, expiresIn?: number): Promise<void>;
+  destroy(id: string): Promise<void>;
+}
+
+/**
+ * The records of `model` in `storage`, written as `T` and read back only when `accepts` recognises
+ * what is stored: another version of the product, or a hand, may have written something else.
+ */
+export function recordsOf<T extends JsonRecord>(storage: Storage, model: string, accepts: (stored: unknown) => stored is T): Records<T> {
+  const adapter = () => storage.adapterFor(model);
+  return {
+    find: async (id) => {
+      const stored: unknown = await adapter().find(id);
+      return accepts(stored) ? stored : undefined;
+    },
+    upsert: async (id, record, expiresIn) => {
+      await adapter().upsert(id, record, expiresIn);
+    },
+    destroy: async (id) => {
+      await adapter().destroy(id);
+    },
+  };
+}

@@ -3,9 +3,7 @@
  * process of each status read or written, until the status's own expiry: a cached status costs no
  * storage round trip on the request path.
  */
-import type { AdapterPayload } from 'oidc-provider';
-
-import type { Storage } from '../../storage.js';
+import { recordsOf, type Records, type Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import { Lru } from './lru.js';
 import type { StatusSource } from './outcome.js';
@@ -13,7 +11,7 @@ import type { StatusSource } from './outcome.js';
 export const STATUS_MODEL = 'CertificateStatus';
 
 /** The status of one certificate, by its `x5t#S256`. */
-export interface StatusRecord {
+export type StatusRecord = {
   readonly status: 'good' | 'revoked' | 'unknown';
   readonly source?: StatusSource;
   /** The responder or CRL that answered. */
@@ -31,7 +29,7 @@ export interface StatusRecord {
   readonly expiresAt: number;
   /** Of a leaf: the thumbprints of the CAs above it (the anchor aside) on the path it was checked with. */
   readonly issuers?: readonly string[];
-}
+};
 
 function isRecord(payload: unknown): payload is StatusRecord {
   const record = payload as Partial<StatusRecord> | undefined;
@@ -42,14 +40,16 @@ function isRecord(payload: unknown): payload is StatusRecord {
 
 export class StatusCache {
   readonly #local: Lru<StatusRecord>;
+  readonly #shared: Records<StatusRecord>;
 
   constructor(
-    private readonly storage: Storage,
+    storage: Storage,
     private readonly now: () => number,
     private readonly logger: Logger,
     maxEntries = 10_000,
   ) {
     this.#local = new Lru(maxEntries);
+    this.#shared = recordsOf(storage, STATUS_MODEL, isRecord);
   }
 
   /** The status kept in this process, while it holds. */
@@ -64,14 +64,14 @@ export class StatusCache {
 
   /** The status in the storage, while it holds; kept in this process too. Undefined when the storage fails. */
   async stored(thumbprint: string): Promise<StatusRecord | undefined> {
-    let payload: unknown;
+    let payload: StatusRecord | undefined;
     try {
-      payload = await this.storage.adapterFor(STATUS_MODEL).find(thumbprint);
+      payload = await this.#shared.find(thumbprint);
     } catch (error) {
       this.logger.warn({ event: 'revocation.storage_failed', err: error }, 'certificate status could not be read from the storage');
       return undefined;
     }
-    if (!isRecord(payload) || payload.expiresAt <= this.now()) return undefined;
+    if (!payload || payload.expiresAt <= this.now()) return undefined;
     this.#local.set(thumbprint, payload);
     return payload;
   }
@@ -86,7 +86,7 @@ export class StatusCache {
     this.#local.set(thumbprint, record);
     const seconds = Math.max(1, Math.ceil((record.expiresAt - this.now()) / 1000));
     try {
-      await this.storage.adapterFor(STATUS_MODEL).upsert(thumbprint, record as unknown as AdapterPayload, seconds);
+      await this.#shared.upsert(thumbprint, record, seconds);
     } catch (error) {
       this.logger.warn({ event: 'revocation.storage_failed', err: error }, 'certificate status could not be written to the storage');
     }

@@ -5,9 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import type { AdapterPayload } from 'oidc-provider';
-
-import type { Storage } from '../../storage.js';
+import { recordsOf, type Records, type Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import type { CertificateInfo } from './certificate.js';
 import { crlAnswer, crlMismatch, crlStaleness, CrlReadError, parseCrl, type ParsedCrl } from './crl.js';
@@ -20,10 +18,14 @@ export const CRL_MODEL = 'RevocationList';
 /** CRLs kept parsed in this process (each may hold many thousand entries). */
 const LOCAL_CRLS = 64;
 
-interface StoredCrl {
+type StoredCrl = {
   readonly url: string;
   /** base64 DER. */
   readonly der: string;
+};
+
+function isStoredCrl(stored: unknown): stored is StoredCrl {
+  return typeof stored === 'object' && stored !== null && 'url' in stored && typeof stored.url === 'string' && 'der' in stored && typeof stored.der === 'string';
 }
 
 function idOf(url: string): string {
@@ -35,15 +37,18 @@ export class CrlStore {
   readonly #fetching = new Map<string, Promise<ParsedCrl | string>>();
   /** URLs that gave nothing fresh or nothing usable, not fetched again until the time given (epoch ms). */
   readonly #fruitless = new Lru<{ readonly until: number; readonly description: string }>(LOCAL_CRLS * 4);
+  readonly #records: Records<StoredCrl>;
 
   constructor(
-    private readonly storage: Storage,
+    storage: Storage,
     private readonly http: HttpClient,
     private readonly limits: HttpLimits,
     private readonly logger: Logger,
     /** Milliseconds a fruitless fetch is remembered (the checker's unreachableTtl). */
     private readonly retryAfter: number,
-  ) {}
+  ) {
+    this.#records = recordsOf(storage, CRL_MODEL, isStoredCrl);
+  }
 
   /** What the CRL at `url` says of `subject`, issued by `issuer`. */
   async answer(url: string, subject: CertificateInfo, issuer: CertificateInfo, context: () => SourceContext): Promise<SourceOutcome> {
@@ -76,14 +81,14 @@ export class CrlStore {
   }
 
   async #stored(url: string): Promise<ParsedCrl | undefined> {
-    let payload: Partial<StoredCrl> | undefined;
+    let payload: StoredCrl | undefined;
     try {
-      payload = (await this.storage.adapterFor(CRL_MODEL).find(idOf(url))) as Partial<StoredCrl> | undefined;
+      payload = await this.#records.find(idOf(url));
     } catch (error) {
       this.logger.warn({ event: 'revocation.storage_failed', err: error }, 'a CRL could not be read from the storage');
       return undefined;
     }
-    if (typeof payload?.der !== 'string' || payload.url !== url) return undefined;
+    if (payload?.url !== url) return undefined;
     try {
       const crl = parseCrl(Buffer.from(payload.der, 'base64'), url);
       this.#parsed.set(url, crl);
@@ -99,7 +104,7 @@ export class CrlStore {
     if (seconds <= 0) return;
     const record: StoredCrl = { url: crl.url, der: crl.der.toString('base64') };
     try {
-      await this.storage.adapterFor(CRL_MODEL).upsert(idOf(crl.url), record as unknown as AdapterPayload, seconds);
+      await this.#records.upsert(idOf(crl.url), record, seconds);
     } catch (error) {
       this.logger.warn({ event: 'revocation.storage_failed', err: error }, 'a CRL could not be written to the storage');
     }

@@ -6,9 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 
-import type { AdapterPayload } from 'oidc-provider';
-
-import type { Storage } from '../../storage.js';
+import { recordsOf, type Records, type Storage } from '../../storage.js';
 import type { Logger } from '../../logger.js';
 import { cachedThumbprint, infoOf } from './certificate.js';
 
@@ -18,15 +16,25 @@ export const WATCH_INDEX_MODEL = 'WatchedCertificateIndex';
 /** Index records: few enough to read at each sweep, enough to keep concurrent updates apart. */
 const BUCKETS = 16;
 
-interface WatchedRecord {
+type WatchedRecord = {
   /** base64 DER, leaf first, the anchor last. */
   readonly path: readonly string[];
   readonly notAfter: number;
-}
+};
 
-interface IndexRecord {
+type IndexRecord = {
   /** Thumbprint → the leaf's notAfter (epoch ms). */
   readonly entries: Record<string, number>;
+};
+
+function isWatchedRecord(stored: unknown): stored is WatchedRecord {
+  return typeof stored === 'object' && stored !== null && 'path' in stored && Array.isArray(stored.path) && stored.path.every((der) => typeof der === 'string')
+    && 'notAfter' in stored && typeof stored.notAfter === 'number';
+}
+
+function isIndexRecord(stored: unknown): stored is IndexRecord {
+  return typeof stored === 'object' && stored !== null && 'entries' in stored && typeof stored.entries === 'object' && stored.entries !== null
+    && Object.values(stored.entries).every((notAfter) => typeof notAfter === 'number');
 }
 
 function bucketOf(thumbprint: string): string {
@@ -37,12 +45,17 @@ export class Watchlist {
   /** Leaves this instance listed (thumbprint → notAfter): not written again, and re-listed when lost. */
   readonly #mine = new Map<string, number>();
   readonly #pending = new Set<string>();
+  readonly #watched: Records<WatchedRecord>;
+  readonly #index: Records<IndexRecord>;
 
   constructor(
-    private readonly storage: Storage,
+    storage: Storage,
     private readonly now: () => number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#watched = recordsOf(storage, WATCHED_MODEL, isWatchedRecord);
+    this.#index = recordsOf(storage, WATCH_INDEX_MODEL, isIndexRecord);
+  }
 
   /** Remembers `path` until its leaf expires; a leaf this instance already listed costs nothing. */
   async watch(path: readonly X509Certificate[]): Promise<void> {
@@ -56,7 +69,7 @@ export class Watchlist {
     this.#pending.add(thumbprint);
     try {
       const record: WatchedRecord = { path: path.map((certificate) => certificate.raw.toString('base64')), notAfter };
-      await this.storage.adapterFor(WATCHED_MODEL).upsert(thumbprint, record as unknown as AdapterPayload, seconds);
+      await this.#watched.upsert(thumbprint, record, seconds);
       await this.#list(bucketOf(thumbprint), { [thumbprint]: notAfter });
       this.#mine.set(thumbprint, notAfter);
     } catch (error) {
@@ -68,11 +81,10 @@ export class Watchlist {
 
   /** Adds `additions` to an index record, dropping expired entries. */
   async #list(bucket: string, additions: Record<string, number>): Promise<void> {
-    const adapter = this.storage.adapterFor(WATCH_INDEX_MODEL);
-    const current = (await adapter.find(bucket)) as IndexRecord | undefined;
+    const current = await this.#index.find(bucket);
     const now = this.now();
     const entries = Object.fromEntries(Object.entries({ ...current?.entries, ...additions }).filter(([, notAfter]) => notAfter > now));
-    await adapter.upsert(bucket, { entries } as unknown as AdapterPayload);
+    await this.#index.upsert(bucket, { entries });
   }
 
   /**
@@ -82,11 +94,10 @@ export class Watchlist {
   async listed(): Promise<Map<string, number>> {
     const now = this.now();
     for (const [thumbprint, notAfter] of this.#mine) if (notAfter <= now) this.#mine.delete(thumbprint);
-    const adapter = this.storage.adapterFor(WATCH_INDEX_MODEL);
     const all = new Map<string, number>();
     await Promise.all(Array.from({ length: BUCKETS }, async (_, index) => {
       const bucket = String(index);
-      const current = (await adapter.find(bucket)) as IndexRecord | undefined;
+      const current = await this.#index.find(bucket);
       const entries = current?.entries ?? {};
       const lost = Object.fromEntries([...this.#mine].filter(([thumbprint]) => bucketOf(thumbprint) === bucket && !(thumbprint in entries)));
       if (Object.keys(lost).length) await this.#list(bucket, lost);
@@ -97,8 +108,8 @@ export class Watchlist {
 
   /** The path a leaf was listed with; undefined when it expired or cannot be read. */
   async path(thumbprint: string): Promise<X509Certificate[] | undefined> {
-    const record = (await this.storage.adapterFor(WATCHED_MODEL).find(thumbprint)) as Partial<WatchedRecord> | undefined;
-    if (!Array.isArray(record?.path) || !record.path.length) return undefined;
+    const record = await this.#watched.find(thumbprint);
+    if (!record?.path.length) return undefined;
     try {
       return record.path.map((der) => new X509Certificate(Buffer.from(der, 'base64')));
     } catch {
@@ -110,10 +121,9 @@ export class Watchlist {
   async forget(thumbprint: string): Promise<void> {
     this.#mine.delete(thumbprint);
     const bucket = bucketOf(thumbprint);
-    const adapter = this.storage.adapterFor(WATCH_INDEX_MODEL);
-    const current = (await adapter.find(bucket)) as IndexRecord | undefined;
-    if (!current?.entries || !(thumbprint in current.entries)) return;
+    const current = await this.#index.find(bucket);
+    if (!current || !(thumbprint in current.entries)) return;
     const { [thumbprint]: _gone, ...entries } = current.entries;
-    await adapter.upsert(bucket, { entries } as unknown as AdapterPayload);
+    await this.#index.upsert(bucket, { entries });
   }
 }
