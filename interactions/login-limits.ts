@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 
 import type { CounterLimit, Storage } from '../lib/storage.js';
-import type { AttemptLimit } from '../lib/options.js';
+import type { AttemptLimit } from '../lib/options/index.js';
 
 /** The eight 16-bit groups of an IPv6 address, or undefined. */
 function ipv6Groups(address: string): number[] | undefined {

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Answer } from '../lib/body-limits.js';
 import type { OAuthError } from '../lib/errors.js';
 import { acceptLanguageTags, pickLanguage } from '../lib/language.js';
-import type { ResolvedOptions } from '../lib/options.js';
+import type { ResolvedOptions } from '../lib/options/index.js';
 import { INTERACTION_PATH } from '../lib/routes.js';
 import { translator } from './i18n.js';
 import { pageSecurityHeaders } from './security-headers.js';

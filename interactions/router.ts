@@ -8,7 +8,7 @@ import type { Storage } from '../lib/storage.js';
 import type { EnvironmentName } from '../lib/certificates/identity.js';
 import { acceptLanguageTags, pickLanguage, type Language } from '../lib/language.js';
 import type { Logger } from '../lib/logger.js';
-import type { ResolvedOptions } from '../lib/options.js';
+import type { ResolvedOptions } from '../lib/options/index.js';
 import { authorizationDetailSchema, type PaymentAuthorizationDetail } from '../lib/payments/details.js';
 import type { PaymentAuthorizations } from '../lib/payments/service.js';
 import type { ConsentRecord } from '../lib/psd2/authorization.js';

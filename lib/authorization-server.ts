@@ -15,7 +15,7 @@ import { CertificateStatusPolicy } from './certificate-status.js';
 import type { CertificateSource } from './certificates/extract.js';
 import { InvalidClientError, InvalidRequestError, InvalidTokenError, NotFoundError, OAuthError, ServerError, StorageUnavailableError } from './errors.js';
 import { stderrLogger, type Logger } from './logger.js';
-import { resolveOptions, type AuthorizationServerOptions } from './options.js';
+import { resolveOptions, type AuthorizationServerOptions } from './options/index.js';
 import { ROUTES, createProvider, type EntryPage } from './provider.js';
 import { SCOPES } from './psd2/scopes.js';
 import { INVALID_REFRESH_TOKEN, REFRESH_TOKEN_EXPIRED } from './psd2/tokens.js';

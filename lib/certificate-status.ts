@@ -2,7 +2,7 @@ import type { EnvironmentName, TppIdentity } from './certificates/identity.js';
 import { CertificateRejectedError } from './certificates/identity.js';
 import type { PathStatus, RevocationChecker } from './certificates/revocation/index.js';
 import type { Logger } from './logger.js';
-import type { RevocationMode } from './options.js';
+import type { RevocationMode } from './options/index.js';
 
 /** Longest part of a status description carried into an error: it names a URL and a cause. */
 const MAX_DETAIL = 300;

@@ -13,7 +13,7 @@ export type {
   ConsentLifetimes,
   PaymentOptions,
   ResourceServerOptions,
-} from './options.js';
+} from './options/index.js';
 export type {
   PsuAccount,
   SandboxPsu,

@@ -6,7 +6,7 @@ import type Provider from 'oidc-provider';
 import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
 import { CertificateRejectedError } from './certificates/identity.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
-import type { ResolvedOptions, ResourceServerOptions } from './options.js';
+import type { ResolvedOptions, ResourceServerOptions } from './options/index.js';
 import type { ConsentRecord } from './psd2/authorization.js';
 import type { PaymentAuthorizationDetail } from './payments/details.js';
 import { CONSENT_FIELD, clientField } from './provider.js';

@@ -2,7 +2,7 @@ import type Provider from 'oidc-provider';
 
 import type { Storage } from './storage.js';
 import type { Logger } from './logger.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options/index.js';
 import type { ConsentRecord } from './psd2/authorization.js';
 import { consentEnd } from './psd2/tokens.js';
 import { CONSENT_FIELD } from './provider.js';

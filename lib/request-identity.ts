@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 
 import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
 import { CertificateRejectedError, type CertificateVerifier, type TppIdentity } from './certificates/identity.js';
-import type { ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options/index.js';
 
 /** Where the configured server reads client certificates: the TLS socket, or its proxies' header. */
 export function certificateSourceOf(options: Pick<ResolvedOptions, 'clientCertificateHeader' | 'proxies'>): CertificateSource {

@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import { AUTHORIZATION_PARAMETER_LIMITS } from '../parameter-limits.js';
 import { AUTHORIZATION_SCOPE_SETS } from '../psd2/authorization.js';
 import { ROUTES } from '../routes.js';

@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import { DOCUMENT_PATHS, INTERACTION_PATH } from '../routes.js';
 
 import { clientMetadataSchemas } from './client-metadata.js';

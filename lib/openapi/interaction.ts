@@ -1,5 +1,5 @@
 import { BODY_LIMITS } from '../body-limits.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import { INTERACTION_PATH } from '../routes.js';
 
 import { errorResponse, htmlPage, pathParameter, redirect, ref, text, tooLarge, type Schema } from './responses.js';

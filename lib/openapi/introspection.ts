@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import { ROUTES } from '../routes.js';
 
 import { errorResponse, NO_STORE, ref, text, unavailable } from './responses.js';

@@ -1,4 +1,4 @@
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import { DOCUMENT_PATHS, ROUTES } from '../routes.js';
 
 import { htmlPage, NOT_FOUND, ref, text } from './responses.js';

@@ -1,5 +1,5 @@
 import { BODY_LIMITS } from '../body-limits.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import { ROUTES } from '../routes.js';
 
 import { certificateRefused, errorResponse, NO_STORE, ref, text, tooLarge, unavailable, type Schema } from './responses.js';

@@ -6,7 +6,7 @@ import type { Storage } from '../storage.js';
 import type { EnvironmentName } from '../certificates/identity.js';
 import { pickLanguage, type Language } from '../language.js';
 import type { Logger } from '../logger.js';
-import type { ResolvedOptions } from '../options.js';
+import type { ResolvedOptions } from '../options/index.js';
 import {
   authorizationDetail,
   authorizationDetailSchema,

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 
 import { ConfigurationError } from '../../lib/errors.js';
-import { resolveOptions, type AuthorizationServerOptions } from '../../lib/options.js';
+import { resolveOptions, type AuthorizationServerOptions } from '../../lib/options/index.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
 import { testSigningKey } from '../support/server.js';

@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 
 import { openApiDocument } from '../../lib/openapi/index.js';
-import { resolveOptions } from '../../lib/options.js';
+import { resolveOptions } from '../../lib/options/index.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS } from '../support/psus.js';
 import { startServer, testSigningKey, type TestServer } from '../support/server.js';

@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 
 import { openApiDocument } from '../../lib/openapi/index.js';
-import { resolveOptions } from '../../lib/options.js';
+import { resolveOptions } from '../../lib/options/index.js';
 import { REDIRECT_URI, registerClient, submit, type TestClient } from '../authorization/helpers.js';
 import { createOpenApiValidator, type OpenApiValidator } from '../support/openapi.js';
 import { testPki } from '../support/pki.js';

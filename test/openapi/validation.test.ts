@@ -6,7 +6,7 @@
 import { expect } from 'chai';
 
 import { openApiDocument } from '../../lib/openapi/index.js';
-import { resolveOptions } from '../../lib/options.js';
+import { resolveOptions } from '../../lib/options/index.js';
 import { createOpenApiValidator, type CheckedResponse, type OpenApiValidator } from '../support/openapi.js';
 import { sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
 import { SANDBOX_PSUS } from '../support/psus.js';

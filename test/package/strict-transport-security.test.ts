@@ -7,7 +7,7 @@ import { request } from 'node:https';
 import { expect } from 'chai';
 
 import { ConfigurationError } from '../../lib/index.js';
-import { resolveOptions, type ResolvedOptions } from '../../lib/options.js';
+import { resolveOptions, type ResolvedOptions } from '../../lib/options/index.js';
 import { authorizationUrl, entryPath, registerClient, requestParams, type TestClient } from '../authorization/helpers.js';
 import { testPki } from '../support/pki.js';
 import { PsuBrowser, type PageResponse } from '../support/psu-browser.js';

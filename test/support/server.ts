@@ -7,7 +7,7 @@ import supertest from 'supertest';
 
 import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
 import { openApiDocument } from '../../lib/openapi/index.js';
-import { resolveOptions } from '../../lib/options.js';
+import { resolveOptions } from '../../lib/options/index.js';
 import { createOpenApiValidator, type OpenApiValidator } from './openapi.js';
 import type { TppCredentials } from './pki.js';
 import { testPki } from './pki.js';

@@ -1,0 +1,225 @@
+// The options' one runtime schema: every rule and every default. Messages are what a host reads in
+// a ConfigurationError, after the option's path.
+import { X509Certificate } from 'node:crypto';
+
+import { z } from 'zod';
+
+import type { Storage } from '../storage.js';
+import { ELLIPTIC_CURVES, SIGNATURE_HASHES } from '../certificates/algorithms.js';
+import { EXTENDED_KEY_USAGES, type ExtendedKeyUsageName } from '../certificates/oids.js';
+import { DEFAULT_PATH_VALIDATION } from '../certificates/path-validation.js';
+import { systemClock, type Clock } from '../clock.js';
+import { LANGUAGES } from '../language.js';
+import type { Logger } from '../logger.js';
+import type { AccountLookup, PsuAuthenticator } from '../psu.js';
+import { RESERVED_PATHS, entryPattern, isReservedPath } from '../routes.js';
+import { TrustedProxies } from '../trusted-proxies.js';
+import type * as Declared from './types.js';
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function parseBundle(value: string | Buffer, ctx: z.RefinementCtx): X509Certificate[] {
+  const blocks = String(value).match(PEM_CERTIFICATE) ?? [];
+  if (!blocks.length) {
+    ctx.addIssue({ code: 'custom', message: 'must be a PEM bundle holding at least one certificate' });
+    return z.NEVER;
+  }
+  const certificates: X509Certificate[] = [];
+  for (const [index, block] of blocks.entries()) {
+    try {
+      const certificate = new X509Certificate(block);
+      if (!certificate.ca) {
+        ctx.addIssue({ code: 'custom', message: `certificate ${index + 1} of the bundle is not a CA certificate` });
+        return z.NEVER;
+      }
+      certificates.push(certificate);
+    } catch {
+      ctx.addIssue({ code: 'custom', message: `certificate ${index + 1} of the bundle cannot be parsed` });
+      return z.NEVER;
+    }
+  }
+  return certificates;
+}
+
+const EXTENDED_KEY_USAGE_NAMES = Object.keys(EXTENDED_KEY_USAGES) as [ExtendedKeyUsageName, ...ExtendedKeyUsageName[]];
+
+// The trust settings every environment has (EnvironmentOptions).
+const trustShape = {
+  trustAnchors: z.union([z.string(), z.instanceof(Buffer)]).transform(parseBundle),
+  requireQualifiedStatements: z.boolean().default(true),
+  requiredExtendedKeyUsages: z.array(z.enum(EXTENDED_KEY_USAGE_NAMES)).default([]),
+  minimumRsaKeySize: z.int().min(2048, 'must be at least 2048: shorter RSA keys are within reach of factoring').max(16384)
+    .default(DEFAULT_PATH_VALIDATION.minimumRsaKeySize),
+  ellipticCurves: z.array(z.enum(ELLIPTIC_CURVES)).min(1, 'must hold at least one curve').default([...ELLIPTIC_CURVES]),
+  signatureHashes: z.array(z.enum(SIGNATURE_HASHES)).min(1, 'must hold at least one hash').default([...SIGNATURE_HASHES]),
+  acceptServerAuthOnlyCAs: z.boolean().default(DEFAULT_PATH_VALIDATION.acceptServerAuthOnlyCAs),
+  allowLoopbackRedirectUris: z.boolean().optional(),
+};
+
+const entryPathSchema = z.string()
+  .regex(/^(\/([A-Za-z0-9._~-]|\{lang\})+)+$/, 'must be a path such as /{lang}/signin.html: segments of letters, digits, . _ ~ - and {lang}')
+  .refine((value) => (value.match(/\{lang\}/g) ?? []).length <= 1, 'must hold {lang} at most once')
+  .refine(
+    (value) => !isReservedPath(value) && !RESERVED_PATHS.some((reserved) => entryPattern(value).test(reserved)),
+    `must not shadow an endpoint (${RESERVED_PATHS.join(', ')})`,
+  );
+
+const accountSchema = z.strictObject({
+  id: z.string().min(1),
+  iban: z.string().regex(/^[A-Z]{2}[0-9]{2}[A-Z0-9]{1,30}$/, 'must be an IBAN without spaces').optional(),
+  name: z.string().min(1),
+  currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code').optional(),
+}).readonly();
+
+const functionsOf = <T>(names: string[], what?: string) => z.custom<T>(
+  (value) => names.every((name) => typeof (value as Record<string, unknown> | undefined)?.[name] === 'function'),
+  what ? `must implement the ${what} interface (${names.join(', ')})` : `must have the method${names.length > 1 ? 's' : ''} ${names.join(', ')}`,
+);
+
+const aFunction = <T>() => z.custom<T>((value) => typeof value === 'function', 'must be a function');
+
+const limitSchema = z.strictObject({
+  attempts: z.int().min(1),
+  windowSeconds: z.int().min(1),
+});
+
+const sandboxSchema = z.strictObject({
+  ...trustShape,
+  allowLoopbackRedirectUris: trustShape.allowLoopbackRedirectUris.default(true),
+  entryPath: entryPathSchema.default('/{lang}/sandbox/signin.html'),
+  // Read-only as SandboxPsu is, so that a host's read-only lists of accounts are accepted.
+  testPsus: z.array(z.strictObject({
+    id: z.string().min(1),
+    name: z.string().min(1),
+    accounts: z.array(accountSchema).min(1, 'must hold at least one account').readonly(),
+  }).readonly(), { error: 'is required: the simulated customers of the sandbox sign-in page' }).min(1, 'must hold at least one PSU')
+    .refine((psus) => new Set(psus.map((psu) => psu.id)).size === psus.length, 'must not repeat a PSU id'),
+});
+
+const bankSchema = z.strictObject({
+  ...trustShape,
+  allowLoopbackRedirectUris: trustShape.allowLoopbackRedirectUris.default(false),
+  entryPath: entryPathSchema.default('/{lang}/banque/oauth2_authorization.aspx'),
+  authenticator: functionsOf<PsuAuthenticator>(['verifyCredentials', 'verifySecondFactor'], 'PsuAuthenticator'),
+  accounts: functionsOf<AccountLookup>(['accountsOf'], 'AccountLookup'),
+  loginLimits: z.strictObject({
+    perPsu: limitSchema.default({ attempts: 5, windowSeconds: 900 }),
+    perIp: limitSchema.default({ attempts: 20, windowSeconds: 900 }),
+  }).prefault({}),
+});
+
+const pagesSchema = z.strictObject({
+  languages: z.array(z.enum(LANGUAGES)).min(1, 'must hold at least one language').default([...LANGUAGES]),
+  defaultLanguage: z.enum(LANGUAGES).default('en'),
+  bankName: z.string().min(1).max(100).optional(),
+  stylesheet: z.string().refine((css) => !/<\/style/i.test(css), 'must be CSS, without </style>').optional(),
+  interactionLifetime: z.int().min(60).max(3600).default(600),
+}).refine((pages) => pages.languages.includes(pages.defaultLanguage), { message: 'must be among pages.languages', path: ['defaultLanguage'] });
+
+const MAX_CONSENT_LIFETIME = 180 * 86_400;
+const consentLifetime = (min: number) => z.int().min(min)
+  .max(MAX_CONSENT_LIFETIME, 'must be at most 180 days (15552000 seconds): RTS Art. 10a').default(MAX_CONSENT_LIFETIME);
+const consentLifetimesSchema = z.strictObject({ sandbox: consentLifetime(60), bank: consentLifetime(3600) });
+
+const tokensSchema = z.strictObject({
+  accessTokenLifetime: z.strictObject({
+    aisp: z.int().min(60).max(86_400).default(3600),
+    cbpii: z.int().min(60).max(86_400).default(3600),
+    pisp: z.int().min(60).max(86_400).default(600),
+  }).prefault({}),
+  // One number applies to both environments, each held to its own bounds.
+  consentLifetime: z.preprocess(
+    (value: number | z.input<typeof consentLifetimesSchema>) => (typeof value === 'number' ? { sandbox: value, bank: value } : value),
+    consentLifetimesSchema,
+  ).prefault({}),
+  rotateRefreshTokens: z.boolean().default(false),
+});
+
+const paymentsSchema = z.strictObject({
+  requestLifetime: z.int().min(60).max(1800).default(300),
+  onOutcome: aFunction<NonNullable<Declared.PaymentOptions['onOutcome']>>().optional(),
+  resource: z.url({ error: 'must be an absolute URL' }).refine((value) => !value.includes('#'), 'must not hold a fragment').optional(),
+});
+
+const resourceServerSchema = z.strictObject({
+  id: z.string().regex(/^[\x21-\x39\x3b-\x7e]+$/, 'must be printable ASCII without spaces or colons'),
+  secret: z.string().min(32, 'must be at least 32 characters').optional(),
+  certificateThumbprints: z.array(z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a base64url SHA-256 thumbprint')).min(1).optional(),
+});
+
+const clientCertificateHeaderSchema = z.strictObject({
+  header: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name'),
+  chainHeader: z.string().regex(/^[A-Za-z0-9-]+$/, 'must be a header name').optional(),
+  trustedProxies: z.array(z.string(), {
+    error: 'is required with a certificate header: the addresses or CIDR ranges of the proxies allowed to set it',
+  }).min(1, 'must name at least one proxy address or CIDR range')
+    .superRefine((entries, ctx) => {
+      const problem = TrustedProxies.problemWith(entries);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+});
+
+const revocationModeSchema = z.enum(['hard', 'soft', 'off']);
+
+const revocationSchema = z.strictObject({
+  sandbox: revocationModeSchema.default('soft'),
+  bank: revocationModeSchema.default('hard'),
+  maxAge: z.int().min(1).max(86_400).default(3600),
+  unreachableTtl: z.int().min(1).max(3600).default(60),
+  timeout: z.int().min(100).max(30_000).default(5000),
+  sweepInterval: z.int().min(0).max(86_400).default(900),
+});
+
+// Declared as any JSON object (AuthorizationServerOptions.signingKeys), checked for the members read here.
+const jwkSchema: z.ZodType<Record<string, unknown>, Record<string, unknown>> = z.looseObject({
+  kty: z.enum(['RSA', 'EC', 'OKP']),
+  d: z.string({ error: 'must be a private key (the d parameter is missing)' }).min(1),
+});
+
+export const optionsSchema = z.strictObject({
+  issuer: z.url({ protocol: /^https$/, error: 'must be an https URL' }).refine(
+    (value) => !new URL(value).search && !new URL(value).hash,
+    'must have no query or fragment',
+  ),
+  signingKeys: z.strictObject({ keys: z.array(jwkSchema).min(1, 'must hold at least one key') }),
+  cookieKeys: z.array(z.string().min(32, 'each key must be at least 32 characters')).min(1, 'must hold at least one key'),
+  environments: z.strictObject({
+    sandbox: sandboxSchema.optional(),
+    bank: bankSchema.optional(),
+  }).refine((value) => value.sandbox || value.bank, 'configure at least one of sandbox and bank'),
+  tokens: tokensSchema.prefault({}),
+  payments: paymentsSchema.prefault({}),
+  resourceServers: z.array(resourceServerSchema
+    .refine((server) => server.secret || server.certificateThumbprints, 'needs a secret or certificateThumbprints'))
+    .refine((servers) => new Set(servers.map((server) => server.id)).size === servers.length, 'must not repeat an id')
+    .default([]),
+  pages: pagesSchema.prefault({}),
+  clientCertificateHeader: clientCertificateHeaderSchema.optional(),
+  revocation: revocationSchema.prefault({}),
+  trustProxy: z.boolean().default(false),
+  strictTransportSecurity: z.strictObject({ includeSubDomains: z.boolean().default(true) }).prefault({}),
+  suspensionCacheTtl: z.number().min(0).max(60).default(2),
+  storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter', 'incrementCountersWithin'], 'Storage').optional(),
+  logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
+  // A function default is called for the value: this one gives the clock itself.
+  now: aFunction<Clock>().default(() => systemClock),
+});
+
+// Each option type a host reads (types.ts) is exactly what its schema accepts: neither changes alone.
+type Same<A, B> = (<X>() => X extends A ? 1 : 2) extends (<X>() => X extends B ? 1 : 2) ? true : false;
+type Check<T extends Record<string, true>> = T;
+type _Agreement = Check<{
+  AuthorizationServerOptions: Same<Declared.AuthorizationServerOptions, z.input<typeof optionsSchema>>;
+  EnvironmentOptions: Same<Declared.EnvironmentOptions, z.input<z.ZodObject<typeof trustShape>>>;
+  SandboxEnvironmentOptions: Same<Declared.SandboxEnvironmentOptions, z.input<typeof sandboxSchema>>;
+  BankEnvironmentOptions: Same<Declared.BankEnvironmentOptions, z.input<typeof bankSchema>>;
+  AttemptLimit: Same<Declared.AttemptLimit, z.input<typeof limitSchema>>;
+  PagesOptions: Same<Declared.PagesOptions, z.input<typeof pagesSchema>>;
+  ClientCertificateHeaderOptions: Same<Declared.ClientCertificateHeaderOptions, z.input<typeof clientCertificateHeaderSchema>>;
+  RevocationOptions: Same<Declared.RevocationOptions, z.input<typeof revocationSchema>>;
+  RevocationMode: Same<Declared.RevocationMode, z.input<typeof revocationModeSchema>>;
+  TokenOptions: Same<Declared.TokenOptions, z.input<typeof tokensSchema>>;
+  ConsentLifetimes: Same<Declared.ConsentLifetimes, z.input<typeof consentLifetimesSchema>>;
+  PaymentOptions: Same<Declared.PaymentOptions, z.input<typeof paymentsSchema>>;
+  ResourceServerOptions: Same<Declared.ResourceServerOptions, z.input<typeof resourceServerSchema>>;
+}>;
