@@ -22,7 +22,7 @@ import {
   type TppIdentity,
 } from '../lib/index.js';
 import { CertificateVerifier, presentedCertificate, type CertificateSource } from '../lib/certificates/index.js';
-import { resolveOptions } from '../lib/options.js';
+import { resolveOptions } from '../lib/options/index.js';
 import { certificateSourceOf } from '../lib/request-identity.js';
 
 /** An error answered as `{ error, error_description }`, like the authorization server's. */
