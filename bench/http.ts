@@ -152,6 +152,8 @@ export interface FlowContext {
   readonly browserAgent: Agent;
   /** The TPP's connections to the token endpoint (its certificate). */
   readonly tppAgent: Agent;
+  /** When given, each request's latency (ms) is added to the list of its step. */
+  readonly steps?: StepLatencies;
 }
 
 export interface FlowTokens {
@@ -159,8 +161,13 @@ export interface FlowTokens {
   readonly refresh_token?: string;
 }
 
-/** HTTP requests one flow makes: authorize, sign-in page, sign-in, consent page, consent, resume, token. */
-export const FLOW_REQUESTS = 7;
+/** The requests of one flow, in order: authorize, sign-in page, sign-in, consent page, consent, resume, token. */
+export const FLOW_STEPS = ['authorize', 'sign-in page', 'sign-in', 'consent page', 'consent', 'resume', 'code exchange'] as const;
+export type FlowStep = (typeof FLOW_STEPS)[number];
+export type StepLatencies = Map<FlowStep, number[]>;
+
+/** HTTP requests one flow makes. */
+export const FLOW_REQUESTS = FLOW_STEPS.length;
 
 /**
  * A PSU's whole authorization with a fresh browser (the product's sandbox entry page or the bare
@@ -169,6 +176,16 @@ export const FLOW_REQUESTS = 7;
  */
 export async function authorizationFlow(context: FlowContext): Promise<FlowTokens> {
   const browser = new Browser(context.endpoint, context.browserAgent);
+  const step = async (name: FlowStep, status: number, request: () => Promise<Reply>): Promise<Reply> => {
+    const started = performance.now();
+    const reply = expectStatus(await request(), status, name);
+    if (context.steps) {
+      let list = context.steps.get(name);
+      if (!list) context.steps.set(name, (list = []));
+      list.push(performance.now() - started);
+    }
+    return reply;
+  };
   const verifier = randomBytes(32).toString('base64url');
   const query = new URLSearchParams({
     client_id: context.clientId,
@@ -180,26 +197,26 @@ export async function authorizationFlow(context: FlowContext): Promise<FlowToken
     code_challenge_method: 'S256',
   });
   const entry = context.target === 'ours' ? '/oauth2/en/sandbox/signin.html' : '/oauth2/authorize';
-  const start = expectStatus(await browser.request('GET', `${entry}?${query}`), 303, 'authorize');
-  const signIn = expectStatus(await browser.request('GET', pathOf(start.headers.location, 'authorize')), 200, 'sign-in page');
-  const signedIn = expectStatus(await browser.request('POST', formAction(signIn, '/signin'), { csrf: csrfOf(signIn), psu: SANDBOX_PSU.id }), 303, 'sign-in');
-  const consent = expectStatus(await browser.request('GET', pathOf(signedIn.headers.location, 'sign-in')), 200, 'consent page');
-  const granted = expectStatus(await browser.request('POST', formAction(consent, '/consent'), {
+  const start = await step('authorize', 303, () => browser.request('GET', `${entry}?${query}`));
+  const signIn = await step('sign-in page', 200, () => browser.request('GET', pathOf(start.headers.location, 'authorize')));
+  const signedIn = await step('sign-in', 303, () => browser.request('POST', formAction(signIn, '/signin'), { csrf: csrfOf(signIn), psu: SANDBOX_PSU.id }));
+  const consent = await step('consent page', 200, () => browser.request('GET', pathOf(signedIn.headers.location, 'sign-in')));
+  const granted = await step('consent', 303, () => browser.request('POST', formAction(consent, '/consent'), {
     csrf: csrfOf(consent),
     decision: 'grant',
     accounts: [SANDBOX_PSU.accounts[0]!.id],
-  }), 303, 'consent');
-  const back = expectStatus(await browser.request('GET', pathOf(granted.headers.location, 'consent')), 303, 'resume');
+  }));
+  const back = await step('resume', 303, () => browser.request('GET', pathOf(granted.headers.location, 'consent')));
   const location = String(back.headers.location);
   if (!location.startsWith(REDIRECT_URI)) throw new Error(`resume: not back to the TPP: ${location}`);
   const code = new URL(location).searchParams.get('code');
   if (!code) throw new Error(`resume: no code: ${location}`);
-  const token = expectStatus(await send(context.endpoint, {
+  const token = await step('code exchange', 200, () => send(context.endpoint, {
     agent: context.tppAgent,
     method: 'POST',
     path: '/oauth2/token',
     headers: { 'content-type': FORM },
     body: form({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT_URI, code_verifier: verifier, client_id: context.clientId }),
-  }), 200, 'code exchange');
+  }));
   return JSON.parse(token.text) as FlowTokens;
 }

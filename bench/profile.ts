@@ -1,99 +1,110 @@
 /**
- * Summarises V8 CPU profiles of the server children (`BENCH_PROFILE=1 npm run bench` writes one per
- * measured run to bench/results/profiles/, or any .cpuprofile, e.g. from --cpu-prof): self time by area and the hottest functions, and with `--focus`
- * the inclusive time of the functions whose name or file matches.
+ * CPU profiles of the servers under test.
  *
- *   npx tsx bench/profile.ts bench/results/profiles/client_credentials-memory-ours.cpuprofile [--top 30] [--focus isSuspended,requireCertificate]
+ * Summarise profiles already written (`BENCH_PROFILE=1 npm run bench` writes one per measured slice
+ * to bench/results/profiles/, or any .cpuprofile, e.g. from --cpu-prof; a folder stands for its
+ * largest profile): self time by area and the hottest functions, and with `--focus` the inclusive
+ * time of the functions whose name or file matches.
  *
- * A folder stands for its largest profile (with --cpu-prof, the main thread's).
+ *   npx tsx bench/profile.ts bench/results/profiles/client_credentials-memory-ours-1.cpuprofile [--top 30] [--focus isSuspended,requireCertificate]
+ *
+ * Or run a short load against one or more servers, one after the other, and profile each
+ * (warm-up BENCH_WARMUP, connections BENCH_CONNECTIONS, pinned as `npm run bench` pins): the
+ * summaries in µs per operation, then each server against the first, largest differences first.
+ *
+ *   npx tsx bench/profile.ts --run [--targets ours,anchor-express] [--scenario client_credentials] [--storage memory] [--seconds 5]
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** A profile file, or the largest profile of a folder. */
-function profileFile(path: string): string {
-  if (!statSync(path).isDirectory()) return path;
-  const files = readdirSync(path).filter((name) => name.endsWith('.cpuprofile')).map((name) => join(path, name));
-  const largest = files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
-  if (!largest) throw new Error(`no .cpuprofile in ${path}`);
-  return largest;
+import { subjectDnOf } from './anchor.js';
+import { measureSlice } from './cpu.js';
+import { startCrlServer } from './crl.js';
+import { config, driverCpus, pinSelf, resultsDir } from './options.js';
+import { createBenchPki } from './pki.js';
+import { TARGETS, type StorageName, type Target } from './protocol.js';
+import { startRedis } from './redis.js';
+import { printComparison, printSummary, readProfile, type ProfileTimes } from './profile-summary.js';
+import { SCENARIOS, type ScenarioName } from './results.js';
+import { openSession, prepare, type Context } from './scenarios.js';
+import { settle } from './slices.js';
+
+const args = process.argv.slice(2);
+const valueOf = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+const top = Number(valueOf('--top') ?? 25) || 25;
+const focus = (valueOf('--focus') ?? '').split(',').filter(Boolean);
+
+function oneOf<T extends string>(flag: string, allowed: readonly T[], fallback: T): T {
+  const value = valueOf(flag) ?? fallback;
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${flag}: ${value} is not one of ${allowed.join(', ')}`);
+  return value as T;
 }
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
+interface Profiled {
+  readonly target: Target;
+  readonly times: ProfileTimes;
+  readonly operations: number;
+  readonly cpuMicros: number;
 }
 
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
-
-/** The area a frame belongs to: a package, the product's own folders, Node internals, or V8. */
-function areaOf(url: string, name: string): string {
-  if (!url) return name.startsWith('(') ? name : '(native)';
-  if (url.startsWith('node:')) return url.split('/')[0]!;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg?.[1]) return pkg[1];
-  const own = /\/work\/[^/]+\/([^/]+)\//.exec(url) ?? /\/(lib|adapters|interactions|bench)\//.exec(url);
-  return own?.[1] ? `(product) ${own[1]}/` : url;
-}
-
-function main(): void {
-  const args = process.argv.slice(2);
-  const files = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'));
-  const top = Number(args[args.indexOf('--top') + 1] ?? 25) || 25;
-  const focus = args.includes('--focus') ? (args[args.indexOf('--focus') + 1] ?? '').split(',').filter(Boolean) : [];
-  for (const path of files) {
-    const file = profileFile(path);
-    const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
-    const byId = new Map(profile.nodes.map((node) => [node.id, node]));
-    const parent = new Map<number, number>();
-    for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
-    const self = new Map<number, number>();
-    profile.samples.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
-    const total = [...self.values()].reduce((a, b) => a + b, 0);
-    const idle = [...self.entries()].filter(([id]) => byId.get(id)?.callFrame.functionName === '(idle)').reduce((a, [, t]) => a + t, 0);
-    const busy = total - idle;
-    const pct = (value: number) => `${((value / busy) * 100).toFixed(1).padStart(5)}%`;
-    console.log(`\n${file}: ${(total / 1e6).toFixed(1)} s sampled, ${(busy / 1e6).toFixed(1)} s busy (percentages of busy time)`);
-
-    const areas = new Map<string, number>();
-    const functions = new Map<string, number>();
-    for (const [id, time] of self) {
-      const frame = byId.get(id)!.callFrame;
-      if (frame.functionName === '(idle)') continue;
-      const area = areaOf(frame.url, frame.functionName);
-      areas.set(area, (areas.get(area) ?? 0) + time);
-      const key = `${frame.functionName || '(anonymous)'} ${frame.url.replace(/^.*node_modules\//, '').replace(/^file:\/\/\/work\/[^/]+\//, '')}:${frame.lineNumber + 1}`;
-      functions.set(key, (functions.get(key) ?? 0) + time);
-    }
-    console.log('\nSelf time by area');
-    for (const [area, time] of [...areas].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(time)}  ${area}`);
-    console.log('\nHottest functions (self time)');
-    for (const [name, time] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) console.log(`  ${pct(time)}  ${name}`);
-
-    if (focus.length) {
-      console.log('\nInclusive time of matching functions (a sample counts once per function name)');
-      const inclusive = new Map<string, number>();
-      for (const [id, time] of self) {
-        const seen = new Set<string>();
-        for (let current: number | undefined = id; current !== undefined; current = parent.get(current)) {
-          const frame = byId.get(current)!.callFrame;
-          const match = focus.find((f) => frame.functionName.includes(f) || frame.url.includes(f));
-          if (match && !seen.has(match)) {
-            seen.add(match);
-            inclusive.set(match, (inclusive.get(match) ?? 0) + time);
-          }
-        }
+async function runAndProfile(): Promise<Profiled[]> {
+  const targets = (valueOf('--targets') ?? 'ours,anchor-express').split(',').map((target) => oneOf('--targets', TARGETS, target as Target));
+  const scenario = oneOf<ScenarioName>('--scenario', SCENARIOS, 'client_credentials');
+  const storage = oneOf<StorageName>('--storage', ['memory', 'redis'], 'memory');
+  const seconds = Number(valueOf('--seconds') ?? 5);
+  mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
+  pinSelf(driverCpus);
+  const crls = await startCrlServer();
+  const pki = await createBenchPki(crls);
+  const context: Context = {
+    pki,
+    tpp: { cert: pki.tpp.chainPem, key: pki.tpp.keyPem },
+    redis: storage === 'redis' ? await startRedis(config.pin ? driverCpus : undefined) : undefined,
+    subjectDn: subjectDnOf(new X509Certificate(pki.tpp.chainPem)),
+  };
+  const profiled: Profiled[] = [];
+  try {
+    for (const target of targets) {
+      const session = await openSession(context, target, storage);
+      try {
+        const prepared = await prepare(scenario, session, context);
+        await prepared.once();
+        if (config.warmup > 0) await prepared.load(config.warmup);
+        await settle();
+        const file = join(resultsDir, 'profiles', `profile-${scenario}-${storage}-${target}.cpuprofile`);
+        const stop = session.server.profile(file);
+        const slice = await measureSlice(session, context, prepared, seconds);
+        await stop();
+        const operations = Math.max(1, slice.load.completed);
+        console.log(`${target}: ${slice.load.completed} ${prepared.unit}s in ${slice.wall.toFixed(1)} s, ${((slice.cpuSeconds * 1e6) / operations).toFixed(0)} µs server CPU per ${prepared.unit} while profiled (Node ${session.server.node})${slice.load.errors ? `, ${slice.load.errors} errors (${slice.load.firstError})` : ''}`);
+        profiled.push({ target, times: readProfile(file), operations, cpuMicros: (slice.cpuSeconds * 1e6) / operations });
+      } finally {
+        await session.server.stop();
       }
-      for (const name of focus) console.log(`  ${pct(inclusive.get(name) ?? 0)}  ${name}`);
     }
+  } finally {
+    await context.redis?.close();
+    await crls.close();
+  }
+  return profiled;
+}
+
+async function main(): Promise<void> {
+  if (!args.includes('--run')) {
+    const files = args.filter((arg, i) => !arg.startsWith('--') && !args[i - 1]?.startsWith('--'));
+    for (const file of files) printSummary(readProfile(file), { top, focus });
+    return;
+  }
+  const profiled = await runAndProfile();
+  for (const { times, operations } of profiled) printSummary(times, { top, focus, operations });
+  const [first, ...others] = profiled;
+  for (const other of others) {
+    printComparison({ label: first!.target, times: first!.times, operations: first!.operations }, { label: other.target, times: other.times, operations: other.operations }, top);
   }
 }
 
-main();
+main().then(() => process.exit(0), (error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

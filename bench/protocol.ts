@@ -1,7 +1,18 @@
 /** What the benchmark driver and its server child say to each other over the IPC channel. */
 import type { SandboxPsu } from '../lib/index.js';
 
-export type Target = 'ours' | 'bare';
+/**
+ * The servers under test: the product; `bare`, oidc-provider with the product's storage adapter
+ * and Express mounting (the cost of the PSD2 layer); and the anchors, oidc-provider with its own
+ * defaults (its in-memory adapter) mounted in Express 5 as its documentation shows
+ * (`anchor-express`) or served by node:https directly (`anchor-https`).
+ */
+export const TARGETS = ['ours', 'bare', 'anchor-express', 'anchor-https'] as const;
+export type Target = (typeof TARGETS)[number];
+
+export function isAnchor(target: Target): boolean {
+  return target === 'anchor-express' || target === 'anchor-https';
+}
 export type StorageName = 'memory' | 'redis';
 
 export const SANDBOX_PSU: SandboxPsu = {
@@ -18,13 +29,14 @@ export const BARE_CLIENT_ID = 'bench-tpp';
 
 export interface ServerConfig {
   readonly target: Target;
+  /** The product's and bare's storage; the anchors always keep oidc-provider's own memory adapter. */
   readonly storage: StorageName;
   readonly redisUrl?: string;
   readonly keyPrefix: string;
   readonly tls: { readonly key: string; readonly cert: string };
   readonly sandboxRootPem: string;
   readonly signingKey: Record<string, unknown>;
-  /** tls_client_auth_subject_dn of the bare provider's client (the TPP certificate's subject). */
+  /** tls_client_auth_subject_dn of the baselines' client (the TPP certificate's subject, RFC 4514). */
   readonly tppSubjectDn: string;
   /** Revocation checking of ours: `hard` as a bank runs it, `off` to measure what it costs. */
   readonly revocation: 'hard' | 'off';
@@ -63,7 +75,7 @@ export interface ServerStats {
 }
 
 export type FromServer =
-  | { readonly type: 'ready'; readonly port: number; readonly pid: number }
+  | { readonly type: 'ready'; readonly port: number; readonly pid: number; readonly node: string }
   | { readonly type: 'stats'; readonly id: number; readonly stats: ServerStats }
   | { readonly type: 'profiled'; readonly file: string }
   | { readonly type: 'failed'; readonly message: string };

@@ -1,7 +1,8 @@
 /**
- * One server under test, in a child process of the driver (bench/run.ts): the product
- * (createAuthorizationServer) or bare oidc-provider, mounted under /oauth2 of an Express app over
- * HTTPS asking for client certificates, on MemoryStorage or RedisStorage. Started by a `start`
+ * One server under test, in a child process of the driver (bench/run.ts), over HTTPS asking for
+ * client certificates: the product (createAuthorizationServer) or bare oidc-provider, mounted under
+ * /oauth2 of an Express app on MemoryStorage or RedisStorage; or an anchor, oidc-provider with its
+ * own defaults in Express or on node:https directly (bench/anchor.ts). Started by a `start`
  * message; answers `stats` with its memory, CPU time and Redis calls.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,11 +13,9 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createClient } from 'redis';
 
-import { MemoryStorage } from '../adapters/memory.js';
-import { RedisStorage, type RedisCommands } from '../adapters/redis.js';
-import type { Storage } from '../lib/storage.js';
-import { createAuthorizationServer } from '../lib/index.js';
-import { bareClients, createBareProvider } from './bare.js';
+import { createAuthorizationServer, MemoryStorage, RedisStorage, type RedisCommands, type Storage } from '../lib/index.js';
+import { anchorExpressApp, anchorHandler, anchorTlsOptions, baselineClients } from './anchor.js';
+import { createBareProvider } from './bare.js';
 import { COOKIE_KEY, RESOURCE_SERVER, SANDBOX_PSU, type FromServer, type ServerConfig, type ServerStats, type ToServer } from './protocol.js';
 import { countingClient, newCounters, snapshot } from './redis.js';
 
@@ -43,51 +42,78 @@ function stats(): ServerStats {
   };
 }
 
-async function start(config: ServerConfig): Promise<void> {
-  let storage: Storage;
-  if (config.storage === 'redis') {
-    // As the example app and the tests create it (node-redis defaults).
-    const client = createClient({ url: config.redisUrl });
-    client.on('error', (error: Error) => console.error(`server: Redis: ${error.message}`));
-    await client.connect();
-    storage = new RedisStorage(countingClient(client as unknown as RedisCommands, counters), { keyPrefix: config.keyPrefix });
-  } else {
-    storage = new MemoryStorage();
-  }
+async function storageOf(config: ServerConfig): Promise<Storage> {
+  if (config.storage === 'memory') return new MemoryStorage();
+  // As the example app and the tests create it (node-redis defaults).
+  const client = createClient({ url: config.redisUrl });
+  client.on('error', (error: Error) => console.error(`server: Redis: ${error.message}`));
+  await client.connect();
+  return new RedisStorage(countingClient(client as unknown as RedisCommands, counters), { keyPrefix: config.keyPrefix });
+}
 
+/** The product mounted at /oauth2 of an Express app. */
+function oursApp(config: ServerConfig, issuer: string, storage: Storage): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  const server = createServer({ key: config.tls.key, cert: config.tls.cert, requestCert: true, rejectUnauthorized: false }, app);
+  const auth = createAuthorizationServer({
+    issuer,
+    signingKeys: { keys: [config.signingKey] },
+    cookieKeys: [COOKIE_KEY],
+    environments: { sandbox: { trustAnchors: config.sandboxRootPem, testPsus: [SANDBOX_PSU] } },
+    // As a bank runs it: the QWAC and its intermediate checked against their CRLs, hard fail.
+    revocation: { sandbox: config.revocation },
+    // Warnings and errors only, as oidc-provider logs nothing per request: the audit lines (one
+    // per token) would measure the terminal, not the server.
+    logger: { info: () => undefined, warn: (fields, message) => console.error(message, fields), error: (fields, message) => console.error(message, fields) },
+    resourceServers: [RESOURCE_SERVER],
+    storage,
+  });
+  app.use('/oauth2', auth.router);
+  return app;
+}
+
+/** Bare oidc-provider on the product's storage, its clients written through the storage. */
+async function bareApp(config: ServerConfig, issuer: string, storage: Storage): Promise<express.Express> {
+  const app = express();
+  app.disable('x-powered-by');
+  const bare = createBareProvider(issuer, storage, config.signingKey);
+  const clients = storage.adapterFor('Client');
+  for (const metadata of baselineClients(config.tppSubjectDn)) {
+    // Kept without expiry, as registered clients are.
+    await clients.upsert(String(metadata.client_id), metadata, undefined as unknown as number);
+  }
+  app.use('/oauth2/interaction', bare.interactions);
+  app.use('/oauth2', bare.provider.callback());
+  return app;
+}
+
+async function start(config: ServerConfig): Promise<void> {
+  const anchor = config.target === 'anchor-express' || config.target === 'anchor-https';
+  const server = createServer({
+    key: config.tls.key,
+    cert: config.tls.cert,
+    requestCert: true,
+    rejectUnauthorized: false,
+    ...(anchor ? anchorTlsOptions(config.sandboxRootPem) : {}),
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const issuer = `https://localhost:${port}/oauth2`;
-
-  if (config.target === 'ours') {
-    const auth = createAuthorizationServer({
-      issuer,
-      signingKeys: { keys: [config.signingKey] },
-      cookieKeys: [COOKIE_KEY],
-      environments: { sandbox: { trustAnchors: config.sandboxRootPem, testPsus: [SANDBOX_PSU] } },
-      // As a bank runs it: the QWAC and its intermediate checked against their CRLs, hard fail.
-      revocation: { sandbox: config.revocation },
-      // Warnings and errors only, as bare oidc-provider logs nothing per request: the audit lines
-      // (one per token) would measure the terminal, not the server.
-      logger: { info: () => undefined, warn: (fields, message) => console.error(message, fields), error: (fields, message) => console.error(message, fields) },
-      resourceServers: [RESOURCE_SERVER],
-      storage,
-    });
-    app.use('/oauth2', auth.router);
-  } else {
-    const bare = createBareProvider(issuer, storage, config.signingKey);
-    const clients = storage.adapterFor('Client');
-    for (const metadata of bareClients(config.tppSubjectDn)) {
-      // Kept without expiry, as registered clients are.
-      await clients.upsert(String(metadata.client_id), metadata, undefined as unknown as number);
-    }
-    app.use('/oauth2/interaction', bare.interactions);
-    app.use('/oauth2', bare.provider.callback());
+  switch (config.target) {
+    case 'ours':
+      server.on('request', oursApp(config, issuer, await storageOf(config)));
+      break;
+    case 'bare':
+      server.on('request', await bareApp(config, issuer, await storageOf(config)));
+      break;
+    case 'anchor-express':
+      server.on('request', anchorExpressApp(issuer, config.signingKey, config.tppSubjectDn));
+      break;
+    case 'anchor-https':
+      server.on('request', anchorHandler(issuer, config.signingKey, config.tppSubjectDn));
+      break;
   }
-  send({ type: 'ready', port, pid: process.pid });
+  send({ type: 'ready', port, pid: process.pid, node: process.version });
 }
 
 let profiler: Session | undefined;

@@ -1,0 +1,88 @@
+/**
+ * The targets, each PASS, FAIL or not measured: the product's server CPU per operation against
+ * anchor (a) (oidc-provider in Express with its own memory adapter; anchor (b) shown next to it),
+ * the PSD2-layer comparison against bare, Redis round trips, growth and memory.
+ */
+import { FLOW_REQUESTS } from './http.js';
+import type { StorageName } from './protocol.js';
+import { fixed, ratio, runOf, type GrowthResult, type LeakResult, type RunResult, type ScenarioName, type TargetCheck } from './results.js';
+
+/** Product vs anchor (a), operations per server CPU second, as the issue of these targets sets them. */
+const ANCHOR_TARGETS: readonly { scenario: ScenarioName; storage: StorageName; minimum: number; what: string }[] = [
+  { scenario: 'client_credentials', storage: 'memory', minimum: 0.9, what: 'client_credentials (keep-alive), memory' },
+  { scenario: 'client_credentials', storage: 'redis', minimum: 0.8, what: 'client_credentials (keep-alive), ours on Redis vs (a) on its memory adapter' },
+  { scenario: 'authorization_code', storage: 'memory', minimum: 0.85, what: 'authorization-code flow (7 requests, pages included; (a) with minimal pages), memory' },
+  { scenario: 'refresh_token', storage: 'memory', minimum: 0.9, what: 'refresh_token, memory' },
+];
+
+function perRequest(run: RunResult): string {
+  const micros = run.unit === 'flow' ? run.cpuMicros / FLOW_REQUESTS : run.cpuMicros;
+  return `${fixed(micros)} µs`;
+}
+
+function anchorChecks(runs: readonly RunResult[]): TargetCheck[] {
+  return ANCHOR_TARGETS.map(({ scenario, storage, minimum, what }) => {
+    const ours = runOf(runs, scenario, storage, 'ours');
+    // The anchor of the same pass (same slices); the memory pass's when the pass had none.
+    const inPass = runOf(runs, scenario, storage, 'anchor-express') !== undefined;
+    const anchor = runOf(runs, scenario, inPass ? storage : 'memory', 'anchor-express');
+    const direct = runOf(runs, scenario, 'memory', 'anchor-https');
+    const value = ours && anchor ? ours.perCore / anchor.perCore : undefined;
+    const measured = ours && anchor && value !== undefined && Number.isFinite(value);
+    const informational = direct && ours ? `; (b) node:https ${perRequest(direct)}, ours/(b) ${fixed(ours.perCore / direct.perCore, 2)}` : '';
+    return {
+      name: `ours/(a) ≥ ${minimum} in server CPU per request: ${what}`,
+      value: measured
+        ? `${fixed(value, 2)}: ours ${perRequest(ours)}, (a) Express ${perRequest(anchor)} CPU per request${informational}${inPass ? '' : ' ((a) from the memory pass)'} [Node ${ours.node}]`
+        : '–',
+      pass: measured ? value >= minimum : undefined,
+    };
+  });
+}
+
+function bareChecks(runs: readonly RunResult[]): TargetCheck[] {
+  return ([['memory', 0.9], ['redis', 0.85]] as const).map(([storage, minimum]) => {
+    const value = ratio(runs, 'client_credentials', storage);
+    const perCore = ratio(runs, 'client_credentials', storage, true);
+    const fresh = ratio(runs, 'client_credentials_new_tls', storage);
+    return {
+      name: `ours/bare ≥ ${minimum} for client_credentials (keep-alive), ${storage} (the PSD2 layer's cost)`,
+      value: value === undefined ? '–' : `${value.toFixed(2)} (per core ${perCore?.toFixed(2) ?? '–'}; new TLS per request ${fresh?.toFixed(2) ?? '–'})`,
+      pass: value === undefined ? undefined : value >= minimum,
+    };
+  });
+}
+
+function tripsCheck(runs: readonly RunResult[], scenario: ScenarioName, maximum: number): TargetCheck {
+  const run = runOf(runs, scenario, 'redis', 'ours');
+  const bare = runOf(runs, scenario, 'redis', 'bare');
+  const unit = scenario === 'authorization_code' ? 'flow' : 'request';
+  return {
+    name: `≤ ${maximum} Redis round trips per ${scenario} ${unit}`,
+    value: run?.redis
+      ? `${run.redis.waves.toFixed(1)} sequential round trips, ${run.redis.exchanges.toFixed(1)} exchanges, ${run.redis.commands.toFixed(1)} commands (bare: ${bare?.redis?.waves.toFixed(1) ?? '–'}, ${bare?.redis?.exchanges.toFixed(1) ?? '–'}, ${bare?.redis?.commands.toFixed(1) ?? '–'})`
+      : '–',
+    pass: run?.redis ? run.redis.waves <= maximum + 0.05 : undefined,
+  };
+}
+
+export function checks(runs: readonly RunResult[], growth: GrowthResult | undefined, leak: LeakResult | undefined): TargetCheck[] {
+  return [
+    ...anchorChecks(runs),
+    ...bareChecks(runs),
+    tripsCheck(runs, 'client_credentials', 3),
+    tripsCheck(runs, 'authorization_code', 8),
+    {
+      name: 'flat client_credentials latency with many clients and grants in Redis',
+      value: growth
+        ? `${growth.clients.toLocaleString('en')} clients, ${growth.grants.toLocaleString('en')} grants: p50 ${growth.before.p50} → ${growth.after.p50} ms, p99 ${growth.before.p99} → ${growth.after.p99} ms, ${growth.before.rate.toFixed(0)} → ${growth.after.rate.toFixed(0)} req/s`
+        : '–',
+      pass: growth?.flat,
+    },
+    {
+      name: 'no memory growth over a longer run',
+      value: leak ? `${leak.storage}: RSS ${leak.rssGrowthPct.toFixed(1)} %, heap after GC ${leak.heapGrowthMb.toFixed(1)} MB over ${leak.samples[leak.samples.length - 1]?.seconds.toFixed(0) ?? '?'} s` : '–',
+      pass: leak?.pass,
+    },
+  ];
+}
