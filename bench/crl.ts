@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import * as x509 from '@peculiar/x509';
 
-import type { Authority } from '../example-app/pki.js';
+import type { Authority } from '../tools/dev-pki/pki.js';
 
 export interface CrlServer {
   /** The URL a certificate issued by `authority` names as its CRL distribution point. */

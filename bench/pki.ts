@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 
-import { createAuthority, issueServerCertificate, issueTppCertificate, organizationIdentifierFor } from '../example-app/pki.js';
+import { createAuthority, issueServerCertificate, issueTppCertificate, organizationIdentifierFor } from '../tools/dev-pki/pki.js';
 import type { CrlServer } from './crl.js';
 
 export interface BenchPki {

@@ -17,7 +17,7 @@ export function createExampleApp(options: AuthorizationServerOptions): { app: ex
   if (proxies?.length) app.set('trust proxy', [...proxies]);
 
   // The payment API is told each payment's outcome by the authorization server.
-  const paymentApi = new DemoPaymentApi(options);
+  const paymentApi = new DemoPaymentApi();
   const auth = createAuthorizationServer({
     ...options,
     payments: {

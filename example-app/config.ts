@@ -7,11 +7,11 @@ import { isIP } from 'node:net';
 
 import type { AuthorizationServerOptions, SandboxPsu } from '../lib/index.js';
 import { DemoBank } from './demo-bank.js';
-import { devPki } from './dev-pki.js';
-import { qtspPortFrom } from './dev-qtsp.js';
+import { devPki } from '../tools/dev-pki/dev-pki.js';
+import { qtspPortFrom } from '../tools/dev-pki/dev-qtsp.js';
 import demoCustomers from './fixtures/demo-customers.json' with { type: 'json' };
 import sandboxPsus from './fixtures/sandbox-psus.json' with { type: 'json' };
-import type { Authority } from './pki.js';
+import type { Authority } from '../tools/dev-pki/pki.js';
 
 /** Limits of the HTTPS server: how long a client may take, how many may be connected. */
 export interface ServerLimits {
@@ -153,7 +153,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
   const signingKeys = env.SIGNING_KEYS
     ? JSON.parse(readFile('SIGNING_KEYS', env.SIGNING_KEYS)) as AuthorizationServerOptions['signingKeys']
-    : { keys: [dev?.signingKey ?? {}] };
+    : dev?.signingKeys ?? { keys: [] };
   const testPsus = env.SANDBOX_PSUS ? JSON.parse(readFile('SANDBOX_PSUS', env.SANDBOX_PSUS)) as SandboxPsu[] : sandboxPsus;
   // The bank plugs in its own customer login and account directory here.
   const bank = new DemoBank(demoCustomers);

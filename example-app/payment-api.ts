@@ -6,24 +6,19 @@
  * payment API keeps them in its own store and hands confirmed ones to the bank's payment engine.
  */
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 
 import {
-  CertificateRejectedError,
+  OAuthError,
   PaymentRequestError,
   type AuthorizationServer,
-  type AuthorizationServerOptions,
   type OpenedPaymentAuthorization,
   type PaymentOutcome,
   type PaymentStatus,
   type TppIdentity,
 } from '../lib/index.js';
-import { CertificateVerifier, presentedCertificate, type CertificateSource } from '../lib/certificates/index.js';
-import { resolveOptions } from '../lib/options/index.js';
-import { certificateSourceOf } from '../lib/request-identity.js';
 
 /** An error answered as `{ error, error_description }`, like the authorization server's. */
 class ApiError extends Error {
@@ -85,18 +80,6 @@ export class DemoPaymentApi {
   readonly #payments = new Map<string, DemoPayment>();
   /** Outcomes told by the authorization server, by authorization id. */
   readonly #outcomes = new Map<string, PaymentOutcome>();
-  readonly #verifier: CertificateVerifier;
-  readonly #source: CertificateSource;
-
-  /**
-   * `options`: the authorization server's. A real payment API has its API gateway check the
-   * PISP's QWAC; the demo checks it with the package's verifier, trusting what the server trusts.
-   */
-  constructor(options: AuthorizationServerOptions) {
-    const resolved = resolveOptions(options);
-    this.#verifier = new CertificateVerifier(resolved.environments, resolved.now);
-    this.#source = certificateSourceOf(resolved);
-  }
 
   /** For `payments.onOutcome`: keeps the outcome and logs it. */
   readonly onOutcome = (outcome: PaymentOutcome): void => {
@@ -112,7 +95,10 @@ export class DemoPaymentApi {
       try {
         await handler(req, res);
       } catch (error) {
-        const known = error instanceof ApiError ? error : error instanceof PaymentRequestError ? fromPaymentError(error) : undefined;
+        const known = error instanceof ApiError ? error
+          : error instanceof PaymentRequestError ? fromPaymentError(error)
+            : error instanceof OAuthError ? new ApiError(error.status, error.error, error.error_description)
+              : undefined;
         if (!known) console.error(error);
         const answer = known ?? new ApiError(500, 'server_error', 'the payment API failed');
         res.status(answer.status).set('Cache-Control', 'no-store').json({ error: answer.code, error_description: answer.message });
@@ -120,7 +106,7 @@ export class DemoPaymentApi {
     };
 
     router.post('/', handle(async (req, res) => {
-      const pisp = this.#pisp(req);
+      const pisp = await this.#pisp(auth, req);
       const body = parse(initiationSchema, req.body);
       const clientId = await this.#clientOf(auth, pisp, body.clientId);
       const paymentId = `pmt-${randomBytes(9).toString('base64url')}`;
@@ -137,7 +123,7 @@ export class DemoPaymentApi {
     }));
 
     router.post('/:paymentId/cancellation', handle(async (req, res) => {
-      const payment = this.#paymentOf(this.#pisp(req), req.params.paymentId);
+      const payment = this.#paymentOf(await this.#pisp(auth, req), req.params.paymentId);
       const body = parse(cancellationSchema, req.body);
       const view = await this.#view(auth, payment);
       if (view.status !== 'confirmed') throw new ApiError(409, 'invalid_request', `only a confirmed payment can be cancelled; this one is ${view.status}`);
@@ -167,22 +153,20 @@ export class DemoPaymentApi {
     }));
 
     router.get('/:paymentId', handle(async (req, res) => {
-      const payment = this.#paymentOf(this.#pisp(req), req.params.paymentId);
+      const payment = this.#paymentOf(await this.#pisp(auth, req), req.params.paymentId);
       res.set('Cache-Control', 'no-store').json(await this.#view(auth, payment));
     }));
 
     return router;
   }
 
-  /** The PISP behind the request's certificate: a QWAC the server trusts, with the PSP_PI role. */
-  #pisp(req: IncomingMessage): TppIdentity {
-    let identity: TppIdentity;
-    try {
-      identity = this.#verifier.identify(presentedCertificate(req, this.#source));
-    } catch (error) {
-      if (error instanceof CertificateRejectedError) throw new ApiError(401, 'invalid_client', error.error_description);
-      throw error;
-    }
+  /**
+   * The PISP behind the request's certificate: a QWAC the server accepts (path, revocation status,
+   * suspension, as at its token endpoint), with the PSP_PI role. A real payment API may have its API
+   * gateway check the QWAC; the demo asks the authorization server.
+   */
+  async #pisp(auth: AuthorizationServer, req: Request): Promise<TppIdentity> {
+    const identity = await auth.identifyTpp(req);
     if (!identity.roles.includes('PSP_PI')) throw new ApiError(403, 'unauthorized_client', 'the client certificate has no PSP_PI role: only payment initiation service providers may submit payments');
     return identity;
   }
@@ -190,7 +174,7 @@ export class DemoPaymentApi {
   /** The client of the PISP's organization the payment is for: the one named, or its only PISP client. */
   async #clientOf(auth: AuthorizationServer, pisp: TppIdentity, clientId: string | undefined): Promise<string> {
     const ownClient = async (id: string) => {
-      const metadata = (await auth.provider.Client.find(id))?.metadata() as Record<string, unknown> | undefined;
+      const metadata = await auth.storage.adapterFor('Client').find(id) as Record<string, unknown> | undefined;
       return metadata?.provider_legal_id === pisp.organizationIdentifier && metadata.psd2_environment === pisp.environment ? metadata : undefined;
     };
     if (clientId) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { createExampleApp } from './app.js';
 import { loadConfig, type ExampleConfig } from './config.js';
-import { createDevQtspServer, DEFAULT_QTSP_PORT, QTSP_URL_FILE, qtspBaseUrl } from './dev-qtsp.js';
+import { createDevQtspServer, DEFAULT_QTSP_PORT, QTSP_URL_FILE, qtspBaseUrl } from '../tools/dev-pki/dev-qtsp.js';
 import { connectRedis, type ExampleRedis } from './redis.js';
 
 function refuse(error: unknown): never {

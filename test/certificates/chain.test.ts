@@ -3,7 +3,7 @@ import type { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 
 import { chainsToAnchor } from '../../lib/certificates/chain.js';
-import { createAuthority, issueTppCertificate, type Authority } from '../../example-app/pki.js';
+import { createAuthority, issueTppCertificate, type Authority } from '../../tools/dev-pki/pki.js';
 import { testPki, type TestPki } from '../support/pki.js';
 import { DAY, daysFromNow, nodeCertificate } from './helpers.js';
 

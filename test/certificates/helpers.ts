@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
 
 import { CertificateRejectedError, type EnvironmentTrust } from '../../lib/certificates/identity.js';
-import type { IssuedCertificate } from '../../example-app/pki.js';
+import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import type { TestPki } from '../support/pki.js';
 
 export const DAY = 24 * 60 * 60 * 1000;

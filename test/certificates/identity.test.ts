@@ -4,7 +4,7 @@ import { expect } from 'chai';
 
 import { CertificateVerifier, type PresentedCertificate } from '../../lib/certificates/identity.js';
 import { InvalidClientError } from '../../lib/errors.js';
-import { createAuthority, issueTppCertificate, type IssuedCertificate } from '../../example-app/pki.js';
+import { createAuthority, issueTppCertificate, type IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { bankTpp, rogueTpp, sandboxTpp, testPki, type TestPki } from '../support/pki.js';
 import { daysFromNow, expectRejection, rejectionOf, testEnvironments } from './helpers.js';
 

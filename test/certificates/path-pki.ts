@@ -28,7 +28,7 @@ import { QCStatement, QCStatements } from '@peculiar/asn1-x509-qualified';
 import { QcType } from '@peculiar/asn1-x509-qualified-etsi';
 import * as x509 from '@peculiar/x509';
 
-import type { Authority, IssuedCertificate } from '../../example-app/pki.js';
+import type { Authority, IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { OID, PSD2_ROLES } from '../../lib/certificates/oids.js';
 import { Psd2QcType, RoleOfPsp, RolesOfPsp } from '../../lib/certificates/psd2-statement.js';
 import type { TppCredentials } from '../support/pki.js';

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import * as pkijs from 'pkijs';
 
 import { CertificateVerifier, type PresentedCertificate } from '../../lib/certificates/identity.js';
-import type { IssuedCertificate } from '../../example-app/pki.js';
+import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { sandboxTpp, testPki, type TestPki } from '../support/pki.js';
 import { nodeCertificate } from './helpers.js';
 import { mint, tppSubject, type MintOptions, type Minted } from './path-pki.js';

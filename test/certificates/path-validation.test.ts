@@ -5,7 +5,7 @@ import * as x509 from '@peculiar/x509';
 
 import { CertificateVerifier, MAX_CERTIFICATE_BYTES, type EnvironmentTrust, type PresentedCertificate } from '../../lib/certificates/identity.js';
 import { OID } from '../../lib/certificates/oids.js';
-import type { IssuedCertificate } from '../../example-app/pki.js';
+import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { sandboxTpp, testPki, type TestPki } from '../support/pki.js';
 import { expectRejection, rejectionOf, testEnvironments } from './helpers.js';
 import { md5SignedPath, mint, tppSubject, unknownExtension, type MintOptions, type Minted } from './path-pki.js';

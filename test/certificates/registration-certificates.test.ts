@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { Response } from 'supertest';
 
-import type { TppCertificateOptions } from '../../example-app/pki.js';
+import type { TppCertificateOptions } from '../../tools/dev-pki/pki.js';
 import { bankTpp, rogueTpp, sandboxTpp, testPki, type TestPki, type TppCredentials } from '../support/pki.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { daysFromNow } from './helpers.js';

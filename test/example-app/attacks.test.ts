@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { expect } from 'chai';
 
-import { loadAuthority, issueTppCertificate, type Authority, type IssuedCertificate } from '../../example-app/pki.js';
+import { loadAuthority, issueTppCertificate, type Authority, type IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { OID } from '../../lib/certificates/oids.js';
 import { credentials, mint, tppSubject, unknownExtension, type MintOptions, type Minted } from '../certificates/path-pki.js';
 import type { TppCredentials } from '../support/pki.js';

@@ -94,7 +94,7 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
       return path.startsWith('/oauth2/') ? test.expect((res) => openApi.checkResponse(method.toUpperCase(), path, res)) : test;
     },
     tppCert: async (roles, org, certEnv = 'sandbox') => {
-      const { stdout } = await run(tsx, ['example-app/tpp-cert.ts', '--roles', roles, '--org', org, '--env', certEnv], {
+      const { stdout } = await run(tsx, ['tools/dev-pki/tpp-cert.ts', '--roles', roles, '--org', org, '--env', certEnv], {
         env: { ...process.env, DEV_PKI_DIR: dir, PORT: String(port), QTSP_PORT: String(qtspPort) },
       });
       const slug = `${certEnv}-${org.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
@@ -102,7 +102,7 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
       return { cert: readFileSync(certPath, 'utf8'), key: readFileSync(join(dir, `${slug}-key.pem`), 'utf8'), stdout, certPath };
     },
     revoke: async (certPath, ...args) => {
-      const { stdout } = await run(tsx, ['example-app/tpp-cert.ts', '--revoke', certPath, ...args], {
+      const { stdout } = await run(tsx, ['tools/dev-pki/tpp-cert.ts', '--revoke', certPath, ...args], {
         env: { ...process.env, DEV_PKI_DIR: dir, PORT: String(port), QTSP_PORT: String(qtspPort) },
       });
       return stdout;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 import { expect } from 'chai';
 
-import { issueTppCertificate, loadAuthority } from '../../example-app/pki.js';
+import { issueTppCertificate, loadAuthority } from '../../tools/dev-pki/pki.js';
 import { run, startExampleApp, type ExampleApp } from './helpers.js';
 
 describe('the development QTSPs\' OCSP responder and CRLs, as openssl sees them', function qtsp() {

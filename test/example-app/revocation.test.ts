@@ -113,7 +113,7 @@ describe('the example app refuses a revoked TPP certificate (README)', function 
     let failure: { code?: number; stderr?: string } | undefined;
     try {
       // The app's own server certificate: issued by the development server CA, not by a QTSP.
-      await run(tsx, ['example-app/tpp-cert.ts', '--revoke', join(example.dir, 'server.pem')], {
+      await run(tsx, ['tools/dev-pki/tpp-cert.ts', '--revoke', join(example.dir, 'server.pem')], {
         env: { ...process.env, DEV_PKI_DIR: example.dir, QTSP_PORT: String(example.qtspPort) },
       });
     } catch (error) {

@@ -120,7 +120,7 @@ describe('the example app walk-through (README)', function walkthrough() {
   it('refuses bad command-line input of tpp-cert with a clear message', async () => {
     let failure: { code?: number; stderr?: string } | undefined;
     try {
-      await run(tsx, ['example-app/tpp-cert.ts', '--roles', 'PSP_XX'], { env: { ...process.env, DEV_PKI_DIR: dir } });
+      await run(tsx, ['tools/dev-pki/tpp-cert.ts', '--roles', 'PSP_XX'], { env: { ...process.env, DEV_PKI_DIR: dir } });
     } catch (error) {
       failure = error as { code?: number; stderr?: string };
     }

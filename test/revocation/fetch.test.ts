@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 
 import { MemoryStorage } from '../../adapters/memory.js';
-import { createAuthority, issueTppCertificate } from '../../example-app/pki.js';
+import { createAuthority, issueTppCertificate } from '../../tools/dev-pki/pki.js';
 import { RevocationChecker, type HttpClient } from '../../lib/certificates/revocation/index.js';
 import { HttpFailure, nodeHttpClient, rememberingOutages, type HttpRequest } from '../../lib/certificates/revocation/fetch.js';
 import { ManualClock, pathOf, RecordingLogger } from './helpers.js';

@@ -6,7 +6,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import type { Storage } from '../../lib/storage.js';
-import type { IssuedCertificate } from '../../example-app/pki.js';
+import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import type { Logger } from '../../lib/logger.js';
 import { RevocationChecker, type RevocationSettings } from '../../lib/certificates/revocation/index.js';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 
-import { createAuthority } from '../../example-app/pki.js';
+import { createAuthority } from '../../tools/dev-pki/pki.js';
 import { Qtsp } from '../support/qtsp.js';
 import { pathOf, testChecker } from './helpers.js';
 

@@ -4,9 +4,9 @@
  */
 import { expect } from 'chai';
 
-import { RedisStorage } from '../../adapters/redis.js';
+import { RedisStorage } from '../../adapters/redis/storage.js';
 import type { AuthorizationServerOptions } from '../../lib/index.js';
-import type { IssuedCertificate } from '../../example-app/pki.js';
+import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { Qtsp } from '../support/qtsp.js';
 import type { TppCredentials } from '../support/pki.js';
 import { startRedis, type TestRedis } from '../support/redis.js';

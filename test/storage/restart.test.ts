@@ -85,7 +85,7 @@ describe('the example app on Redis, restarted', function restart() {
   it('keeps the registered client and its token across a restart, and issues new tokens after it', async () => {
     const startup = await startApp();
     expect(startup).to.match(/storage: +Redis/);
-    await run(tsx, ['example-app/tpp-cert.ts', '--roles', 'PSP_PI', '--org', 'Restart Pay'], { env });
+    await run(tsx, ['tools/dev-pki/tpp-cert.ts', '--roles', 'PSP_PI', '--org', 'Restart Pay'], { env });
     const cert = readFileSync(join(dir, 'sandbox-restart-pay.pem'), 'utf8');
     const key = readFileSync(join(dir, 'sandbox-restart-pay-key.pem'), 'utf8');
     const ca = readFileSync(join(dir, 'server-ca.pem'), 'utf8');

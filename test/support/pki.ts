@@ -1,4 +1,4 @@
-import { createAuthority, issueServerCertificate, issueTppCertificate, type Authority, type IssuedCertificate, type TppCertificateOptions } from '../../example-app/pki.js';
+import { createAuthority, issueServerCertificate, issueTppCertificate, type Authority, type IssuedCertificate, type TppCertificateOptions } from '../../tools/dev-pki/pki.js';
 
 export interface TestPki {
   /** QTSP trusted by the sandbox environment (an intermediate under `sandboxRoot`). */

@@ -35,7 +35,7 @@ import {
   type IssuedCertificate,
   type RevocationPointers,
   type TppCertificateOptions,
-} from '../../example-app/pki.js';
+} from '../../tools/dev-pki/pki.js';
 import { freePort } from './redis.js';
 
 const run = promisify(execFile);

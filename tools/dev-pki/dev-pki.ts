@@ -1,19 +1,28 @@
 /**
  * The development PKI of the example app, generated on first start and kept in a git-ignored
- * folder: a server certificate for https://localhost, and one test QTSP per environment from which
- * `npm run tpp-cert` mints TPP certificates. The QTSPs' register of what they issued and revoked
- * (`qtsp-register.ts`) and the URL of their OCSP responder and CRLs (`dev-qtsp.ts`) are kept in
- * the same folder. Never use it in production.
+ * folder: a server certificate for https://localhost, one test QTSP per environment from which
+ * `npm run tpp-cert` mints TPP certificates, and the signing and cookie keys. The QTSPs' register
+ * of what they issued and revoked (`qtsp-register.ts`) and the URL of their OCSP responder and CRLs
+ * (`dev-qtsp.ts`) are kept in the same folder. Never use it in production.
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { createAuthority, issueServerCertificate, loadAuthority, type Authority } from './pki.js';
 
-/** Default folder of the development PKI (git-ignored). */
-export const DEV_PKI_DIR = join(dirname(fileURLToPath(import.meta.url)), '.dev-pki');
+/** Default folder of the development PKI (git-ignored): `example-app/.dev-pki`. */
+export const DEV_PKI_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'example-app', '.dev-pki');
+
+/** The signing keys as a private JWK Set, the form of the `signingKeys` option (`SIGNING_KEYS=<dir>/signing-keys.json`). */
+export const SIGNING_KEYS_FILE = 'signing-keys.json';
+/** Where folders generated before kept their one key, a single JWK. */
+const LEGACY_SIGNING_KEY_FILE = 'signing-key.jwk.json';
+
+export interface JwkSet {
+  readonly keys: Record<string, unknown>[];
+}
 
 export interface DevPki {
   readonly dir: string;
@@ -22,7 +31,8 @@ export interface DevPki {
   readonly serverKeyPem: string;
   readonly sandboxQtsp: Authority;
   readonly bankQtsp: Authority;
-  readonly signingKey: Record<string, unknown>;
+  /** The private JWK Set of `signing-keys.json`. */
+  readonly signingKeys: JwkSet;
   readonly cookieKey: string;
   /** True when this call generated the files. */
   readonly created: boolean;
@@ -43,12 +53,24 @@ async function generate(file: (name: string) => string, dir: string): Promise<vo
     'sandbox-qtsp-key.pem': sandbox.keyPem,
     'bank-qtsp.pem': bank.certPem,
     'bank-qtsp-key.pem': bank.keyPem,
-    'signing-key.jwk.json': `${JSON.stringify({ ...signingKey, kid: `dev-${Date.now()}`, use: 'sig', alg: 'RS256' })}\n`,
+    [SIGNING_KEYS_FILE]: jwkSetFile({ ...signingKey, kid: `dev-${Date.now()}`, use: 'sig', alg: 'RS256' }),
     'cookie-key.txt': `${randomBytes(32).toString('base64url')}\n`,
   };
   for (const [name, content] of Object.entries(files)) {
     writeFileSync(file(name), content, { mode: name.includes('key') ? 0o600 : 0o644 });
   }
+}
+
+function jwkSetFile(...keys: Record<string, unknown>[]): string {
+  return `${JSON.stringify({ keys }, null, 2)}\n`;
+}
+
+/** A folder generated before the keys became a JWK Set: its single JWK is rewritten as a set of one. */
+function migrateSigningKey(file: (name: string) => string): void {
+  if (existsSync(file(SIGNING_KEYS_FILE)) || !existsSync(file(LEGACY_SIGNING_KEY_FILE))) return;
+  const key = JSON.parse(readFileSync(file(LEGACY_SIGNING_KEY_FILE), 'utf8')) as Record<string, unknown>;
+  writeFileSync(file(SIGNING_KEYS_FILE), jwkSetFile(key), { mode: 0o600 });
+  rmSync(file(LEGACY_SIGNING_KEY_FILE));
 }
 
 /** Loads the development PKI from `dir`, generating it first when the folder is empty. */
@@ -57,6 +79,7 @@ export async function devPki(dir: string = DEV_PKI_DIR): Promise<DevPki> {
   const read = (name: string) => readFileSync(file(name), 'utf8');
   const created = !existsSync(file('cookie-key.txt'));
   if (created) await generate(file, dir);
+  else migrateSigningKey(file);
   return {
     dir,
     serverCaPem: read('server-ca.pem'),
@@ -64,7 +87,7 @@ export async function devPki(dir: string = DEV_PKI_DIR): Promise<DevPki> {
     serverKeyPem: read('server-key.pem'),
     sandboxQtsp: await loadAuthority('sandbox', read('sandbox-qtsp.pem'), read('sandbox-qtsp-key.pem')),
     bankQtsp: await loadAuthority('bank', read('bank-qtsp.pem'), read('bank-qtsp-key.pem')),
-    signingKey: JSON.parse(read('signing-key.jwk.json')) as Record<string, unknown>,
+    signingKeys: JSON.parse(read(SIGNING_KEYS_FILE)) as JwkSet,
     cookieKey: read('cookie-key.txt').trim(),
     created,
   };

@@ -10,8 +10,8 @@ import { QCStatement, QCStatements } from '@peculiar/asn1-x509-qualified';
 import { QcType } from '@peculiar/asn1-x509-qualified-etsi';
 import * as x509 from '@peculiar/x509';
 
-import { OID, PSD2_ROLES, type Psd2Role } from '../lib/certificates/oids.js';
-import { Psd2QcType, RoleOfPsp, RolesOfPsp } from '../lib/certificates/psd2-statement.js';
+import { OID, PSD2_ROLES, type Psd2Role } from '../../lib/certificates/oids.js';
+import { Psd2QcType, RoleOfPsp, RolesOfPsp } from '../../lib/certificates/psd2-statement.js';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 
 import * as x509 from '@peculiar/x509';
 
-import { PSD2_ROLES, type Psd2Role } from '../lib/certificates/oids.js';
+import { PSD2_ROLES, type Psd2Role } from '../../lib/certificates/oids.js';
 import { devPki, type DevPki } from './dev-pki.js';
 import { DEFAULT_QTSP_PORT, qtspBaseUrl, qtspPortFrom, recordedQtspBase, statusUrls } from './dev-qtsp.js';
 import { issueTppCertificate, organizationIdentifierFor } from './pki.js';
