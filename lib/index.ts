@@ -52,7 +52,7 @@ export {
 export type { Logger } from './logger.js';
 export type { CounterLimit, Storage } from './storage.js';
 export { MemoryStorage } from '../adapters/memory.js';
-export { RedisStorage, type RedisStorageOptions, type RedisCommands } from '../adapters/redis.js';
+export { RedisStorage, type RedisStorageOptions, type RedisCommands, type RedisSubscriber } from '../adapters/redis/storage.js';
 export {
   CertificateRejectedError,
   type CertificateRejection,

@@ -83,6 +83,52 @@ function skipCerts(value: ArrayBuffer | undefined): number | undefined {
 
 const cache = new WeakMap<X509Certificate, CertificateFacts | CertificateFactsError>();
 
+type MutableFacts = { -readonly [K in keyof CertificateFacts]: CertificateFacts[K] };
+
+/** How each recognised extension adds to the facts (RFC 5280 §4.2). */
+const EXTENSION_READERS: Readonly<Record<string, (value: ArrayBuffer, facts: MutableFacts) => void>> = {
+  [EXTENSION.basicConstraints]: (value, facts) => {
+    facts.ca = AsnConvert.parse(value, BasicConstraints).cA;
+  },
+  [EXTENSION.keyUsage]: (value, facts) => {
+    facts.keyUsage = AsnConvert.parse(value, KeyUsage).toJSON();
+  },
+  [EXTENSION.extKeyUsage]: (value, facts) => {
+    facts.extendedKeyUsages = [...AsnConvert.parse(value, ExtendedKeyUsage)].map(String);
+  },
+  [EXTENSION.subjectAltName]: (value, facts) => {
+    facts.subjectAltNames = [...AsnConvert.parse(value, RawGeneralNames)];
+  },
+  [EXTENSION.nameConstraints]: (value, facts) => {
+    const constraints = AsnConvert.parse(value, RawNameConstraints);
+    facts.nameConstraints = {
+      permitted: [...(constraints.permittedSubtrees ?? [])].map((subtree) => subtree.base),
+      excluded: [...(constraints.excludedSubtrees ?? [])].map((subtree) => subtree.base),
+    };
+  },
+  [EXTENSION.certificatePolicies]: (value, facts) => {
+    facts.policies = [...AsnConvert.parse(value, CertificatePolicies)].map((policy) => policy.policyIdentifier);
+  },
+  [EXTENSION.policyMappings]: (value, facts) => {
+    facts.policyMappings = [...AsnConvert.parse(value, PolicyMappings)].map((mapping) => ({
+      issuerDomainPolicy: mapping.issuerDomainPolicy,
+      subjectDomainPolicy: mapping.subjectDomainPolicy,
+    }));
+  },
+  [EXTENSION.policyConstraints]: (value, facts) => {
+    const constraints = AsnConvert.parse(value, PolicyConstraints);
+    facts.requireExplicitPolicy = skipCerts(constraints.requireExplicitPolicy);
+    facts.inhibitPolicyMapping = skipCerts(constraints.inhibitPolicyMapping);
+    // RFC 5280 §4.2.1.11: conforming CAs MUST NOT issue an empty sequence.
+    if (facts.requireExplicitPolicy === undefined && facts.inhibitPolicyMapping === undefined) {
+      throw new CertificateFactsError('empty policy constraints');
+    }
+  },
+  [EXTENSION.inhibitAnyPolicy]: (value, facts) => {
+    facts.inhibitAnyPolicy = skipCerts(AsnConvert.parse(value, InhibitAnyPolicy).value);
+  },
+};
+
 function read(certificate: X509Certificate): CertificateFacts {
   let parsed: Certificate;
   try {
@@ -92,22 +138,22 @@ function read(certificate: X509Certificate): CertificateFacts {
   }
   const tbs = parsed.tbsCertificate;
   const subject = rdnsOf(tbs.subject);
-  const facts = {
+  const facts: MutableFacts = {
     certificate,
     subject,
     subjectText: formatRfc4514(subject.flat()),
     selfIssued: sameName(subject, rdnsOf(tbs.issuer)),
     ca: false,
-    keyUsage: undefined as KeyUsageType[] | undefined,
-    extendedKeyUsages: undefined as string[] | undefined,
-    subjectAltNames: [] as RawGeneralName[],
-    nameConstraints: undefined as CertificateFacts['nameConstraints'],
-    policies: undefined as string[] | undefined,
-    policyMappings: undefined as PolicyMapping[] | undefined,
-    requireExplicitPolicy: undefined as number | undefined,
-    inhibitPolicyMapping: undefined as number | undefined,
-    inhibitAnyPolicy: undefined as number | undefined,
-    unrecognisedCritical: [] as string[],
+    keyUsage: undefined,
+    extendedKeyUsages: undefined,
+    subjectAltNames: [],
+    nameConstraints: undefined,
+    policies: undefined,
+    policyMappings: undefined,
+    requireExplicitPolicy: undefined,
+    inhibitPolicyMapping: undefined,
+    inhibitAnyPolicy: undefined,
+    unrecognisedCritical: [],
     signatureAlgorithm: parsed.signatureAlgorithm,
   };
   const seen = new Set<string>();
@@ -116,55 +162,9 @@ function read(certificate: X509Certificate): CertificateFacts {
     // RFC 5280 §4.2: one instance of an extension at most; two could say different things.
     if (seen.has(id)) throw new CertificateFactsError(`extension ${id} appears more than once`);
     seen.add(id);
-    if (extension.critical && !RECOGNISED.has(id)) facts.unrecognisedCritical.push(id);
-    const value = extension.extnValue.buffer;
+    if (extension.critical && !RECOGNISED.has(id)) facts.unrecognisedCritical = [...facts.unrecognisedCritical, id];
     try {
-      switch (id) {
-        case EXTENSION.basicConstraints:
-          facts.ca = AsnConvert.parse(value, BasicConstraints).cA;
-          break;
-        case EXTENSION.keyUsage:
-          facts.keyUsage = AsnConvert.parse(value, KeyUsage).toJSON();
-          break;
-        case EXTENSION.extKeyUsage:
-          facts.extendedKeyUsages = [...AsnConvert.parse(value, ExtendedKeyUsage)].map(String);
-          break;
-        case EXTENSION.subjectAltName:
-          facts.subjectAltNames = [...AsnConvert.parse(value, RawGeneralNames)];
-          break;
-        case EXTENSION.nameConstraints: {
-          const constraints = AsnConvert.parse(value, RawNameConstraints);
-          facts.nameConstraints = {
-            permitted: [...(constraints.permittedSubtrees ?? [])].map((subtree) => subtree.base),
-            excluded: [...(constraints.excludedSubtrees ?? [])].map((subtree) => subtree.base),
-          };
-          break;
-        }
-        case EXTENSION.certificatePolicies:
-          facts.policies = [...AsnConvert.parse(value, CertificatePolicies)].map((policy) => policy.policyIdentifier);
-          break;
-        case EXTENSION.policyMappings:
-          facts.policyMappings = [...AsnConvert.parse(value, PolicyMappings)].map((mapping) => ({
-            issuerDomainPolicy: mapping.issuerDomainPolicy,
-            subjectDomainPolicy: mapping.subjectDomainPolicy,
-          }));
-          break;
-        case EXTENSION.policyConstraints: {
-          const constraints = AsnConvert.parse(value, PolicyConstraints);
-          facts.requireExplicitPolicy = skipCerts(constraints.requireExplicitPolicy);
-          facts.inhibitPolicyMapping = skipCerts(constraints.inhibitPolicyMapping);
-          // RFC 5280 §4.2.1.11: conforming CAs MUST NOT issue an empty sequence.
-          if (facts.requireExplicitPolicy === undefined && facts.inhibitPolicyMapping === undefined) {
-            throw new CertificateFactsError('empty policy constraints');
-          }
-          break;
-        }
-        case EXTENSION.inhibitAnyPolicy:
-          facts.inhibitAnyPolicy = skipCerts(AsnConvert.parse(value, InhibitAnyPolicy).value);
-          break;
-        default:
-          break;
-      }
+      EXTENSION_READERS[id]?.(extension.extnValue.buffer, facts);
     } catch (cause) {
       throw new CertificateFactsError(`extension ${id} is malformed`, { cause });
     }

@@ -4,7 +4,7 @@
  * initial flags false: the relying party asks for no policy of its own, and the path's CAs decide
  * through policyConstraints and inhibitAnyPolicy whether one must hold all along the path.
  */
-import type { CertificateFacts } from './certificate-facts.js';
+import type { CertificateFacts, PolicyMapping } from './certificate-facts.js';
 import { ANY_POLICY } from './oids.js';
 
 interface PolicyNode {
@@ -56,6 +56,53 @@ class PolicyTree {
   }
 }
 
+/** RFC 5280 §6.1.3(d, e): the certificate's policies grow the tree, or end it. */
+function processPolicies(tree: PolicyTree, i: number, certificate: CertificateFacts, anyPolicyAllowed: boolean): void {
+  if (!tree.levels || !certificate.policies) {
+    tree.levels = null;
+    return;
+  }
+  const parents = tree.level(i - 1);
+  for (const policy of certificate.policies) {
+    if (policy === ANY_POLICY) continue;
+    const matching = parents.filter((node) => node.expected.has(policy));
+    const anchors = matching.length ? matching : parents.filter((node) => node.validPolicy === ANY_POLICY);
+    for (const parent of anchors) tree.add(parent, i, policy, new Set([policy]));
+  }
+  if (certificate.policies.includes(ANY_POLICY) && anyPolicyAllowed) {
+    for (const parent of parents) {
+      for (const value of parent.expected) {
+        if (!parent.children.some((child) => child.validPolicy === value)) tree.add(parent, i, value, new Set([value]));
+      }
+    }
+  }
+  tree.prune(i);
+}
+
+/** RFC 5280 §6.1.4(b): the certificate's policy mappings, applied while mapping is allowed, else pruned. */
+function applyMappings(tree: PolicyTree, i: number, mappings: readonly PolicyMapping[], mappingAllowed: boolean): void {
+  const mapped = new Map<string, Set<string>>();
+  for (const { issuerDomainPolicy, subjectDomainPolicy } of mappings) {
+    if (!mapped.has(issuerDomainPolicy)) mapped.set(issuerDomainPolicy, new Set());
+    mapped.get(issuerDomainPolicy)?.add(subjectDomainPolicy);
+  }
+  for (const [issuerPolicy, subjectPolicies] of mapped) {
+    if (!tree.levels) break;
+    if (mappingAllowed) {
+      const nodes = tree.level(i).filter((node) => node.validPolicy === issuerPolicy);
+      if (nodes.length) {
+        for (const node of nodes) node.expected = subjectPolicies;
+      } else {
+        const any = tree.level(i).find((node) => node.validPolicy === ANY_POLICY);
+        if (any?.parent) tree.add(any.parent, i, issuerPolicy, subjectPolicies);
+      }
+    } else {
+      tree.remove(i, (node) => node.validPolicy !== issuerPolicy);
+      tree.prune(i);
+    }
+  }
+}
+
 /**
  * Processes the policies of `path` (the certificates below the trust anchor, the anchor's child
  * first, the TPP's certificate last); returns what fails, or undefined when the path is valid.
@@ -72,25 +119,7 @@ export function policyFailure(path: readonly CertificateFacts[]): PolicyFailure 
     const i = index + 1;
     const last = i === n;
     // §6.1.3(d, e)
-    if (tree.levels && certificate.policies) {
-      const parents = tree.level(i - 1);
-      for (const policy of certificate.policies) {
-        if (policy === ANY_POLICY) continue;
-        const matching = parents.filter((node) => node.expected.has(policy));
-        const anchors = matching.length ? matching : parents.filter((node) => node.validPolicy === ANY_POLICY);
-        for (const parent of anchors) tree.add(parent, i, policy, new Set([policy]));
-      }
-      if (certificate.policies.includes(ANY_POLICY) && (inhibitAnyPolicy > 0 || (!last && certificate.selfIssued))) {
-        for (const parent of parents) {
-          for (const value of parent.expected) {
-            if (!parent.children.some((child) => child.validPolicy === value)) tree.add(parent, i, value, new Set([value]));
-          }
-        }
-      }
-      tree.prune(i);
-    } else {
-      tree.levels = null;
-    }
+    processPolicies(tree, i, certificate, inhibitAnyPolicy > 0 || (!last && certificate.selfIssued));
     // §6.1.3(f)
     if (explicitPolicy <= 0 && !tree.levels) return { kind: 'no_valid_policy', certificate, requiredBy: requiredBy ?? certificate };
     if (last) break;
@@ -100,26 +129,7 @@ export function policyFailure(path: readonly CertificateFacts[]): PolicyFailure 
     if (mappings.some((mapping) => mapping.issuerDomainPolicy === ANY_POLICY || mapping.subjectDomainPolicy === ANY_POLICY)) {
       return { kind: 'any_policy_mapped', certificate };
     }
-    const mapped = new Map<string, Set<string>>();
-    for (const { issuerDomainPolicy, subjectDomainPolicy } of mappings) {
-      if (!mapped.has(issuerDomainPolicy)) mapped.set(issuerDomainPolicy, new Set());
-      mapped.get(issuerDomainPolicy)?.add(subjectDomainPolicy);
-    }
-    for (const [issuerPolicy, subjectPolicies] of mapped) {
-      if (!tree.levels) break;
-      if (policyMapping > 0) {
-        const nodes = tree.level(i).filter((node) => node.validPolicy === issuerPolicy);
-        if (nodes.length) {
-          for (const node of nodes) node.expected = subjectPolicies;
-        } else {
-          const any = tree.level(i).find((node) => node.validPolicy === ANY_POLICY);
-          if (any?.parent) tree.add(any.parent, i, issuerPolicy, subjectPolicies);
-        }
-      } else {
-        tree.remove(i, (node) => node.validPolicy !== issuerPolicy);
-        tree.prune(i);
-      }
-    }
+    applyMappings(tree, i, mappings, policyMapping > 0);
     // §6.1.4(h–j)
     if (!certificate.selfIssued) {
       if (explicitPolicy > 0) explicitPolicy -= 1;

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 
 import { expect } from 'chai';
 
-import { RedisStorage } from '../../adapters/redis.js';
+import { RedisStorage } from '../../adapters/redis/storage.js';
 import type { Storage } from '../../lib/storage.js';
 import { LoginLimits } from '../../interactions/login-limits.js';
 import { registerClient, submit, type TestClient } from '../authorization/helpers.js';

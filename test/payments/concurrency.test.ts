@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 
-import { RedisStorage } from '../../adapters/redis.js';
+import { RedisStorage } from '../../adapters/redis/storage.js';
 import { MemoryStorage } from '../../adapters/memory.js';
 import type { Storage } from '../../lib/storage.js';
 import type { OpenedPaymentAuthorization } from '../../lib/index.js';

@@ -3,7 +3,7 @@ import type { Adapter } from 'oidc-provider';
 import { createClient } from 'redis';
 
 import { MemoryStorage } from '../../adapters/memory.js';
-import { RedisStorage, type RedisCommands } from '../../adapters/redis.js';
+import { RedisStorage, type RedisCommands } from '../../adapters/redis/storage.js';
 import { Qtsp } from '../support/qtsp.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { withAdapters } from '../support/storage.js';
