@@ -1,7 +1,7 @@
 import type { ResolvedOptions } from '../options/index.js';
 import { DOCUMENT_PATHS, ROUTES } from '../routes.js';
 
-import { htmlPage, NOT_FOUND, ref, text } from './responses.js';
+import { htmlPage, ref, text } from './responses.js';
 
 /** What clients discover: the authorization server metadata (RFC 8414) and the signing keys. */
 export function metadataPaths(options: ResolvedOptions): Record<string, unknown> {
@@ -22,18 +22,5 @@ export function metadataPaths(options: ResolvedOptions): Record<string, unknown>
 export const OPENAPI_DOCUMENT_PATHS = {
   [DOCUMENT_PATHS.json]: { get: { tags: ['Metadata'], summary: 'This document', operationId: 'openApiJson', security: [], responses: { 200: { description: 'OpenAPI 3.1, JSON.', content: { 'application/json': { schema: { type: 'object' } } } } } } },
   [DOCUMENT_PATHS.yaml]: { get: { tags: ['Metadata'], summary: 'This document', operationId: 'openApiYaml', security: [], responses: { 200: { description: 'OpenAPI 3.1, YAML.', content: { 'application/yaml': { schema: text } } } } } },
-  [DOCUMENT_PATHS.view]: { get: { tags: ['Metadata'], summary: 'This document, to read', operationId: 'openApiView', security: [], responses: { 200: htmlPage('The document rendered with Swagger UI, served from the package (works offline).') } } },
-  [`${DOCUMENT_PATHS.view}/{asset}`]: {
-    get: {
-      tags: ['Metadata'],
-      summary: 'Scripts and styles of the view',
-      operationId: 'openApiViewAsset',
-      security: [],
-      parameters: [{ name: 'asset', in: 'path', required: true, schema: { enum: ['swagger-ui.css', 'swagger-ui-bundle.js', 'init.js'] } }],
-      responses: {
-        200: { description: 'The file.', content: { 'text/css': { schema: text }, 'text/javascript': { schema: text } } },
-        404: NOT_FOUND,
-      },
-    },
-  },
+  [DOCUMENT_PATHS.view]: { get: { tags: ['Metadata'], summary: 'This document, to read', operationId: 'openApiView', security: [], responses: { 200: htmlPage('This document as a page of its own, rendered by the server: the operations by tag with their parameters, request bodies, responses and schemas. No scripts, nothing loaded from elsewhere (works offline).') } } },
 };
