@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { bankTpp, sandboxTpp, type TppCredentials } from '../support/pki.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 import type { TestServer } from '../support/server.js';
+import { beforeSuite } from '../support/suite.js';
 import { register } from '../registration/helpers.js';
 
 export const REDIRECT_URI = 'https://tpp.example/callback';
@@ -41,6 +42,13 @@ export async function registerClient(server: TestServer, options: {
   const tpp = options.tpp ?? await (environment === 'sandbox' ? sandboxTpp({ roles }) : bankTpp({ roles }));
   const registered = await register(server, tpp, { redirect_uris: [REDIRECT_URI], client_name: 'Acme Money', ...options.body });
   return { clientId: registered.clientId, tpp, environment };
+}
+
+type ClientOptions = NonNullable<Parameters<typeof registerClient>[1]>;
+
+/** A client registered (as {@link registerClient} does) before the suite's tests. */
+export function suiteClient(server: TestServer, options: ClientOptions | (() => Promise<ClientOptions>) = {}): TestClient {
+  return beforeSuite(async () => registerClient(server, typeof options === 'function' ? await options() : options));
 }
 
 /** The authorization URL a TPP sends the PSU to: the standard endpoint, or an entry page path. */
