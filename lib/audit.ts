@@ -1,16 +1,9 @@
-import type { EventEmitter } from 'node:events';
-
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 
 import type { Logger } from './logger.js';
-
-interface ProviderError extends Error {
-  error?: string;
-  error_description?: string;
-  error_detail?: string;
-  status?: number;
-}
+import { providerEvents } from './provider/internals.js';
+import type { ProviderError } from './provider/request-state.js';
 
 /** The request's client and route, for an audit line; never a token or a secret. */
 function about(ctx: KoaContextWithOIDC | undefined): Record<string, unknown> {
@@ -61,7 +54,7 @@ export function auditProviderEvents(
     ['revocation.error', 'revocation.refused'],
     ['authorization.error', 'authorization.refused'],
   ] as const) {
-    (provider as unknown as EventEmitter).on(name, (ctx: KoaContextWithOIDC, error: ProviderError) => {
+    providerEvents(provider).on(name, (ctx: KoaContextWithOIDC, error: ProviderError) => {
       if ((error.status ?? 400) >= 500) return;
       logger.info({ event, ...about(ctx), ...failure(error) }, 'request refused');
     });

@@ -3,15 +3,16 @@ import type { IncomingMessage } from 'node:http';
 
 import type Provider from 'oidc-provider';
 
+import { epochSeconds } from './clock.js';
 import { presentedCertificate, type CertificateSource } from './certificates/extract.js';
 import { CertificateRejectedError } from './certificates/identity.js';
 import { InvalidClientError, InvalidRequestError } from './errors.js';
 import type { ResolvedOptions, ResourceServerOptions } from './options/index.js';
 import type { ConsentRecord } from './psd2/authorization.js';
 import type { PaymentAuthorizationDetail } from './payments/details.js';
-import { CONSENT_FIELD, clientField } from './provider.js';
+import { clientField } from './provider/client-view.js';
+import { consentOf } from './provider/internals.js';
 import { consentEnd } from './psd2/tokens.js';
-
 
 /** What RFC 7662 §2.2 answers, with the PSD2 facts the bank's API needs to decide alone. */
 export type IntrospectionResponse =
@@ -132,9 +133,9 @@ export async function introspect(provider: Provider, options: ResolvedOptions, t
   if (!stored.grantId) return answer;
   const grant = await provider.Grant.find(stored.grantId);
   if (!grant) return { active: false };
-  const consent = (grant as unknown as Record<string, ConsentRecord | undefined>)[CONSENT_FIELD];
+  const consent = consentOf(grant);
   const end = consent ? consentEnd(consent, options.tokens.consentLifetime) : undefined;
-  if (end !== undefined && end <= Math.floor(options.now().getTime() / 1000)) return { active: false };
+  if (end !== undefined && end <= epochSeconds(options.now)) return { active: false };
   // A payment's token serves that payment alone: its consent has no lasting end to report.
   const payment = stored.rar?.length ? stored.rar : undefined;
   const audience = Array.isArray(stored.aud) ? stored.aud[0] : stored.aud;

@@ -1,11 +1,13 @@
 import type Provider from 'oidc-provider';
 
-import type { Storage } from './storage.js';
+import { epochSeconds } from './clock.js';
 import type { Logger } from './logger.js';
 import type { ResolvedOptions } from './options/index.js';
+import { consentOf, destroyGrant, findClient, findGrant } from './provider/internals.js';
 import type { ConsentRecord } from './psd2/authorization.js';
 import { consentEnd } from './psd2/tokens.js';
-import { CONSENT_FIELD } from './provider.js';
+import type { Storage } from './storage.js';
+import type { Suspensions } from './suspensions.js';
 
 /** A PSU's consent to a TPP, as the bank's own apps show it. */
 export interface ConsentSummary {
@@ -46,28 +48,15 @@ export interface Management {
   isSuspended(providerLegalId: string): Promise<boolean>;
 }
 
-interface GrantRecord {
-  jti: string;
-  accountId?: string;
-  clientId?: string;
-  getOIDCScope(): string;
-  destroy(): Promise<void>;
+export interface ManagementParts {
+  readonly provider: Provider;
+  readonly storage: Storage;
+  readonly suspensions: Suspensions;
+  readonly options: Pick<ResolvedOptions, 'tokens' | 'now'>;
+  readonly logger: Logger;
 }
 
-/** Organizations whose suspension state is remembered at most (then forgotten all at once). */
-const KNOWN_ORGANIZATIONS = 10_000;
-
-export function createManagement(provider: Provider, storage: Storage, options: ResolvedOptions, logger: Logger): Management {
-  const suspensions = storage.adapterFor('Suspension');
-  const epochNow = () => Math.floor(options.now().getTime() / 1000);
-  // What this instance last read of each organization's suspension, for `suspensionCacheTtl`
-  // (measured on the monotonic clock: the injectable `now` may stand still in tests).
-  const cacheTtl = options.suspensionCacheTtl * 1000;
-  const known = new Map<string, { readonly suspended: Promise<boolean>; readonly until: number }>();
-  const remember = (organization: string, suspended: Promise<boolean>) => {
-    if (known.size >= KNOWN_ORGANIZATIONS) known.clear();
-    known.set(organization, { suspended, until: performance.now() + cacheTtl });
-  };
+export function createManagement({ provider, storage, suspensions, options, logger }: ManagementParts): Management {
   const sweep = async (providerLegalId: string): Promise<string[]> => {
     const clientIds = await storage.clientIdsOf(providerLegalId);
     for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
@@ -79,7 +68,7 @@ export function createManagement(provider: Provider, storage: Storage, options: 
       provider.AccessToken.revokeByGrantId(grantId),
       provider.RefreshToken.revokeByGrantId(grantId),
       provider.AuthorizationCode.revokeByGrantId(grantId),
-      provider.Grant.adapter.destroy(grantId),
+      destroyGrant(provider, grantId),
     ]);
   };
 
@@ -87,14 +76,14 @@ export function createManagement(provider: Provider, storage: Storage, options: 
     async consentsOf(psuId) {
       const summaries: ConsentSummary[] = [];
       for (const grantId of await storage.grantIdsOf(psuId)) {
-        const grant = await provider.Grant.find(grantId) as unknown as GrantRecord | undefined;
-        const consent = (grant as unknown as Record<string, ConsentRecord | undefined> | undefined)?.[CONSENT_FIELD];
+        const grant = await findGrant(provider, grantId);
+        const consent = consentOf(grant);
         if (!grant || !consent || grant.accountId !== psuId || !grant.clientId) continue;
         const end = consentEnd(consent, options.tokens.consentLifetime);
-        if (end <= epochNow()) continue;
-        const client = await provider.Client.find(grant.clientId);
+        if (end <= epochSeconds(options.now)) continue;
+        const client = await findClient(provider, grant.clientId);
         if (!client) continue;
-        const metadata = client.metadata() as Record<string, unknown>;
+        const metadata = client.metadata();
         summaries.push({
           grantId,
           clientId: grant.clientId,
@@ -111,7 +100,7 @@ export function createManagement(provider: Provider, storage: Storage, options: 
     },
 
     async withdrawConsent(psuId, grantId) {
-      const grant = await provider.Grant.find(grantId) as unknown as GrantRecord | undefined;
+      const grant = await findGrant(provider, grantId);
       if (!grant || grant.accountId !== psuId) return false;
       await revokeGrant(grantId);
       logger.info({ event: 'consent.withdrawn', grantId, clientId: grant.clientId, psu: psuId }, 'consent withdrawn');
@@ -119,13 +108,12 @@ export function createManagement(provider: Provider, storage: Storage, options: 
     },
 
     async suspendOrganization(providerLegalId) {
-      // Kept until lifted: no expiry, like client records.
-      await suspensions.upsert(providerLegalId, { organization: providerLegalId, suspendedAt: epochNow() }, undefined as unknown as number);
-      if (cacheTtl > 0) remember(providerLegalId, Promise.resolve(true));
+      await suspensions.suspend(providerLegalId);
       const clientIds = await sweep(providerLegalId);
-      if (cacheTtl > 0) {
+      const delay = suspensions.propagationDelay;
+      if (delay > 0) {
         // Other instances may have issued tokens until they read the suspension: sweep once more.
-        await new Promise((resolve) => setTimeout(resolve, cacheTtl + 50));
+        await new Promise((resolve) => setTimeout(resolve, delay + 50));
         await sweep(providerLegalId);
       }
       logger.warn({ event: 'organization.suspended', organization: providerLegalId, clients: clientIds.length }, 'TPP organization suspended');
@@ -133,23 +121,10 @@ export function createManagement(provider: Provider, storage: Storage, options: 
     },
 
     async reinstateOrganization(providerLegalId) {
-      await suspensions.destroy(providerLegalId);
-      known.delete(providerLegalId);
+      await suspensions.reinstate(providerLegalId);
       logger.warn({ event: 'organization.reinstated', organization: providerLegalId }, 'TPP organization reinstated');
     },
 
-    isSuspended(providerLegalId) {
-      const read = () => suspensions.find(providerLegalId).then((record) => record !== undefined);
-      if (cacheTtl === 0) return read();
-      const cached = known.get(providerLegalId);
-      if (cached && cached.until > performance.now()) return cached.suspended;
-      const suspended = read();
-      remember(providerLegalId, suspended);
-      // A failed read is not remembered.
-      suspended.catch(() => {
-        if (known.get(providerLegalId)?.suspended === suspended) known.delete(providerLegalId);
-      });
-      return suspended;
-    },
+    isSuspended: (providerLegalId) => suspensions.isSuspended(providerLegalId),
   };
 }

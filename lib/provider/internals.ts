@@ -8,8 +8,11 @@
 import type { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { UnsecuredJWT } from 'jose';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 
+import type { PaymentClient, PaymentPushedRequest, PaymentRequests } from '../payments/types.js';
+import type { ServerEvents } from '../events.js';
 import type { ConsentRecord } from '../psd2/authorization.js';
 
 /** Field of a grant where the PSD2 consent ({@link ConsentRecord}) is kept. */
@@ -116,6 +119,11 @@ export function providerEvents(provider: Provider): EventEmitter {
   return provider as unknown as EventEmitter;
 }
 
+/** oidc-provider's events as the public declarations type them (lib/events.ts). */
+export function eventsOf(provider: Provider): ServerEvents {
+  return provider as unknown as ServerEvents;
+}
+
 /**
  * oidc-provider types an extra parameter's validator as synchronous; it awaits it. The PSD2 rules
  * of an authorization request read the storage.
@@ -167,6 +175,11 @@ export async function findGrant(provider: Provider, grantId: string): Promise<Gr
   return await provider.Grant.find(grantId) as unknown as GrantRecord | undefined;
 }
 
+/** Destroys a stored grant record (its tokens are revoked apart). */
+export async function destroyGrant(provider: Provider, grantId: string): Promise<void> {
+  await (provider.Grant as unknown as { adapter: { destroy(id: string): Promise<void> } }).adapter.destroy(grantId);
+}
+
 /** A new grant of the PSU's, its id drawn now (saving keeps it), carrying `consent`. */
 export function newGrant(
   provider: Provider,
@@ -193,4 +206,99 @@ export async function pushAuthorizationRequest(provider: Provider, payload: obje
   const pushed = new PushedAuthorizationRequest(payload);
   const id = await pushed.save(seconds);
   return { id, destroy: () => pushed.destroy() };
+}
+
+// Interactions and grants
+
+/**
+ * Seconds left of an interaction's lifetime (at least one). Its `exp` is set on oidc-provider's
+ * own clock, the machine's, so what is left of it is counted on that clock too.
+ */
+function remainingLifetime(interaction: Pick<InteractionRecord, 'exp'>): number {
+  return Math.max(1, interaction.exp - Math.floor(Date.now() / 1000));
+}
+
+/**
+ * Stores `result` in the interaction for the rest of its lifetime: what provider.interactionResult
+ * does, without reading the interaction again.
+ */
+export async function saveInteractionResult(interaction: InteractionRecord, result: Record<string, unknown>): Promise<void> {
+  interaction.result = result;
+  await interaction.save(remainingLifetime(interaction));
+}
+
+/** Whether the interaction ended already, with a grant (`login`) or an error for the TPP. */
+export function interactionEnded(interaction: Pick<InteractionRecord, 'result'>): boolean {
+  return interaction.result !== undefined && ('login' in interaction.result || 'error' in interaction.result);
+}
+
+/** The PSU who signed in, as the end of an interaction reports them. */
+export interface SignedInPsu {
+  readonly psuId: string;
+  /** Time of the strong customer authentication, seconds since the epoch. */
+  readonly scaTime: number;
+  readonly amr: readonly string[];
+}
+
+/** The interaction result that ends it with the PSU's sign-in and grant (oidc-provider's `login` and `consent`). */
+export function grantedResult(psu: SignedInPsu, grantId: string): Record<string, unknown> {
+  return {
+    login: { accountId: psu.psuId, ts: psu.scaTime, amr: [...psu.amr], remember: false },
+    consent: { grantId },
+  };
+}
+
+/** What a PSU's grant holds: the scope, and for a payment its resource and authorization detail. */
+export interface GrantContent {
+  readonly scope: string;
+  readonly resource?: string;
+  readonly detail?: object;
+}
+
+/**
+ * The PSU's grant to `clientId`, carrying `consent`, its id drawn now; `save` stores it (so that the
+ * caller can send it together with the interaction's end).
+ */
+export function mintGrant(provider: Provider, psu: SignedInPsu, clientId: string, content: GrantContent, consent: ConsentRecord): { grantId: string; save(): Promise<string> } {
+  const { grant, grantId } = newGrant(provider, { accountId: psu.psuId, clientId }, consent);
+  grant.addOIDCScope(content.scope);
+  if (content.resource) grant.addResourceScope(content.resource, content.scope);
+  if (content.detail) addAuthorizationDetail(grant, content.detail);
+  return { grantId, save: () => grant.save() };
+}
+
+/** A registered client as opening a payment authorization reads it, by its id. */
+async function findPaymentClient(provider: Provider, clientId: string): Promise<PaymentClient | undefined> {
+  return await provider.Client.find(clientId) as unknown as PaymentClient | undefined;
+}
+
+/**
+ * The pushed authorization request of a payment authorization: an unsecured request object
+ * (RFC 9101) the server trusts as its own. oidc-provider checks its times against its own clock,
+ * the machine's, so they are set on that clock.
+ */
+async function pushPaymentRequest(provider: Provider, request: PaymentPushedRequest, seconds: number): Promise<{ id: string; destroy(): Promise<void> }> {
+  const issuedAt = Math.floor(Date.now() / 1000);
+  const requestObject = new UnsecuredJWT({
+    client_id: request.clientId,
+    response_type: 'code',
+    redirect_uri: request.redirectUri,
+    scope: 'pisp',
+    ui_locales: request.language,
+    authorization_details: [request.detail],
+    resource: request.resource,
+    // No state: it stays in the record and goes back to the PISP only with a request known to be
+    // its own, never with the error about a URL whose client_id was changed.
+    ...(request.codeChallenge ? { code_challenge: request.codeChallenge, code_challenge_method: 'S256' } : {}),
+  }).setIssuer(request.clientId).setAudience(provider.issuer).setIssuedAt(issuedAt).setNotBefore(issuedAt)
+    .setExpirationTime(issuedAt + request.lifetime).encode();
+  return pushAuthorizationRequest(provider, { request: requestObject, trusted: true }, seconds);
+}
+
+/** What opening a payment authorization needs of the provider: the client, and a pushed request. */
+export function paymentRequests(provider: Provider): PaymentRequests {
+  return {
+    client: (clientId) => findPaymentClient(provider, clientId),
+    push: (request, seconds) => pushPaymentRequest(provider, request, seconds),
+  };
 }

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { ConfigurationError, createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions } from '../../lib/index.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
-import { testSigningKey } from '../support/server.js';
+import { testSigningKey, withProvider } from '../support/server.js';
 
 async function validOptions(): Promise<AuthorizationServerOptions> {
   const pki = await testPki();
@@ -40,7 +40,7 @@ describe('options', () => {
   it('accept a complete configuration and return a router and the provider', async () => {
     const server = createAuthorizationServer({ ...(await validOptions()), storage: new MemoryStorage() });
     expect(server.router).to.be.a('function');
-    expect(server.provider.issuer).to.equal('https://bank.example/oauth2');
+    expect(withProvider(server).provider.issuer).to.equal('https://bank.example/oauth2');
   });
 
   it('reject an unknown option, naming it', async () => {
@@ -116,6 +116,6 @@ describe('options', () => {
   it('accept an EC signing key', async () => {
     const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
     const server = createAuthorizationServer({ ...(await validOptions()), signingKeys: { keys: [privateKey as Record<string, unknown>] } });
-    expect(server.provider.issuer).to.equal('https://bank.example/oauth2');
+    expect(withProvider(server).provider.issuer).to.equal('https://bank.example/oauth2');
   });
 });

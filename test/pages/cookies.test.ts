@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 
-import { COOKIE_NAMES } from '../../lib/provider.js';
+import { COOKIE_NAMES } from '../../lib/provider/index.js';
 import { PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { authorizationUrl, entryPath, exchangeCode, openPages, redirectParams, registerClient, requestParams, submit, pkce, type TestClient } from '../authorization/helpers.js';

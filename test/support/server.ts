@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import express from 'express';
+import type Provider from 'oidc-provider';
 import supertest from 'supertest';
 
 import { createAuthorizationServer, type AuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
@@ -25,7 +26,8 @@ export interface TestServer {
   readonly url: string;
   readonly issuer: string;
   readonly server: Server;
-  readonly auth: AuthorizationServer;
+  /** The server, with its oidc-provider instance for tests that read what it stored. */
+  readonly auth: AuthorizationServer & { readonly provider: Provider };
   readonly logs: { level: string; fields: Record<string, unknown>; message: string }[];
   /** The bank authenticator and account directory the server uses (unless options replace them). */
   readonly bank: TestBank;
@@ -53,6 +55,14 @@ export interface StartOptions {
   readonly afterMount?: (app: express.Express) => void;
   /** Address to listen on; default 127.0.0.1 (`::` for a dual-stack listener). */
   readonly host?: string;
+}
+
+/**
+ * The server with its events emitter typed as what it is, oidc-provider's instance: tests read what
+ * it stored (the public declarations name no oidc-provider type).
+ */
+export function withProvider(server: AuthorizationServer): AuthorizationServer & { readonly provider: Provider } {
+  return server as AuthorizationServer & { readonly provider: Provider };
 }
 
 /**
@@ -91,7 +101,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     revocation: { sandbox: 'off', bank: 'off' },
     ...start.options,
   };
-  const auth = createAuthorizationServer(input);
+  const auth = withProvider(createAuthorizationServer(input));
   const mountPath = start.mountPath ?? '/oauth2';
   // The document the router serves at openapi.json, built from the same options; its paths start
   // where the router is mounted (the issuer's path, unless a test mounts it elsewhere).

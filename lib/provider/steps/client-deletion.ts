@@ -1,0 +1,11 @@
+import type { Storage } from '../../storage.js';
+import type { AnswerStep } from './step.js';
+
+/** RFC 7592 §2.3: a deleted client's grants and tokens go with it. */
+export function removeDeletedClient(storage: Storage): AnswerStep {
+  return async (ctx) => {
+    if (ctx.oidc?.route !== 'client_delete' || ctx.status !== 204) return;
+    const clientId = String(ctx.oidc.params?.clientId ?? ctx.oidc.client?.clientId ?? '');
+    await storage.removeClient(ctx.oidc.client?.clientId ?? clientId);
+  };
+}

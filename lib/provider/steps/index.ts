@@ -1,0 +1,48 @@
+/**
+ * What the server changes in oidc-provider's answers, in the order it changes it: read this list
+ * to know everything an answer goes through between oidc-provider and the client.
+ */
+import type { Logger } from '../../logger.js';
+import type { Storage } from '../../storage.js';
+import { removeDeletedClient } from './client-deletion.js';
+import { describeServer, type MetadataFacts } from './discovery.js';
+import { refuseMistypedMetadata } from './mistyped-metadata.js';
+import { answerNotFound } from './not-found.js';
+import { shapeRegistrationAnswer } from './registration-answer.js';
+import { auditRevocation } from './revocation.js';
+import { endBrowserSession } from './single-use-session.js';
+import type { AnswerStep } from './step.js';
+import { reportStorageUnavailable } from './storage-unavailable.js';
+import { restateTokenAnswer } from './token-answer.js';
+
+export { returnLentRegistrationToken } from './lent-registration-token.js';
+export type { AnswerStep } from './step.js';
+
+export interface StepParts {
+  readonly storage: Storage;
+  readonly logger: Logger;
+  readonly mountPath: string;
+  readonly metadata: MetadataFacts;
+}
+
+/** The steps every answer goes through once oidc-provider made it (the lent token is returned first, always). */
+export function answerSteps(parts: StepParts): readonly AnswerStep[] {
+  return [
+    shapeRegistrationAnswer,
+    reportStorageUnavailable,
+    refuseMistypedMetadata,
+    endBrowserSession,
+    restateTokenAnswer,
+    auditRevocation(parts.logger),
+    removeDeletedClient(parts.storage),
+    describeServer(parts.metadata),
+    answerNotFound(parts.mountPath),
+  ];
+}
+
+/** Runs `steps` in order until one answers `'final'`. */
+export async function runSteps(steps: readonly AnswerStep[], ...args: Parameters<AnswerStep>): Promise<void> {
+  for (const step of steps) {
+    if (await step(...args) === 'final') return;
+  }
+}
