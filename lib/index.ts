@@ -36,7 +36,7 @@ export {
   type PaymentOutcome,
   type PaymentStatus,
   type PaymentAuthorizationState,
-} from './payments/service.js';
+} from './payments/types.js';
 export { PAYMENT_TYPES, type PaymentType, type PaymentDetails, type PaymentAuthorizationDetail } from './payments/details.js';
 export {
   OAuthError,

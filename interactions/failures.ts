@@ -1,0 +1,98 @@
+/**
+ * What the PSU sees when a page cannot carry on: back to the TPP when the authorization can still
+ * end there, else a page in the PSU's language that redirects nobody.
+ */
+import type { Request, Response } from 'express';
+import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
+
+import { PSU_REFUSALS } from '../lib/consent.js';
+import { isUnavailable, RETRY_AFTER_SECONDS, StorageUnavailableError } from '../lib/errors.js';
+import { acceptLanguageTags, type Language } from '../lib/language.js';
+import type { ResolvedOptions } from '../lib/options/index.js';
+import type { EntryPage } from '../lib/provider/index.js';
+import { finish } from './ending.js';
+import { translator } from './i18n.js';
+import { BankServiceError, Finished, FormRejected, SessionMismatch } from './page-errors.js';
+import { languageFrom, pageContext, pageHeaders, sendPage } from './render-context.js';
+import type { PageServices } from './services.js';
+import { errorPage } from './views/pages.js';
+
+type ErrorView = Parameters<typeof errorPage>[1];
+
+/** A page that ends the PSU's way here: nobody is redirected. */
+function sendErrorPage(options: ResolvedOptions, res: Response, status: number, language: Language, view: ErrorView): void {
+  sendPage(options, res, status, errorPage(pageContext(options, language, false), view));
+}
+
+/** The answer to a page request that failed with `error`. */
+export async function failPage(services: PageServices, req: Request, res: Response, error: unknown): Promise<void> {
+  const { options, logger } = services;
+  const language = languageFrom(options, acceptLanguageTags(req.get('accept-language')));
+  const t = translator(language);
+  if (error instanceof Finished) {
+    res.redirect(303, error.returnTo);
+    return;
+  }
+  if (error instanceof FormRejected) {
+    const { flow } = error;
+    logger.warn({ event: 'psu.form_rejected', clientId: flow.client.clientId }, 'a PSU page form was posted without its CSRF token or from another origin');
+    sendErrorPage(options, res, 403, flow.language, {
+      title: flow.t('error.form.title'),
+      message: flow.t('error.form'),
+      continueHref: `${services.base}/${flow.interaction.uid}`,
+    });
+    return;
+  }
+  if (error instanceof SessionMismatch || (error as { name?: string }).name === 'SessionNotFound') {
+    sendErrorPage(options, res, error instanceof SessionMismatch && error.method ? 404 : 400, language, { title: t('error.expired.title'), message: t('error.expired') });
+    return;
+  }
+  if (isUnavailable(error)) {
+    logger.error({ err: error, event: 'storage.unavailable', path: req.originalUrl }, 'a PSU page could not reach the storage');
+    res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    sendErrorPage(options, res, 503, language, { title: t('error.unavailable.title'), message: t('error.unavailable') });
+    return;
+  }
+  if (error instanceof BankServiceError) {
+    // The PSU goes back to the TPP, which learns that the bank failed, not why.
+    logger.error({ err: error.cause, event: 'psu.bank_service_failed', service: error.service }, error.message);
+    try {
+      await finish(services, req, res, { error: 'server_error', error_description: PSU_REFUSALS.bankFailed });
+      return;
+    } catch {
+      // The interaction is gone too: fall through to the apology page.
+    }
+  } else {
+    logger.error({ err: error, event: 'psu.page_failed', path: req.originalUrl }, 'a PSU page failed');
+  }
+  sendErrorPage(options, res, 500, language, { title: t('error.title'), message: t('error.server') });
+}
+
+/**
+ * oidc-provider's `renderError`: an authorization request whose client or redirect URI is not
+ * valid. The PSU learns why in their language; nobody is redirected.
+ */
+export function renderAuthorizationError(options: ResolvedOptions, ctx: KoaContextWithOIDC, out: ErrorOut, error: Error, entry?: EntryPage): void {
+  const tags = [
+    ...(entry?.language ? [entry.language] : []),
+    ...String(ctx.query?.ui_locales ?? ctx.oidc?.params?.ui_locales ?? '').split(' ').filter(Boolean),
+  ];
+  const language = languageFrom(options, tags.length ? tags : acceptLanguageTags(ctx.get('accept-language')));
+  const t = translator(language);
+  const serverError = out.error === 'server_error';
+  const unavailable = isUnavailable(error);
+  if (unavailable) {
+    ctx.status = 503;
+    ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  }
+  const page = errorPage(pageContext(options, language, false), {
+    title: unavailable ? t('error.unavailable.title') : t('error.title'),
+    message: unavailable ? t('error.unavailable') : serverError ? t('error.server') : t('error.invalid'),
+    details: unavailable
+      ? { error: 'temporarily_unavailable', description: new StorageUnavailableError('storage').error_description }
+      : { error: String(out.error), ...(out.error_description ? { description: String(out.error_description) } : {}) },
+  });
+  ctx.set(pageHeaders(options));
+  ctx.type = 'html';
+  ctx.body = page.value;
+}

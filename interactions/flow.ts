@@ -1,0 +1,201 @@
+/**
+ * From the interaction oidc-provider opened to the Flow a page works with: the client, where the
+ * PSU stands (kept server-side in the interaction), the language, the TPP as shown, the payment
+ * of a payment authorization, and the form token.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+import type { Request, Response } from 'express';
+
+import type { EnvironmentName } from '../lib/certificates/identity.js';
+import { acceptLanguageTags, type Language } from '../lib/language.js';
+import type { PaymentAtHand } from '../lib/payments/decisions.js';
+import { authorizationDetailSchema, type PaymentAuthorizationDetail } from '../lib/payments/details.js';
+import {
+  clientViewOf,
+  findClient,
+  interactionEnded,
+  interactionOf,
+  saveInteractionResult,
+  type ClientRecord,
+  type InteractionRecord,
+} from '../lib/provider/internals.js';
+import type { PsuAccount } from '../lib/psu.js';
+import { localizedValue } from '../lib/registration/localized-metadata.js';
+import { bankCall, Finished, FormRejected, SessionMismatch } from './page-errors.js';
+import { languageFrom, pageContext } from './render-context.js';
+import { originOf } from './security-headers.js';
+import type { PageServices } from './services.js';
+import type { PageContext } from './views/layout.js';
+import type { FormTargets, TppView } from './views/pages.js';
+import type { Translate } from './i18n.js';
+
+/** Where a PSU is within one authorization, kept server-side in the interaction record. */
+export type Progress =
+  | { readonly step: 'signin'; readonly csrf: string; readonly language?: Language }
+  | {
+    readonly step: 'second_factor';
+    readonly csrf: string;
+    readonly language?: Language;
+    readonly psuId: string;
+    readonly psuKey: string;
+    readonly hint?: string;
+    readonly challenge?: string;
+  }
+  | {
+    readonly step: 'consent';
+    readonly csrf: string;
+    readonly language?: Language;
+    readonly psuId: string;
+    readonly scaTime: number;
+    readonly amr: readonly string[];
+  };
+
+/** The progress of a PSU who signed in. */
+export type SignedIn = Progress & { readonly step: 'consent' };
+
+/** Field of the interaction's result where the progress is kept until the interaction ends. */
+const PROGRESS = 'psd2_progress';
+
+/** Everything one request of the pages works with. */
+export interface Flow {
+  readonly interaction: InteractionRecord;
+  readonly client: ClientRecord;
+  readonly environment: EnvironmentName;
+  readonly progress: Progress;
+  readonly language: Language;
+  readonly t: Translate;
+  readonly context: PageContext;
+  readonly tpp: TppView;
+  /** The payment the PSU is asked to confirm, as the payment API registered it. */
+  readonly payment: PaymentAtHand | undefined;
+  readonly forms: (action: string) => FormTargets;
+  readonly security: { readonly formTargets: string[]; readonly imageOrigins: string[] };
+}
+
+/** The client as the interaction recorded it when oidc-provider created it. */
+function clientOf(interaction: InteractionRecord): ClientRecord | undefined {
+  const view = clientViewOf(interaction);
+  if (!view || view.metadata.client_id !== interaction.params.client_id) return undefined;
+  const grantTypes = Array.isArray(view.metadata.grant_types) ? view.metadata.grant_types : [];
+  return {
+    clientId: String(view.metadata.client_id),
+    metadata: () => ({ ...view.metadata }),
+    grantTypeAllowed: (type) => grantTypes.includes(type),
+  };
+}
+
+/**
+ * The payment of a payment authorization: from the request the payment API pushed, which the
+ * interaction keeps server-side; nothing the browser sends takes part.
+ */
+function paymentOf(interaction: InteractionRecord): PaymentAtHand | undefined {
+  const text = interaction.params.authorization_details;
+  if (text === undefined) return undefined;
+  let details: unknown;
+  try {
+    details = typeof text === 'string' ? JSON.parse(text) : text;
+  } catch {
+    details = undefined;
+  }
+  const parsed = Array.isArray(details) && details.length === 1 ? authorizationDetailSchema.safeParse(details[0]) : undefined;
+  if (!parsed?.success || !interaction.parJti) throw new SessionMismatch();
+  return { id: interaction.parJti, detail: parsed.data as PaymentAuthorizationDetail };
+}
+
+/** The form token of an interaction whose first step is not saved yet. */
+function csrfFor(services: PageServices, uid: string): string {
+  return createHmac('sha256', services.options.cookieKeys[0]!).update(`psd2-pages-csrf:${uid}`).digest('base64url');
+}
+
+function sameToken(expected: string, given: unknown): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** The flow of the interaction in the URL, which must be the one of the PSU's browser. */
+export async function loadFlow(services: PageServices, req: Request, res: Response): Promise<Flow> {
+  const { options, provider, base: pages } = services;
+  const interaction = await interactionOf(provider, req, res);
+  if (interaction.uid !== req.params.uid) throw new SessionMismatch();
+  // Decided already (a double click, a reload, the back button): carry on to the TPP.
+  if (interactionEnded(interaction)) throw new Finished(interaction.returnTo);
+  const client = clientOf(interaction) ?? await findClient(provider, String(interaction.params.client_id));
+  if (!client) throw new SessionMismatch();
+  const metadata = client.metadata();
+  const environment = metadata.psd2_environment as EnvironmentName;
+  // Until the PSU's first step is saved, the form token derives from the interaction and the
+  // cookie key (no write for showing the first page); it is saved with the progress then.
+  const progress = interaction.result?.[PROGRESS] as Progress | undefined ?? { step: 'signin', csrf: csrfFor(services, interaction.uid) };
+  const uiLocales = String(interaction.params.ui_locales ?? '').split(' ').filter(Boolean);
+  const language = progress.language ?? languageFrom(options, uiLocales.length ? uiLocales : acceptLanguageTags(req.get('accept-language')));
+  const base = `${pages}/${interaction.uid}`;
+  const context = pageContext(options, language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`);
+  const logoUri = localizedValue(metadata, 'logo_uri', language);
+  const logo = logoUri?.startsWith('https://') ? logoUri : undefined;
+  const redirectOrigin = originOf(String(interaction.params.redirect_uri ?? ''));
+  const { csrf } = progress;
+  return {
+    payment: paymentOf(interaction),
+    interaction,
+    client,
+    environment,
+    progress,
+    language,
+    t: context.t,
+    context,
+    tpp: {
+      name: localizedValue(metadata, 'client_name', language) ?? client.clientId,
+      legalId: typeof metadata.provider_legal_id === 'string' ? metadata.provider_legal_id : undefined,
+      logoUri: logo,
+    },
+    forms: (action) => ({ csrf, action: `${base}/${action}`, cancel: `${base}/cancel` }),
+    security: {
+      formTargets: redirectOrigin ? [redirectOrigin] : [],
+      imageOrigins: [originOf(logo)].filter((origin): origin is string => origin !== undefined),
+    },
+  };
+}
+
+/** Loads the flow of a form post, after its CSRF token and origin are checked. */
+export async function loadPost(services: PageServices, req: Request, res: Response): Promise<Flow> {
+  const flow = await loadFlow(services, req, res);
+  const origin = req.get('origin');
+  const body = (req.body ?? {}) as Record<string, unknown>;
+  if ((origin && origin !== 'null' && origin !== new URL(services.options.issuer).origin) || !sameToken(flow.progress.csrf, body.csrf)) {
+    throw new FormRejected(flow);
+  }
+  return flow;
+}
+
+/** A form field as text, at most `max` characters. */
+export function formText(value: unknown, max: number): string {
+  return typeof value === 'string' ? value.slice(0, max) : '';
+}
+
+/** The language the PSU chose, carried from step to step. */
+export function chosenLanguage(flow: Flow): { language?: Language } {
+  return flow.progress.language ? { language: flow.progress.language } : {};
+}
+
+/** Saves where the PSU stands, for the rest of the interaction's lifetime. */
+export async function saveProgress(flow: Flow, progress: Progress): Promise<void> {
+  await saveInteractionResult(flow.interaction, { [PROGRESS]: progress });
+}
+
+/** Whether the bank suspended the TPP of this authorization meanwhile. */
+export async function tppSuspended(services: PageServices, flow: Flow): Promise<boolean> {
+  return flow.tpp.legalId !== undefined && services.isSuspended(flow.tpp.legalId);
+}
+
+/** The accounts the PSU may share in this authorization: the test customer's, or the bank's. */
+export async function accountsOf(services: PageServices, flow: Flow, psuId: string): Promise<readonly PsuAccount[]> {
+  const { options } = services;
+  if (flow.environment === 'sandbox') {
+    return options.sandbox?.testPsus.find((psu) => psu.id === psuId)?.accounts ?? [];
+  }
+  const scope = String(flow.interaction.params.scope);
+  return bankCall('account lookup', () => options.bank!.accounts.accountsOf(psuId, { scope, clientId: flow.client.clientId, language: flow.language }));
+}

@@ -1,0 +1,24 @@
+/**
+ * What every step of the PSU pages works with: the options, the provider whose interactions they
+ * read and end, the sign-in limits, and the payment authorizations they decide.
+ */
+import type Provider from 'oidc-provider';
+
+import type { Logger } from '../lib/logger.js';
+import type { ResolvedOptions } from '../lib/options/index.js';
+import type { PaymentRecords } from '../lib/payments/records.js';
+import type { LoginLimits } from './login-limits.js';
+
+export interface PageServices {
+  readonly options: ResolvedOptions;
+  readonly logger: Logger;
+  readonly provider: Provider;
+  /** The bank sign-in's limits; none without a bank environment. */
+  readonly limits: LoginLimits | undefined;
+  /** Path of the pages: the mount path and the interaction path. */
+  readonly base: string;
+  /** The payment authorizations opened by the bank's payment API. */
+  readonly payments: PaymentRecords;
+  /** Whether the bank suspended a TPP organization. */
+  isSuspended(organization: string): Promise<boolean>;
+}
