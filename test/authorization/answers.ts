@@ -1,15 +1,19 @@
 /**
  * What the authorization endpoint and its entry pages answer, as the tests expect it: PSU pages in
- * a language, the localized error page, redirects back to the TPP; and the test server's
- * environments with other entry paths.
+ * a language, the localized error page, redirects back to the TPP; what the token endpoint answers
+ * a code; and the test server's environments with other entry paths.
  */
+import { createHash } from 'node:crypto';
+
 import { expect } from 'chai';
+import type { Response } from 'supertest';
 
 import type { AuthorizationServerOptions } from '../../lib/index.js';
-import { testPki } from '../support/pki.js';
+import { testPki, type TppCredentials } from '../support/pki.js';
 import type { PageResponse } from '../support/psu-browser.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
 import type { TestServer } from '../support/server.js';
+import { expectError } from '../registration/helpers.js';
 import { REDIRECT_URI } from './helpers.js';
 
 export type Language = 'de' | 'en' | 'fr';
@@ -84,4 +88,54 @@ export async function environmentsWith(paths: { sandbox?: string; bank?: string 
     sandbox: { trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS, ...(paths.sandbox !== undefined ? { entryPath: paths.sandbox } : {}) },
     bank: { trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank, ...(paths.bank !== undefined ? { entryPath: paths.bank } : {}) },
   };
+}
+
+/** `x5t#S256` of a certificate: base64url SHA-256 of its DER (RFC 8705 §3.1). */
+export function thumbprint(tpp: TppCredentials): string {
+  return createHash('sha256').update(tpp.der).digest('base64url');
+}
+
+/** Posts a form to the token endpoint with `tpp`'s certificate (or none), dropping undefined fields. */
+export function tokenRequest(server: TestServer, tpp: TppCredentials | undefined, fields: Record<string, string | undefined>) {
+  const form: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) if (value !== undefined) form[name] = value;
+  return server.request(tpp).post('/oauth2/token').type('form').send(form);
+}
+
+/** A refusal of the token endpoint: RFC 6749 §5.2 JSON, and no token of any kind. */
+export function expectRefusal(res: Response, status: number | readonly number[], error: string | readonly string[]): void {
+  const statuses = typeof status === 'number' ? [status] : status;
+  const errors = typeof error === 'string' ? [error] : error;
+  expect(statuses, `${res.status} ${res.text}`).to.include(res.status);
+  expect(errors, res.text).to.include((res.body as Record<string, unknown>)?.error);
+  expectError(res, res.status, String((res.body as Record<string, unknown>).error));
+  expect(res.body).not.to.have.any.keys('access_token', 'refresh_token', 'id_token', 'token_type');
+}
+
+export interface Issued {
+  readonly accessToken: string;
+  readonly refreshToken: string | undefined;
+  readonly body: Record<string, unknown>;
+}
+
+/** Expects a successful token response and returns its tokens. */
+export function expectTokens(res: Response): Issued {
+  expect(res.status, res.text).to.equal(200);
+  expect(res.headers['content-type']).to.match(/^application\/json/);
+  expect(res.headers['cache-control'], 'RFC 6749 §5.1: Cache-Control: no-store').to.match(/\bno-store\b/);
+  const body = res.body as Record<string, unknown>;
+  expect(body.access_token).to.be.a('string').and.not.equal('');
+  expect(String(body.token_type).toLowerCase(), 'token_type').to.equal('bearer');
+  expect(body.expires_in).to.be.a('number').above(0);
+  expect(body, 'a pure OAuth 2 server issues no id_token').not.to.have.property('id_token');
+  return {
+    accessToken: String(body.access_token),
+    refreshToken: typeof body.refresh_token === 'string' ? body.refresh_token : undefined,
+    body,
+  };
+}
+
+export function scopeWords(scope: unknown): string[] {
+  expect(scope).to.be.a('string');
+  return String(scope).split(' ').filter(Boolean).sort();
 }
