@@ -14,6 +14,7 @@ import { providerConfiguration, type ProviderParts } from './configuration.js';
 import { prefixTokenIds, storeProductFields } from './internals.js';
 import { answerMiddleware, requestMiddleware } from './middleware.js';
 import { acceptPaddedVerifiers } from './pkce.js';
+import { stateOf } from './request-state.js';
 import { answerSteps } from './steps/index.js';
 import type { MetadataFacts } from './steps/discovery.js';
 
@@ -39,6 +40,13 @@ export function createProvider(options: ResolvedOptions, storage: Storage, parts
     steps: answerSteps({ storage, logger: parts.logger, mountPath: options.mountPath, metadata: parts.metadata }),
     renderUnavailablePage: parts.renderUnavailablePage,
   }));
+  // What oidc-provider's events tell of a request, for the answer steps.
+  provider.on('grant.error', (ctx, error) => {
+    stateOf(ctx.req).grantError = error;
+  });
+  provider.on('server_error', (ctx, error) => {
+    stateOf(ctx.req).serverError = error;
+  });
   // Codes and tokens issued under a grant carry the start of the grant's id (lib/token-ids.ts).
   prefixTokenIds(provider, grantTag);
   acceptPaddedVerifiers(provider);

@@ -7,66 +7,11 @@ import { randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
 import type { AdapterPayload } from 'oidc-provider';
-import { createClient } from 'redis';
 
-import { RedisStorage, type RedisCommands, type RedisTransaction } from '../../adapters/redis.js';
+import { isRecordOf, RedisKeys } from '../../adapters/redis/keys.js';
+import { RedisStorage, type RedisCommands, type RedisStorageOptions } from '../../adapters/redis/storage.js';
 import { StorageUnavailableError } from '../../lib/errors.js';
-import { authorizationUrl, entryPath, exchangeCode, openPages, redirectParams, registerClient, requestParams, sandboxAuthorization, submit } from '../authorization/helpers.js';
-import { LEAK } from '../support/leak.js';
-import { sandboxTpp } from '../support/pki.js';
-import { csrfOf, formAction, PsuBrowser } from '../support/psu-browser.js';
-import { startRedis, startRedisCluster, watchedTransaction, type TestRedis } from '../support/redis.js';
-import { startServer, type TestServer } from '../support/server.js';
-
-/** What the storage asked Redis for, and which of its transactions are made to fail. */
-interface Probe {
-  /** Keys read with HGETALL, in order. */
-  readonly reads: string[];
-  /** A transaction whose first key this picks fails without reaching Redis. */
-  failing: (key: string) => boolean;
-  /** Transactions holding only a PUBLISH (the cache's heartbeats) are dropped silently. */
-  mute?: boolean;
-}
-
-/** `client` as the storage sees it, recording its reads and failing the transactions `probe` picks. */
-function probed(client: RedisCommands, probe: Probe, duplicate = true): RedisCommands {
-  const multi = (): RedisTransaction => watchedTransaction(client.multi(), (first, _queued, run) => {
-    if (first === undefined && probe.mute) return Promise.resolve([]);
-    return first !== undefined && probe.failing(first) ? Promise.reject(new Error(`refused for the test: ${first}`)) : run();
-  });
-  return {
-    get isReady() {
-      return client.isReady;
-    },
-    hGetAll: (key) => {
-      probe.reads.push(key);
-      return client.hGetAll(key);
-    },
-    get: (key) => client.get(key),
-    del: (keys) => client.del(keys),
-    zRange: (key, start, stop) => client.zRange(key, start, stop),
-    zRangeByScore: (key, min, max) => client.zRangeByScore(key, min, max),
-    zRem: (key, members) => client.zRem(key, members),
-    eval: (script, options) => client.eval(script, options),
-    multi,
-    ...(client.withCommandOptions ? { withCommandOptions: (options: { readonly timeout: number }) => probed(client.withCommandOptions!(options), probe, duplicate) } : {}),
-    ...(duplicate && client.duplicate ? { duplicate: () => client.duplicate!() } : {}),
-  };
-}
-
-function newProbe(): Probe {
-  return { reads: [], failing: () => false };
-}
-
-/** Polls `check` every 10 ms until it holds, or fails after `ms`. */
-async function until(what: string, check: () => boolean | Promise<boolean>, ms = 2000): Promise<number> {
-  const started = Date.now();
-  while (!await check()) {
-    if (Date.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return Date.now() - started;
-}
+import { newProbe, probed, startRedis, startRedisCluster, until, type Probe, type TestRedis } from '../support/redis.js';
 
 const id = () => randomBytes(12).toString('base64url');
 
@@ -84,18 +29,20 @@ for (const { name, start } of STARTERS) {
     let b: RedisStorage;
     const opened: RedisStorage[] = [];
 
-    const open = (client: RedisCommands, options: ConstructorParameters<typeof RedisStorage>[1] = {}) => {
-      const storage = new RedisStorage(client, { keyPrefix: redis.keyPrefix, ...options });
+    /** A storage on `client` with a subscriber of its own, unless `options` says which (or none). */
+    const open = async (client: RedisCommands, options: RedisStorageOptions = {}) => {
+      const subscriber = 'subscriber' in options ? options.subscriber : await redis.subscriber();
+      const storage = new RedisStorage(client, { keyPrefix: redis.keyPrefix, ...options, subscriber });
       opened.push(storage);
       return storage;
     };
-    const readsOf = (probe: Probe, model: string, recordId: string) => probe.reads.filter((key) => key.endsWith(`}:${model}:${recordId}`)).length;
+    const readsOf = (probe: Probe, model: string, recordId: string) => probe.reads.filter((key) => isRecordOf(key, model, recordId)).length;
 
     before(async () => {
       redis = await start();
       probeA = newProbe();
-      a = open(probed(redis.client, probeA));
-      b = open(redis.client);
+      a = await open(probed(redis.client, probeA));
+      b = await open(redis.client);
       await until('both instances listen', () => a.caching && b.caching, 10_000);
     });
     afterEach(() => {
@@ -113,7 +60,7 @@ for (const { name, start } of STARTERS) {
       expect(readsOf(probeA, 'Grant', grantId), 'written here').to.equal(0);
 
       const clientId = id();
-      await b.adapterFor('Client').upsert(clientId, { client_id: clientId, client_name: 'Kept' } as AdapterPayload, undefined as unknown as number);
+      await b.adapterFor('Client').upsert(clientId, { client_id: clientId, client_name: 'Kept' } as AdapterPayload, undefined);
       // A read that overlaps the announcement of b's write is not kept: read until one is.
       let reads = -1;
       await until('a read is kept', async () => {
@@ -144,14 +91,14 @@ for (const { name, start } of STARTERS) {
       const clientId = id();
       const grantId = id();
       const interactionId = id();
-      await b.adapterFor('Client').upsert(clientId, { client_id: clientId, client_name: 'First' } as AdapterPayload, undefined as unknown as number);
+      await b.adapterFor('Client').upsert(clientId, { client_id: clientId, client_name: 'First' } as AdapterPayload, undefined);
       await b.adapterFor('Grant').upsert(grantId, { accountId: 'psu-2', clientId } as AdapterPayload, 60);
       await b.adapterFor('Interaction').upsert(interactionId, { uid: interactionId } as AdapterPayload, 60);
       expect(await a.adapterFor('Client').find(clientId)).to.include({ client_name: 'First' });
       expect(await a.adapterFor('Grant').find(grantId)).to.include({ accountId: 'psu-2' });
       expect(await a.adapterFor('Interaction').find(interactionId)).to.include({ uid: interactionId });
 
-      await b.adapterFor('Client').upsert(clientId, { client_id: clientId, client_name: 'Second' } as AdapterPayload, undefined as unknown as number);
+      await b.adapterFor('Client').upsert(clientId, { client_id: clientId, client_name: 'Second' } as AdapterPayload, undefined);
       await until('the update is seen', async () => (await a.adapterFor('Client').find(clientId))?.client_name === 'Second', 1000);
 
       await b.adapterFor('Interaction').consume(interactionId);
@@ -168,12 +115,12 @@ for (const { name, start } of STARTERS) {
     });
 
     it('keeps a record changed behind the storages\' back (by hand) for at most maxAge', async () => {
-      const short = open(redis.client, { cache: { maxAge: 400 } });
+      const short = await open(redis.client, { cache: { maxAge: 400 } });
       await until('it listens', () => short.caching, 10_000);
       const clientId = id();
-      await short.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+      await short.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined);
       expect(await short.adapterFor('Client').find(clientId)).to.include({ client_id: clientId });
-      await redis.client.del(`${redis.keyPrefix}{r:${clientId}}:Client:${clientId}`);
+      await redis.client.del(new RedisKeys(redis.keyPrefix).record('Client', clientId));
       expect(await short.adapterFor('Client').find(clientId), 'still kept').to.include({ client_id: clientId });
       await new Promise((resolve) => setTimeout(resolve, 450));
       expect(await short.adapterFor('Client').find(clientId), 'after maxAge').to.equal(undefined);
@@ -185,17 +132,17 @@ for (const { name, start } of STARTERS) {
       }
     });
 
-    it('keeps nothing with cache: false, nor when the client cannot be duplicated', async () => {
-      for (const [what, storage, probe] of (() => {
+    it('keeps nothing with cache: false, nor without a subscriber', async () => {
+      for (const [what, storage, probe] of await (async () => {
         const off = newProbe();
         const bare = newProbe();
         return [
-          ['cache: false', open(probed(redis.client, off), { cache: false }), off],
-          ['no duplicate()', open(probed(redis.client, bare, false)), bare],
+          ['cache: false', await open(probed(redis.client, off), { cache: false }), off],
+          ['no subscriber', await open(probed(redis.client, bare), { subscriber: undefined }), bare],
         ] as const;
       })()) {
         const clientId = id();
-        await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+        await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined);
         await storage.adapterFor('Client').find(clientId);
         await storage.adapterFor('Client').find(clientId);
         expect(readsOf(probe, 'Client', clientId), what).to.equal(2);
@@ -204,10 +151,10 @@ for (const { name, start } of STARTERS) {
     });
 
     it('keeps nothing once closed', async () => {
-      const storage = open(probed(redis.client, probeA));
+      const storage = await open(probed(redis.client, probeA));
       await until('it listens', () => storage.caching, 10_000);
       const clientId = id();
-      await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
+      await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined);
       await storage.adapterFor('Client').find(clientId);
       expect(readsOf(probeA, 'Client', clientId)).to.equal(0);
       await storage.close();
@@ -236,7 +183,7 @@ for (const { name, start } of STARTERS) {
     it('fails a batch whose write failed, and forgets the record it would have written', async () => {
       const grantId = id();
       await a.adapterFor('Grant').upsert(grantId, { accountId: 'before' } as AdapterPayload, 60);
-      probeA.failing = (key) => key.endsWith(`}:Grant:${grantId}`);
+      probeA.failing = (key) => isRecordOf(key, 'Grant', grantId);
       let went = false;
       const batch = a.batch(async () => {
         await a.adapterFor('Grant').upsert(grantId, { accountId: 'after' } as AdapterPayload, 60);
@@ -262,7 +209,7 @@ for (const { name, start } of STARTERS) {
       let late: Promise<void> | undefined;
       await a.batch(async () => {
         late = new Promise<void>((resolve) => setTimeout(resolve, 20)).then(() => {
-          probeA.failing = (key) => key.endsWith(`}:Grant:${grantId}`);
+          probeA.failing = (key) => isRecordOf(key, 'Grant', grantId);
           return a.adapterFor('Grant').upsert(grantId, { accountId: 'late' } as AdapterPayload, 60);
         });
       });
@@ -271,183 +218,3 @@ for (const { name, start } of STARTERS) {
     });
   });
 }
-
-describe('RedisStorage cache, when its listening connection drops', function drops() {
-  this.timeout(30_000);
-  let redis: TestRedis;
-  let storage: RedisStorage;
-  let probe: Probe;
-  let admin: ReturnType<typeof createClient>;
-
-  before(async () => {
-    redis = await startRedis();
-    probe = newProbe();
-    storage = new RedisStorage(probed(redis.client, probe), { keyPrefix: redis.keyPrefix });
-    const url = redis.processes[0]?.url ?? process.env.REDIS_URL;
-    admin = createClient({ url });
-    await admin.connect();
-    await until('it listens', () => storage.caching, 10_000);
-  });
-  after(async () => {
-    await storage?.close();
-    admin?.destroy();
-    await redis?.close();
-  });
-
-  it('stops keeping records when its own heartbeat stops coming back, and forgets them; keeps them again once it does', async function silence() {
-    this.timeout(15_000);
-    const clientId = id();
-    await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
-    await storage.adapterFor('Client').find(clientId);
-    const reads = () => probe.reads.filter((key) => key.endsWith(clientId)).length;
-    expect(reads()).to.equal(0);
-    probe.mute = true;
-    const silentFor = await until('it stops keeping records', () => !storage.caching, 6000);
-    expect(silentFor, 'within 3 s of silence (and a heartbeat)').to.be.below(4500);
-    await storage.adapterFor('Client').find(clientId);
-    expect(reads(), 'read from Redis while silent').to.equal(1);
-    probe.mute = false;
-    await until('it keeps records again', () => storage.caching, 3000);
-    await storage.adapterFor('Client').find(clientId);
-    await storage.adapterFor('Client').find(clientId);
-    expect(reads(), 'what it kept before was forgotten; read once, then kept').to.equal(2);
-  });
-
-  it('keeps nothing and announces nothing when Redis refuses it the channel (ACL), and no write fails', async () => {
-    const password = randomBytes(12).toString('hex');
-    await admin.sendCommand(['ACL', 'SETUSER', 'no-channels', 'on', `>${password}`, '~*', '+@all', 'resetchannels']);
-    const url = new URL(redis.processes[0]?.url ?? process.env.REDIS_URL!);
-    url.username = 'no-channels';
-    url.password = password;
-    const limited = createClient({ url: url.href });
-    limited.on('error', () => { /* the storage reports */ });
-    await limited.connect();
-    const warnings: string[] = [];
-    const refused = new RedisStorage(limited as unknown as RedisCommands, { keyPrefix: redis.keyPrefix, onWarning: (message) => warnings.push(message) });
-    try {
-      // The first write may go out before the storage learns of the refusal: sent again without its announcement.
-      const clientId = id();
-      await refused.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
-      await refused.adapterFor('Interaction').destroy(id());
-      await until('the refusal is known', () => warnings.length > 0, 2000);
-      expect(refused.caching).to.equal(false);
-      expect(warnings, 'told once').to.have.length(1);
-      expect(warnings[0]).to.match(new RegExp(`refused the channel ${redis.keyPrefix}changes .*NOPERM.*grant the Redis user &${redis.keyPrefix}changes`));
-      await refused.adapterFor('Grant').upsert(id(), { accountId: 'psu-acl' } as AdapterPayload, 60);
-      expect(await refused.adapterFor('Client').find(clientId)).to.include({ client_id: clientId });
-    } finally {
-      await refused.close();
-      limited.destroy();
-      await admin.sendCommand(['ACL', 'DELUSER', 'no-channels']);
-    }
-  });
-
-  it('keeps nothing, and says so, when listening cannot start; a failing onWarning harms nothing', async () => {
-    const told: string[] = [];
-    const unreachable = {
-      ...probed(redis.client, newProbe(), false),
-      duplicate: () => createClient({ url: 'redis://127.0.0.1:1', socket: { reconnectStrategy: false, connectTimeout: 500 } }),
-    } as unknown as RedisCommands;
-    const deaf = new RedisStorage(unreachable, {
-      keyPrefix: redis.keyPrefix,
-      onWarning: (message) => {
-        told.push(message);
-        throw new Error('the host app\'s handler fails');
-      },
-    });
-    try {
-      await until('it says so', () => told.length > 0, 3000);
-      expect(told[0]).to.match(/^listening on .*changes failed \(.+\): records are not kept in memory$/);
-      const clientId = id();
-      await deaf.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
-      expect(await deaf.adapterFor('Client').find(clientId)).to.include({ client_id: clientId });
-      expect(deaf.caching).to.equal(false);
-    } finally {
-      await deaf.close();
-    }
-  });
-
-  it('forgets what it kept, and keeps records again once subscribed anew', async () => {
-    const clientId = id();
-    await storage.adapterFor('Client').upsert(clientId, { client_id: clientId } as AdapterPayload, undefined as unknown as number);
-    await storage.adapterFor('Client').find(clientId);
-    expect(probe.reads.filter((key) => key.endsWith(clientId))).to.have.length(0);
-    const listeners = async () => new Set(String(await admin.sendCommand(['CLIENT', 'LIST', 'TYPE', 'pubsub'])).match(/^id=\d+/gm) ?? []);
-    const before = await listeners();
-    expect(before.size, 'the storage listens on a connection of its own').to.be.at.least(1);
-    await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']);
-    await until('it listens again, on a new connection', async () => [...await listeners()].some((client) => !before.has(client)) && storage.caching, 10_000);
-    await storage.adapterFor('Client').find(clientId);
-    await storage.adapterFor('Client').find(clientId);
-    expect(probe.reads.filter((key) => key.endsWith(clientId)), 'read once after the drop, then kept').to.have.length(1);
-  });
-});
-
-describe('the server on RedisStorage with its cache and pipelined writes', function served() {
-  this.timeout(40_000);
-  let redis: TestRedis;
-  let probe: Probe;
-  let first: TestServer;
-  let second: TestServer;
-
-  before(async () => {
-    redis = await startRedis();
-    probe = newProbe();
-    const storages = [new RedisStorage(probed(redis.client, probe), { keyPrefix: redis.keyPrefix }), new RedisStorage(redis.client, { keyPrefix: redis.keyPrefix })];
-    await until('both instances listen', () => storages.every((storage) => storage.caching), 10_000);
-    first = await startServer({ options: { storage: storages[0] } });
-    second = await startServer({ options: { storage: storages[1] } });
-  });
-  afterEach(() => {
-    probe.failing = () => false;
-  });
-  after(async () => {
-    await first?.close();
-    await second?.close();
-    await Promise.all([first, second].map((server) => (server?.auth.storage as RedisStorage | undefined)?.close()));
-    await redis?.close();
-  });
-
-  it('answers a code exchange whose tokens cannot be stored with 503, and no token', async () => {
-    const client = await registerClient(first, { tpp: await sandboxTpp({ organization: 'Pipelined Tokens', authorisationNumber: 'PIPE1' }) });
-    const { location, pair } = await sandboxAuthorization(first, client);
-    const code = redirectParams(location).get('code')!;
-    probe.failing = (key) => key.includes('}:AccessToken:');
-    const res = await exchangeCode(first, client, code, pair);
-    expect(res.status, res.text).to.equal(503);
-    expect(res.body).to.include({ error: 'temporarily_unavailable' });
-    expect(res.body.access_token).to.equal(undefined);
-    expect(res.text).not.to.match(LEAK);
-    const issued = () => first.logs.filter((line) => line.fields.event === 'token.issued' && line.fields.clientId === client.clientId);
-    expect(issued(), 'no token.issued audit line for tokens that were not stored').to.deep.equal([]);
-
-    probe.failing = () => false;
-    const again = await sandboxAuthorization(first, client);
-    const ok = await exchangeCode(first, client, redirectParams(again.location).get('code')!, again.pair);
-    expect(ok.status, ok.text).to.equal(200);
-    expect(issued(), 'logged once stored').to.have.length(1);
-  });
-
-  it('answers a PSU coming back from consent with a 503 page, not a code, when the code cannot be stored', async () => {
-    const client = await registerClient(first, { tpp: await sandboxTpp({ organization: 'Pipelined Codes', authorisationNumber: 'PIPE2' }) });
-    const browser = new PsuBrowser();
-    probe.failing = (key) => key.includes('}:AuthorizationCode:');
-    const signIn = await openPages(first, browser, authorizationUrl(first, requestParams(client), entryPath('sandbox')));
-    const consent = await submit(first, browser, signIn, '/signin', { psu: 'sandbox-anna' });
-    const decided = await browser.post(formAction(consent, '/consent'), { csrf: csrfOf(consent), decision: 'grant', accounts: 'sb-anna-1' });
-    expect(decided.location, 'the consent itself went through').to.match(new RegExp(`^${first.issuer}/`));
-    const back = await browser.get(decided.location!);
-    expect(back.status, back.text.slice(0, 300)).to.equal(503);
-    expect(back.location).to.equal(undefined);
-    expect(back.text).to.contain('Service temporarily unavailable');
-  });
-
-  it('refuses at once, on another instance that had it in memory, a client deleted with RFC 7592', async () => {
-    const client = await registerClient(first, { roles: ['PSP_PI'], tpp: await sandboxTpp({ roles: ['PSP_PI'], organization: 'Deleted Elsewhere', authorisationNumber: 'PIPE3' }) });
-    const issue = (on: TestServer) => on.request(client.tpp).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', scope: 'pisp', client_id: client.clientId });
-    expect((await issue(second)).status, 'the second instance keeps the client').to.equal(200);
-    const deleted = await first.request(client.tpp).delete(`/oauth2/register/${client.clientId}`);
-    expect(deleted.status, deleted.text).to.equal(204);
-    await until('the second instance refuses the client', async () => (await issue(second)).status === 401, 1000);
-  });
-});
