@@ -1,4 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
+
+import { ANSWER_FIELDS } from './answer.js';
+import { CERTIFICATE_DERIVED_FIELDS } from './policy.js';
 
 /** Reads a request body whole (already bounded by the body limits) in paused mode, leaving the stream readable. */
 function readWhole(req: IncomingMessage): Promise<Buffer | undefined> {
@@ -30,24 +34,53 @@ function readWhole(req: IncomingMessage): Promise<Buffer | undefined> {
 }
 
 /**
- * RFC 7592 §2.2 asks for `client_id` in an update; deployed TPP clients leave it out (DESIGN 3.5).
- * A JSON object without `client_id` gets the one of the URL before oidc-provider reads it; a body
- * naming another client is left as sent, for oidc-provider to refuse. The body is put back in
- * front of the stream, its declared length adjusted.
+ * RFC 7592 §3: fields of a read answer that only the server sets. §2.2 forbids them in an update
+ * and oidc-provider refuses them; a TPP that PUTs back what it read is not refused for them.
  */
-export async function addClientIdToUpdate(req: IncomingMessage, clientId: string): Promise<void> {
+const RESPONSE_ONLY_FIELDS = ['registration_access_token', 'registration_client_uri', 'client_id_issued_at', 'client_secret_expires_at'];
+
+/**
+ * Fields of a read answer that the server derives from the certificate: sent back unchanged, they
+ * are set again from the certificate presented now (a renewed certificate may have another subject);
+ * a different value is left for the registration policy to refuse.
+ */
+const ANSWERED_DERIVED_FIELDS = CERTIFICATE_DERIVED_FIELDS.filter((field) => (ANSWER_FIELDS as readonly string[]).includes(field));
+
+/** The update as oidc-provider and the registration policy should read it, or `undefined` to leave the body as sent. */
+function preparedUpdate(parsed: unknown, clientId: string, stored: Readonly<Record<string, unknown>> | undefined): Record<string, unknown> | undefined {
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const body: Record<string, unknown> = { ...parsed };
+  // A body naming another client is left as sent, for oidc-provider to refuse.
+  if (body.client_id != null && body.client_id !== clientId) return undefined;
+  body.client_id = clientId;
+  for (const field of RESPONSE_ONLY_FIELDS) delete body[field];
+  for (const field of ANSWERED_DERIVED_FIELDS) {
+    if (stored && body[field] !== undefined && isDeepStrictEqual(body[field], stored[field])) delete body[field];
+  }
+  return body;
+}
+
+/**
+ * Readies an RFC 7592 update (PUT) before oidc-provider reads it. RFC 7592 §2.2 asks for `client_id`;
+ * deployed TPP clients leave it out (DESIGN 3.5): a JSON object without it gets the one of the URL.
+ * The read-only fields of a read answer are dropped (see above), `stored` being the client's stored
+ * metadata. Anything else, and a body that is not a JSON object, reaches oidc-provider as sent. The
+ * body is put back in front of the stream, its declared length adjusted.
+ */
+export async function prepareUpdateBody(req: IncomingMessage, clientId: string, stored?: Readonly<Record<string, unknown>>): Promise<void> {
   if (!/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) return;
   const body = await readWhole(req);
   if (!body) return;
   let replaced = body;
   try {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && (parsed as Record<string, unknown>).client_id == null) {
-      replaced = Buffer.from(JSON.stringify({ ...parsed, client_id: clientId }), 'utf8');
-    }
+    const prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
+    if (prepared) replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
   } catch {
     // Not JSON: oidc-provider refuses it as it would have.
   }
   if (replaced !== body && req.headers['content-length'] !== undefined) req.headers['content-length'] = String(replaced.length);
   if (replaced.length) req.unshift(replaced);
 }
+
+/** @deprecated The former name of {@link prepareUpdateBody}, which is given the stored metadata too. */
+export const addClientIdToUpdate = prepareUpdateBody;
