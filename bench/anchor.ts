@@ -4,7 +4,8 @@
  * authorization-code flow with PKCE, refresh without rotation, introspection) and otherwise with
  * its own defaults: its in-memory adapter, clients from its `clients` configuration, mTLS helpers
  * as short as the documentation asks for (the chain verified by OpenSSL during the handshake
- * against the sandbox root, the subject DN compared as a string). Nothing of the product.
+ * against the sandbox root, the peer certificate read once per request, the subject DN compared
+ * as a string). Nothing of the product.
  *
  * (a) `anchorExpressApp`: mounted in an Express 5 app as oidc-provider's documentation shows,
  *     `app.use('/oauth2', provider.callback())`, the minimal pages in front of it.
@@ -90,8 +91,21 @@ export function baselineClients(subjectDn: string): ClientMetadata[] {
   ];
 }
 
-function peerCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined {
-  return (ctx.socket as TLSSocket).getPeerX509Certificate();
+/**
+ * The peer certificate, read once per request (the baselines' getCertificate): oidc-provider asks
+ * for it several times per token request, and on Node 24 each getPeerX509Certificate() call builds
+ * the certificate and its issuer chain anew (tens to hundreds of µs; parsing the DER again with
+ * `new X509Certificate(raw)` costs as much). Once per request, not per connection: knowing the
+ * connection's client is the product's own business, not the baselines'.
+ */
+const certificates = new WeakMap<IncomingMessage, X509Certificate | null>();
+export function peerCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined {
+  let certificate = certificates.get(ctx.req);
+  if (certificate === undefined) {
+    certificate = (ctx.socket as TLSSocket).getPeerX509Certificate() ?? null;
+    certificates.set(ctx.req, certificate);
+  }
+  return certificate ?? undefined;
 }
 
 function createAnchorProvider(issuer: string, signingKey: Record<string, unknown>, subjectDn: string): Provider {

@@ -7,32 +7,12 @@
  * measures is the cost of the PSD2 layer; the anchors measure the cost against what a bank would
  * otherwise deploy.
  */
-import type { X509Certificate } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { TLSSocket } from 'node:tls';
-
 import type { Router } from 'express';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration } from 'oidc-provider';
 
 import type { Storage } from '../lib/index.js';
-import { jobConfiguration } from './anchor.js';
+import { jobConfiguration, peerCertificate } from './anchor.js';
 import { pagesRouter } from './pages.js';
-
-/**
- * The peer certificate of a request's TLS connection, read once per request.
- * getPeerX509Certificate() wraps the certificate OpenSSL already parsed (~2 µs); parsing its DER
- * again with `new X509Certificate(raw)` costs ~130 µs on Node 20 / OpenSSL 3.
- */
-const certificates = new WeakMap<IncomingMessage, X509Certificate | null>();
-function peerCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined {
-  const req = ctx.req;
-  let certificate = certificates.get(req);
-  if (certificate === undefined) {
-    certificate = (req.socket as Partial<TLSSocket>).getPeerX509Certificate?.() ?? null;
-    certificates.set(req, certificate);
-  }
-  return certificate ?? undefined;
-}
 
 /** A DN as a sorted set of `type=value`, whatever its order, separators, case or attribute names. */
 function looseDn(dn: string): string {

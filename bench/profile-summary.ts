@@ -69,7 +69,8 @@ export function readProfile(path: string): ProfileTimes {
   for (const [id, time] of self) {
     const frame = byId.get(id)!.callFrame;
     total += time;
-    if (frame.functionName === '(idle)') {
+    // Idle, and the profiler's own work (the inspector session starting and stopping it).
+    if (frame.functionName === '(idle)' || frame.url.startsWith('node:inspector')) {
       idle += time;
       continue;
     }

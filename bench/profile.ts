@@ -35,8 +35,7 @@ const valueOf = (flag: string): string | undefined => (args.includes(flag) ? arg
 const top = Number(valueOf('--top') ?? 25) || 25;
 const focus = (valueOf('--focus') ?? '').split(',').filter(Boolean);
 
-function oneOf<T extends string>(flag: string, allowed: readonly T[], fallback: T): T {
-  const value = valueOf(flag) ?? fallback;
+function checked<T extends string>(flag: string, allowed: readonly T[], value: string): T {
   if (!(allowed as readonly string[]).includes(value)) throw new Error(`${flag}: ${value} is not one of ${allowed.join(', ')}`);
   return value as T;
 }
@@ -49,9 +48,9 @@ interface Profiled {
 }
 
 async function runAndProfile(): Promise<Profiled[]> {
-  const targets = (valueOf('--targets') ?? 'ours,anchor-express').split(',').map((target) => oneOf('--targets', TARGETS, target as Target));
-  const scenario = oneOf<ScenarioName>('--scenario', SCENARIOS, 'client_credentials');
-  const storage = oneOf<StorageName>('--storage', ['memory', 'redis'], 'memory');
+  const targets = (valueOf('--targets') ?? 'ours,anchor-express').split(',').map((target) => checked<Target>('--targets', TARGETS, target));
+  const scenario = checked<ScenarioName>('--scenario', SCENARIOS, valueOf('--scenario') ?? 'client_credentials');
+  const storage = checked<StorageName>('--storage', ['memory', 'redis'], valueOf('--storage') ?? 'memory');
   const seconds = Number(valueOf('--seconds') ?? 5);
   mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
   pinSelf(driverCpus);
