@@ -1,0 +1,80 @@
+/**
+ * Which endpoint a request is for, from its method and path alone: the `endpoint` label of the
+ * request metrics, one of a closed set whatever the path holds.
+ */
+import { DOCUMENT_PATHS, INTERACTION_PATH, ROUTES, entryPattern } from '../routes.js';
+import { OTHER, type Endpoint } from './labels.js';
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']);
+const WELL_KNOWN = '/.well-known/';
+
+/** Exact paths under the mount path and their endpoint. */
+const EXACT: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
+  [ROUTES.registration, 'registration'],
+  [ROUTES.authorization, 'authorization'],
+  [ROUTES.token, 'token'],
+  [ROUTES.revocation, 'revocation'],
+  [ROUTES.introspection, 'introspection'],
+  [ROUTES.jwks, 'jwks'],
+  ...Object.values(DOCUMENT_PATHS).map((path): [string, Endpoint] => [path, 'docs']),
+]);
+
+/** Path prefixes (`/prefix/…`) under the mount path and their endpoint. */
+const PREFIXES: readonly (readonly [string, Endpoint])[] = [
+  [`${ROUTES.registration}/`, 'management'],
+  [`${INTERACTION_PATH}/`, 'interaction'],
+  [WELL_KNOWN, 'metadata'],
+];
+
+export interface EndpointClassifierOptions {
+  /** Where the host mounts the server's router, e.g. `/oauth2`; default `''` (the root). */
+  readonly mountPath?: string;
+  /**
+   * The entry page paths of the environments (`environments.sandbox.entryPath`, …), e.g.
+   * `/{lang}/sandbox/signin.html`: requests for them count as `authorization`. Default none.
+   */
+  readonly entryPaths?: readonly string[];
+}
+
+/** The path without query or fragment, and without one trailing slash (Express routes ignore it). */
+function pathOnly(path: string): string {
+  const end = path.search(/[?#]/);
+  const bare = end >= 0 ? path.slice(0, end) : path;
+  return bare.length > 1 && bare.endsWith('/') ? bare.slice(0, -1) : bare;
+}
+
+function mountOf(mountPath: string | undefined): string {
+  const mount = mountPath ?? '';
+  return mount.endsWith('/') ? mount.slice(0, -1) : mount;
+}
+
+/**
+ * A classifier of requests for a server mounted at `mountPath`: `(method, path) => endpoint`,
+ * where `path` is the request's full path (Express `req.originalUrl`, Node `req.url`), its query
+ * ignored. Registration is `POST /register`, management (RFC 7592) `/register/{client_id}`; the
+ * authorization endpoint and the entry pages are `authorization`, the PSU pages `interaction`,
+ * RFC 8414 metadata (also at the root, with the mount path appended) `metadata`, the OpenAPI
+ * document and its page `docs`; anything else, and any method but the usual ones, `other`.
+ */
+export function endpointClassifier(options: EndpointClassifierOptions = {}): (method: string, path: string) => Endpoint {
+  const mount = mountOf(options.mountPath);
+  const entries = (options.entryPaths ?? []).map(entryPattern);
+  const insertedMetadata = mount ? (path: string) => path.startsWith(WELL_KNOWN) && path.endsWith(mount) : () => false;
+  return (method, path) => {
+    if (typeof method !== 'string' || typeof path !== 'string' || !METHODS.has(method.toUpperCase())) return OTHER;
+    const full = pathOnly(path);
+    if (insertedMetadata(full)) return 'metadata';
+    if (mount && full !== mount && !full.startsWith(`${mount}/`)) return OTHER;
+    const local = full.slice(mount.length) || '/';
+    const exact = EXACT.get(local);
+    if (exact) return exact;
+    const prefixed = PREFIXES.find(([prefix]) => local.startsWith(prefix));
+    if (prefixed) return prefixed[1];
+    return entries.some((pattern) => pattern.test(local)) ? 'authorization' : OTHER;
+  };
+}
+
+/** {@link endpointClassifier} for one request; build a classifier once when classifying many. */
+export function endpointOf(method: string, path: string, mountPath = '', entryPaths: readonly string[] = []): Endpoint {
+  return endpointClassifier({ mountPath, entryPaths })(method, path);
+}

@@ -1,0 +1,70 @@
+/**
+ * A storage whose every call is timed and counted in the metrics (`storage_operation_duration_seconds`,
+ * `storage_errors_total`), by operation: the Storage interface's methods and the adapters'.
+ */
+import type { Adapter } from 'oidc-provider';
+
+import type { Storage } from '../storage.js';
+
+/** What the wrapper records to: {@link ServerMetrics.recordStorage}. */
+export interface StorageRecorder {
+  recordStorage(operation: string, seconds: number, ok: boolean): void;
+}
+
+const ADAPTER_METHODS = ['upsert', 'find', 'findByUserCode', 'findByUid', 'consume', 'destroy', 'revokeByGrantId'] as const;
+
+function timed<T>(recorder: StorageRecorder, operation: string, call: () => Promise<T>): Promise<T> {
+  const started = performance.now();
+  const done = (ok: boolean) => recorder.recordStorage(operation, (performance.now() - started) / 1000, ok);
+  let pending: Promise<T>;
+  try {
+    pending = call();
+  } catch (error) {
+    done(false);
+    return Promise.reject(error);
+  }
+  return pending.then((value) => {
+    done(true);
+    return value;
+  }, (error: unknown) => {
+    done(false);
+    throw error;
+  });
+}
+
+function observedAdapter(adapter: Adapter, recorder: StorageRecorder): Adapter {
+  const observed: Partial<Record<(typeof ADAPTER_METHODS)[number], unknown>> = {};
+  for (const method of ADAPTER_METHODS) {
+    const original = adapter[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
+    if (typeof original === 'function') observed[method] = (...args: unknown[]) => timed(recorder, method, () => original.apply(adapter, args));
+  }
+  return observed as Adapter;
+}
+
+/**
+ * `storage` with its calls timed into `recorder`. It forwards the Storage interface only: the
+ * host keeps the storage it made to close it.
+ */
+export function observedStorage(storage: Storage, recorder: StorageRecorder): Storage {
+  const adapters = new Map<string, Adapter>();
+  const time = <T>(operation: string, call: () => Promise<T>) => timed(recorder, operation, call);
+  const batch = storage.batch?.bind(storage);
+  return {
+    adapterFor: (model) => {
+      let adapter = adapters.get(model);
+      if (!adapter) {
+        adapter = observedAdapter(storage.adapterFor(model), recorder);
+        adapters.set(model, adapter);
+      }
+      return adapter;
+    },
+    removeClient: (clientId, options) => time('removeClient', () => storage.removeClient(clientId, options)),
+    grantIdsOf: (accountId) => time('grantIdsOf', () => storage.grantIdsOf(accountId)),
+    clientIdsOf: (organization) => time('clientIdsOf', () => storage.clientIdsOf(organization)),
+    incrementCounter: (name, windowSeconds, amount) => time('incrementCounter', () => storage.incrementCounter(name, windowSeconds, amount)),
+    readCounter: (name) => time('readCounter', () => storage.readCounter(name)),
+    resetCounter: (name) => time('resetCounter', () => storage.resetCounter(name)),
+    incrementCountersWithin: (counters) => time('incrementCountersWithin', () => storage.incrementCountersWithin(counters)),
+    ...(batch ? { batch: <T>(work: () => Promise<T>) => time('batch', () => batch(work)) } : {}),
+  };
+}
