@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { AdapterPayload } from 'oidc-provider';
 import { createClient } from 'redis';
 
-import { RedisStorage, type RedisCommands } from '../adapters/redis.js';
+import { RedisStorage } from '../adapters/redis/storage.js';
 
 export interface PopulateRequest {
   readonly redisUrl: string;
@@ -33,7 +33,8 @@ async function populate(request: PopulateRequest): Promise<void> {
   const client = createClient({ url: request.redisUrl });
   client.on('error', (error: Error) => console.error(`populate: Redis: ${error.message}`));
   await client.connect();
-  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix: request.keyPrefix, timeout: 60_000, cache: false });
+  // No subscriber: nothing is kept in memory, every write goes straight to Redis.
+  const storage = new RedisStorage(client, { keyPrefix: request.keyPrefix, timeout: 60_000 });
   const template = await storage.adapterFor('Client').find(request.clientId);
   if (!template) throw new Error('the registered client is not in Redis');
   const started = performance.now();
@@ -49,7 +50,7 @@ async function populate(request: PopulateRequest): Promise<void> {
     clientIds.push(id);
     if (own) benchClients.push(id);
     // Kept without expiry, as registered clients are.
-    await clientAdapter.upsert(id, metadata, undefined as unknown as number);
+    await clientAdapter.upsert(id, metadata);
   }
   send({ type: 'progress', line: `${request.clients.toLocaleString('en')} clients written in ${((performance.now() - started) / 1000).toFixed(1)} s (${organization} owns ${benchClients.length})` });
 
@@ -67,7 +68,7 @@ async function populate(request: PopulateRequest): Promise<void> {
       next += 1;
       const id = randomBytes(16).toString('base64url');
       // A grant as the product saves it: PSU, client, scope, and the PSD2 consent record.
-      const payload = {
+      const payload: AdapterPayload = {
         kind: 'Grant',
         jti: id,
         iat: now,
@@ -76,7 +77,7 @@ async function populate(request: PopulateRequest): Promise<void> {
         clientId: clientIds[index % clientIds.length]!,
         openid: { scope: 'aisp' },
         psd2: { environment: 'sandbox', accounts: [{ id: `account-${index % 100_000}`, iban: 'DE89370400440532013000' }], scaTime: now, amr: [] },
-      } as unknown as AdapterPayload;
+      };
       await grantAdapter.upsert(id, payload, ttl);
       done += 1;
       if (done - reported >= step) {

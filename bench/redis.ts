@@ -10,7 +10,8 @@ import { join } from 'node:path';
 
 import { createClient } from 'redis';
 
-import type { RedisCommands, RedisTransaction } from '../adapters/redis.js';
+import type { RedisCommands, RedisTransaction } from '../adapters/redis/client.js';
+import { parseKey } from '../adapters/redis/keys.js';
 import { freePort, watchedTransaction } from '../test/support/redis.js';
 import type { RedisCalls } from './protocol.js';
 
@@ -60,7 +61,7 @@ export async function startRedis(cpus?: string): Promise<BenchRedis> {
     url,
     pid: child?.pid,
     client,
-    commands: client as unknown as RedisCommands,
+    commands: client,
     close: async () => {
       client.destroy();
       if (child && child.exitCode === null) {
@@ -102,9 +103,8 @@ export function snapshot(counters: CallCounters): RedisCalls {
  * `account`, `organization`, `uid`, `userCode` and `counter` indexes (reported as `index:client`…).
  */
 export function kindOf(key: unknown): string {
-  if (typeof key !== 'string') return '?';
-  const rest = key.slice(key.indexOf('}:') + 2);
-  const name = rest.slice(0, rest.indexOf(':') >= 0 ? rest.indexOf(':') : undefined);
+  const name = typeof key === 'string' ? parseKey(key)?.name : undefined;
+  if (name === undefined) return '?';
   return /^[A-Z]/.test(name) ? name : `index:${name}`;
 }
 
@@ -146,8 +146,6 @@ export function countingClient(client: RedisCommands, counters: CallCounters): R
     eval: (script, options) => track(client.eval(script, options), 1, () => `EVAL ${kindOf(options.keys[0])}`),
     multi: () => transaction(client.multi()),
     ...(client.withCommandOptions ? { withCommandOptions: (options: { readonly timeout: number }) => countingClient(client.withCommandOptions!(options), counters) } : {}),
-    // The cache's own connection only listens: nothing it receives is a round trip of a request.
-    ...(client.duplicate ? { duplicate: () => client.duplicate!() } : {}),
   };
 }
 

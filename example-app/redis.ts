@@ -1,15 +1,23 @@
 /**
  * The example app's Redis: one server (`redis://`, `rediss://`) or a Redis Cluster (several URLs,
- * comma-separated), as REDIS_URL says. The app creates and connects the client; the package only
- * uses it.
+ * comma-separated), as REDIS_URL says. The app creates and connects both connections the storage
+ * uses, the client and the subscriber its cache listens on, and closes them; the package only uses
+ * them.
  */
 import { createClient, createCluster } from 'redis';
 
-import { RedisStorage, type RedisCommands } from '../adapters/redis.js';
+import { RedisStorage } from '../adapters/redis/storage.js';
 
 export interface ExampleRedis {
   readonly storage: RedisStorage;
   close(): Promise<void>;
+}
+
+/** A connection of node-redis, as the example app opens and closes it. */
+interface Connection {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  connect(): Promise<unknown>;
+  close(): Promise<unknown>;
 }
 
 export async function connectRedis(url: string, keyPrefix: string | undefined, log: (message: string) => void): Promise<ExampleRedis> {
@@ -21,20 +29,24 @@ export async function connectRedis(url: string, keyPrefix: string | undefined, l
     if (error.message !== lastError) log(`Redis: ${error.message}`);
     lastError = error.message;
   };
+  const connect = async <C extends Connection>(connection: C): Promise<C> => {
+    connection.on('error', onError);
+    await connection.connect();
+    return connection;
+  };
   if (urls.length > 1) {
-    const cluster = createCluster({ rootNodes: urls.map((node) => ({ url: node })), defaults: { socket } });
-    cluster.on('error', onError);
-    await cluster.connect();
-    const storage = new RedisStorage(cluster as unknown as RedisCommands, { keyPrefix, onWarning: log });
-    return { storage, close: async () => { await storage.close(); await cluster.close(); } };
+    const cluster = await connect(createCluster({ rootNodes: urls.map((node) => ({ url: node })), defaults: { socket } }));
+    const subscriber = await connect(cluster.duplicate());
+    const storage = new RedisStorage(cluster, { keyPrefix, subscriber, onWarning: log });
+    return { storage, close: async () => { await storage.close(); await Promise.all([subscriber.close(), cluster.close()]); } };
   }
   const client = createClient({ url: urls[0], socket, disableOfflineQueue: true });
-  client.on('error', onError);
   client.on('ready', () => {
     if (lastError) log('Redis: connected again');
     lastError = '';
   });
-  await client.connect();
-  const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix, onWarning: log });
-  return { storage, close: async () => { await storage.close(); await client.close(); } };
+  await connect(client);
+  const subscriber = await connect(client.duplicate());
+  const storage = new RedisStorage(client, { keyPrefix, subscriber, onWarning: log });
+  return { storage, close: async () => { await storage.close(); await Promise.all([subscriber.close(), client.close()]); } };
 }

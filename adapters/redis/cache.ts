@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 
-import type { RecordCache } from './record-cache.js';
+import type { RecordCache } from '../record-cache.js';
+import type { ChannelListener, RedisSubscriber } from './client.js';
 
-/** The part of a node-redis client (or cluster) the cache listens on. */
-export interface RedisSubscriber {
-  connect(): Promise<unknown>;
-  subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
-  on(event: string, listener: (...args: unknown[]) => void): unknown;
-  /** Lets the process end while the connection is open. */
-  unref?(): void;
-  destroy(): void;
-}
+/** Models kept in memory by the cache: read several times in one authorization. */
+export const CACHED: ReadonlySet<string> = new Set(['Client', 'Interaction', 'Grant', 'Session']);
 
 /** How often an instance announces itself on the channel. */
 export const HEARTBEAT_MS = 1000;
@@ -26,16 +20,28 @@ const DISRUPTIONS = ['error', 'end', 'reconnecting', 'node-error', 'node-reconne
 /**
  * A {@link RecordCache} kept coherent across the instances sharing a Redis: each instance announces
  * the keys it writes on one channel (the storage adds the announcement to the write's own
- * transaction) and listens there on a connection of its own, forgetting the keys other instances
- * announce. Records are kept only while the instance hears its own heartbeat, sent every second
- * through its main connection (on a cluster, through its nodes in turn): a lost heartbeat, one
- * heard more than 3 s after it was sent, or a disruption of the listening connection forgets
- * everything. When Redis refuses the channel (ACL: NOPERM), nothing is kept and writes are no
- * longer announced. Should listening fail to start, nothing is kept either; `warn` hears of both.
+ * transaction) and listens there on the subscriber connection the host app gave, forgetting the
+ * keys other instances announce.
+ *
+ * The heartbeat is what makes kept records safe to serve: an announcement lost on the way (a
+ * dropped or lagging listening connection) would otherwise leave a changed record served from
+ * memory. So records are kept only while the instance hears its own heartbeat, which it sends every
+ * second through its main connection (on a cluster, through its nodes in turn): a lost heartbeat,
+ * one heard more than 3 s after it was sent, or a disruption of the listening connection forgets
+ * everything. The heartbeat starts with the cache (when the host gives a subscriber) on a timer
+ * that keeps no process alive, and stops with `close()`.
+ *
+ * When Redis refuses the channel (ACL: NOPERM), nothing is kept and writes are no longer announced.
+ * Should listening fail to start, nothing is kept either; `warn` hears of both.
  */
 export class SharedRecordCache {
   readonly #instance = randomUUID();
   readonly #timer: NodeJS.Timeout;
+  /** Hears the channel while listening: a message arriving after `close()` changes nothing. */
+  readonly #listener: ChannelListener = (message) => {
+    if (this.#subscriber) this.#heard(String(message));
+  };
+  readonly #onDisruption = () => this.#disrupted();
   #subscriber: RedisSubscriber | undefined;
   #sent = 0;
   #expected = 1;
@@ -53,12 +59,11 @@ export class SharedRecordCache {
     private readonly now: () => number = Date.now,
   ) {
     this.#subscriber = subscriber;
-    for (const event of DISRUPTIONS) subscriber.on(event, () => this.#disrupted());
-    subscriber.unref?.();
+    for (const event of DISRUPTIONS) subscriber.on(event, this.#onDisruption);
     this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
     this.#timer.unref();
-    subscriber.connect()
-      .then(() => subscriber.subscribe(channel, (message) => this.#heard(message)))
+    // A subscriber that throws rather than rejects (e.g. one closed) fails the same way.
+    (async () => subscriber.subscribe(channel, this.#listener))()
       .then(() => this.#beat())
       .catch((error: unknown) => {
         // Stopped meanwhile (closed, or refused on a write): nothing more to say.
@@ -94,7 +99,10 @@ export class SharedRecordCache {
     return this.kept ? this.records.beginRead(key) : () => undefined;
   }
 
-  /** Stops listening; writes are still announced to the other instances. */
+  /**
+   * Stops the heartbeat and listening (the subscriber connection stays the host app's to close);
+   * writes are still announced to the other instances.
+   */
   close(): void {
     this.#stop();
   }
@@ -146,12 +154,17 @@ export class SharedRecordCache {
     this.records.clear();
   }
 
-  /** Nothing kept from now on: no heartbeat, no listening connection. */
+  /** Nothing kept from now on: no heartbeat, no listening. */
   #stop(): void {
     clearInterval(this.#timer);
-    this.#subscriber?.destroy();
+    const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     this.#disrupted();
+    if (!subscriber) return;
+    for (const event of DISRUPTIONS) subscriber.off(event, this.#onDisruption);
+    // Not awaited: while Redis is away it would wait for it. Should it fail (the host closed the
+    // connection, Redis refused the channel), nothing is heard here any more either way.
+    subscriber.unsubscribe(this.channel, this.#listener).catch(() => undefined);
   }
 
   #tell(message: string): void {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { createClient } from 'redis';
 
-import { RedisStorage, type RedisCommands } from '../../adapters/redis.js';
+import { RedisStorage } from '../../adapters/redis/storage.js';
 import { StorageUnavailableError } from '../../lib/errors.js';
 import { freePort, RedisProcess } from '../support/redis.js';
 
@@ -54,7 +54,7 @@ describe('RedisStorage timeout', function () {
         return Reflect.get(target, property, receiver) as unknown;
       },
     });
-    const storage = new RedisStorage(observed as unknown as RedisCommands, { keyPrefix: 'ct:', timeout: 3000 });
+    const storage = new RedisStorage(observed, { keyPrefix: 'ct:', timeout: 3000 });
     expect(asked).to.deep.equal([{ timeout: 0 }]);
     await storage.incrementCounter('slow', 60);
     const sleeping = sleeper.sendCommand(['DEBUG', 'SLEEP', '0.4']);
@@ -66,7 +66,7 @@ describe('RedisStorage timeout', function () {
   });
 
   it('still gives up after its own timeout', async () => {
-    const storage = new RedisStorage(client as unknown as RedisCommands, { keyPrefix: 'ct:', timeout: 300 });
+    const storage = new RedisStorage(client, { keyPrefix: 'ct:', timeout: 300 });
     const sleeping = sleeper.sendCommand(['DEBUG', 'SLEEP', '1']);
     await new Promise((resolve) => setTimeout(resolve, 50));
     const startedAt = Date.now();

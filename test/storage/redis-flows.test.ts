@@ -10,7 +10,8 @@ import { expect } from 'chai';
 import type { Adapter } from 'oidc-provider';
 import type { Response } from 'supertest';
 
-import { RedisStorage } from '../../adapters/redis.js';
+import { isRecordOf, RedisKeys } from '../../adapters/redis/keys.js';
+import { RedisStorage, type RedisStorageOptions } from '../../adapters/redis/storage.js';
 import type { Storage } from '../../lib/storage.js';
 import { exchangeCode, pkce, redirectParams, registerClient, sandboxAuthorization, type TestClient } from '../authorization/helpers.js';
 import { expectError } from '../registration/helpers.js';
@@ -118,16 +119,24 @@ for (const { name, start } of STARTERS) {
     let interleaved: TestServer;
     const gate = new ConsumeGate();
     let serial = 0;
+    const opened: RedisStorage[] = [];
+
+    /** A storage on the suite's Redis with a subscriber of its own, as a host app builds it. */
+    const open = async (options: RedisStorageOptions) => {
+      const storage = new RedisStorage(redis.client, { ...options, subscriber: await redis.subscriber() });
+      opened.push(storage);
+      return storage;
+    };
 
     before(async () => {
       redis = await start();
       await ready(redis);
-      server = await startServer({ options: { storage: new RedisStorage(redis.client, { keyPrefix: redis.keyPrefix }) } });
+      server = await startServer({ options: { storage: await open({ keyPrefix: redis.keyPrefix }) } });
       rotating = await startServer({
-        options: { storage: new RedisStorage(redis.client, { keyPrefix: `${redis.keyPrefix}rot:` }), tokens: { rotateRefreshTokens: true } },
+        options: { storage: await open({ keyPrefix: `${redis.keyPrefix}rot:` }), tokens: { rotateRefreshTokens: true } },
       });
       interleaved = await startServer({
-        options: { storage: gated(new RedisStorage(redis.client, { keyPrefix: `${redis.keyPrefix}gate:` }), gate), tokens: { rotateRefreshTokens: true } },
+        options: { storage: gated(await open({ keyPrefix: `${redis.keyPrefix}gate:` }), gate), tokens: { rotateRefreshTokens: true } },
       });
     });
     after(async () => {
@@ -135,6 +144,7 @@ for (const { name, start } of STARTERS) {
       await server?.close();
       await rotating?.close();
       await interleaved?.close();
+      await Promise.all(opened.map((storage) => storage.close()));
       await redis?.close();
     });
 
@@ -168,8 +178,8 @@ for (const { name, start } of STARTERS) {
       await consent(server, client);
       const byNode = await keysByNode(redis, `${redis.keyPrefix}*`);
       const keys = byNode.flat();
-      expect(keys.some((key) => key.endsWith(`}:Client:${client.clientId}`)), 'the client record').to.equal(true);
-      for (const model of ['Grant', 'AccessToken', 'RefreshToken']) expect(keys.some((key) => key.includes(`}:${model}:`)), model).to.equal(true);
+      expect(keys.some((key) => isRecordOf(key, 'Client', client.clientId)), 'the client record').to.equal(true);
+      for (const model of ['Grant', 'AccessToken', 'RefreshToken']) expect(keys.some((key) => isRecordOf(key, model)), model).to.equal(true);
       if (redis.kind === 'cluster') expect(byNode.filter((node) => node.length > 0).length, 'masters holding keys').to.be.greaterThan(1);
     });
 
@@ -249,9 +259,9 @@ for (const { name, start } of STARTERS) {
 
     it('suspends across instances: another instance follows within suspensionCacheTtl, and no token it issued meanwhile survives', async function acrossInstances() {
       this.timeout(30_000);
-      const options = { storage: new RedisStorage(redis.client, { keyPrefix: `${redis.keyPrefix}pair:` }), suspensionCacheTtl: 3 };
+      const options = { storage: await open({ keyPrefix: `${redis.keyPrefix}pair:` }), suspensionCacheTtl: 3 };
       const first = await startServer({ options });
-      const second = await startServer({ options: { ...options, storage: new RedisStorage(redis.client, { keyPrefix: `${redis.keyPrefix}pair:` }) } });
+      const second = await startServer({ options: { ...options, storage: await open({ keyPrefix: `${redis.keyPrefix}pair:` }) } });
       try {
         const client = await organization(first);
         const issue = (on: TestServer) => token(on, client, { grant_type: 'client_credentials', scope: 'pisp' });
@@ -291,7 +301,7 @@ for (const { name, start } of STARTERS) {
       expectError(await clientCredentials(client), 401, 'invalid_client');
       expect(await server.auth.provider.Client.find(client.clientId)).to.equal(undefined);
       const left = (await keysByNode(redis, `${redis.keyPrefix}*`)).flat()
-        .filter((key) => key.endsWith(`}:Client:${client.clientId}`) || key.endsWith(`}:client:${client.clientId}`));
+        .filter((key) => isRecordOf(key, 'Client', client.clientId) || key === new RedisKeys(redis.keyPrefix).clientIndex(client.clientId));
       expect(left).to.deep.equal([]);
     });
 

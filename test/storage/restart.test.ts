@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import supertest from 'supertest';
 
+import { isRecordOf } from '../../adapters/redis/keys.js';
 import { freePort, startRedis, type TestRedis } from '../support/redis.js';
 import { createOpenApiValidator } from '../support/openapi.js';
 
@@ -114,7 +115,7 @@ describe('the example app on Redis, restarted', function restart() {
 
     // The records are in Redis, under the configured prefix.
     const { stdout } = await run('redis-cli', ['-p', String(redis.processes[0]!.port), '--scan', '--pattern', `${keyPrefix}*`]);
-    expect(stdout.split('\n').some((line) => line.endsWith(`}:Client:${clientId}`)), stdout).to.equal(true);
+    expect(stdout.split('\n').some((line) => isRecordOf(line, 'Client', clientId)), stdout).to.equal(true);
 
     expect(await terminate(child!, 10_000), 'exit code after SIGTERM').to.equal(0);
     child = undefined;

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 
 import { createClient, createCluster } from 'redis';
 
-import type { RedisCommands, RedisTransaction } from '../../adapters/redis.js';
+import type { RedisCommands, RedisSubscriber, RedisTransaction } from '../../adapters/redis/client.js';
 
 const run = promisify(execFile);
 
@@ -86,14 +86,28 @@ export class RedisProcess {
   }
 }
 
+/** The Redis commands tests send themselves, beside the storage. */
+export interface RawRedis {
+  exists(key: string): Promise<number>;
+  pTTL(key: string): Promise<number>;
+  ttl(key: string): Promise<number>;
+  zScore(key: string, member: string): Promise<number | null>;
+  zAdd(key: string, member: { score: number; value: string }): Promise<number>;
+}
+
 export interface TestRedis {
   readonly kind: 'single' | 'cluster' | 'external';
   /** A connected client of the kind the server runs (a cluster client for a cluster). */
-  readonly client: RedisCommands & { close(): Promise<void>; sendCommand?: unknown };
+  readonly client: RedisCommands & RawRedis & { close(): Promise<void>; sendCommand?: unknown };
   /** A key prefix no other test uses. */
   readonly keyPrefix: string;
   /** The processes, to stop and start (none for REDIS_URL). */
   readonly processes: readonly RedisProcess[];
+  /**
+   * A new connection for a RedisStorage's cache to listen on, as a host app gives it: a duplicate
+   * of `client`, connected; closed by `close()`.
+   */
+  subscriber(): Promise<RedisSubscriber>;
   close(): Promise<void>;
 }
 
@@ -101,12 +115,45 @@ function uniquePrefix(): string {
   return `test-${randomBytes(4).toString('hex')}:`;
 }
 
+/** What a node-redis client or cluster is to the test: it duplicates, connects and is destroyed. */
+interface Duplicable {
+  duplicate(): RedisSubscriber & { on(event: 'error', listener: (error: Error) => void): unknown; connect(): Promise<unknown>; destroy(): void };
+}
+
+/** Subscribers duplicated from `client`, connected on demand, and a function destroying them all. */
+function subscribers(client: Duplicable): { open(): Promise<RedisSubscriber>; destroy(): void } {
+  const opened: ReturnType<Duplicable['duplicate']>[] = [];
+  return {
+    open: async () => {
+      const subscriber = client.duplicate();
+      subscriber.on('error', () => { /* reconnection is the client's job; the storage's cache hears of it */ });
+      opened.push(subscriber);
+      await subscriber.connect();
+      return subscriber;
+    },
+    destroy: () => {
+      for (const subscriber of opened.splice(0)) subscriber.destroy();
+    },
+  };
+}
+
 /** A single Redis: REDIS_URL when given, else a redis-server of its own. */
 export async function startRedis(): Promise<TestRedis> {
   if (process.env.REDIS_URL) {
     const client = createClient({ url: process.env.REDIS_URL });
     await client.connect();
-    return { kind: 'external', client: client as unknown as TestRedis['client'], keyPrefix: uniquePrefix(), processes: [], close: async () => { client.destroy(); } };
+    const listening = subscribers(client);
+    return {
+      kind: 'external',
+      client,
+      keyPrefix: uniquePrefix(),
+      processes: [],
+      subscriber: listening.open,
+      close: async () => {
+        listening.destroy();
+        client.destroy();
+      },
+    };
   }
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
   const server = new RedisProcess(await freePort(), dir);
@@ -114,12 +161,15 @@ export async function startRedis(): Promise<TestRedis> {
   const client = createClient({ url: server.url, socket: { reconnectStrategy: (retries) => Math.min(retries * 50, 500) } });
   client.on('error', () => { /* reconnection is the client's job; the storage reports unavailability */ });
   await client.connect();
+  const listening = subscribers(client);
   return {
     kind: 'single',
-    client: client as unknown as TestRedis['client'],
+    client,
     keyPrefix: uniquePrefix(),
     processes: [server],
+    subscriber: listening.open,
     close: async () => {
+      listening.destroy();
       client.destroy();
       await server.stop();
       rmSync(dir, { recursive: true, force: true });
@@ -146,15 +196,67 @@ export async function startRedisCluster(): Promise<TestRedis> {
   const cluster = createCluster({ rootNodes: nodes.map((node) => ({ url: node.url })) });
   cluster.on('error', () => { /* as above */ });
   await cluster.connect();
+  const listening = subscribers(cluster);
   return {
     kind: 'cluster',
-    client: cluster as unknown as TestRedis['client'],
+    client: cluster,
     keyPrefix: uniquePrefix(),
     processes: nodes,
+    subscriber: listening.open,
     close: async () => {
+      listening.destroy();
       cluster.destroy();
       await Promise.all(nodes.map((node) => node.stop()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** What a storage asked Redis for, and which of its transactions are made to fail. */
+export interface Probe {
+  /** Keys read with HGETALL, in order. */
+  readonly reads: string[];
+  /** A transaction whose first key this picks fails without reaching Redis. */
+  failing: (key: string) => boolean;
+  /** Transactions holding only a PUBLISH (the cache's heartbeats) are dropped silently. */
+  mute?: boolean;
+}
+
+export function newProbe(): Probe {
+  return { reads: [], failing: () => false };
+}
+
+/** `client` as a storage sees it, recording its reads and failing the transactions `probe` picks. */
+export function probed(client: RedisCommands, probe: Probe): RedisCommands {
+  const multi = (): RedisTransaction => watchedTransaction(client.multi(), (first, _queued, run) => {
+    if (first === undefined && probe.mute) return Promise.resolve([]);
+    return first !== undefined && probe.failing(first) ? Promise.reject(new Error(`refused for the test: ${first}`)) : run();
+  });
+  return {
+    get isReady() {
+      return client.isReady;
+    },
+    hGetAll: (key) => {
+      probe.reads.push(key);
+      return client.hGetAll(key);
+    },
+    get: (key) => client.get(key),
+    del: (keys) => client.del(keys),
+    zRange: (key, start, stop) => client.zRange(key, start, stop),
+    zRangeByScore: (key, min, max) => client.zRangeByScore(key, min, max),
+    zRem: (key, members) => client.zRem(key, members),
+    eval: (script, options) => client.eval(script, options),
+    multi,
+    ...(client.withCommandOptions ? { withCommandOptions: (options: { readonly timeout: number }) => probed(client.withCommandOptions!(options), probe) } : {}),
+  };
+}
+
+/** Polls `check` every 10 ms until it holds, or fails after `ms`; resolves with the time it took. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, ms = 2000): Promise<number> {
+  const started = Date.now();
+  while (!await check()) {
+    if (Date.now() - started > ms) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Date.now() - started;
 }
