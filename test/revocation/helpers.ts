@@ -18,17 +18,32 @@ export interface LogEntry {
 
 export class RecordingLogger implements Logger {
   readonly entries: LogEntry[] = [];
+  readonly #waiting = new Map<string, (() => void)[]>();
 
   info(fields: object, message: string): void {
-    this.entries.push({ level: 'info', fields: fields as Record<string, unknown>, message });
+    this.#record({ level: 'info', fields: fields as Record<string, unknown>, message });
   }
 
   warn(fields: object, message: string): void {
-    this.entries.push({ level: 'warn', fields: fields as Record<string, unknown>, message });
+    this.#record({ level: 'warn', fields: fields as Record<string, unknown>, message });
   }
 
   error(fields: object, message: string): void {
-    this.entries.push({ level: 'error', fields: fields as Record<string, unknown>, message });
+    this.#record({ level: 'error', fields: fields as Record<string, unknown>, message });
+  }
+
+  /** Resolves once an entry of event `name` is logged (at once if one was). */
+  async logged(name: string): Promise<void> {
+    if (this.events(name).length) return;
+    await new Promise<void>((resolve) => this.#waiting.set(name, [...(this.#waiting.get(name) ?? []), resolve]));
+  }
+
+  #record(entry: LogEntry): void {
+    this.entries.push(entry);
+    const event = entry.fields.event;
+    if (typeof event !== 'string') return;
+    for (const resolve of this.#waiting.get(event) ?? []) resolve();
+    this.#waiting.delete(event);
   }
 
   events(name: string): Record<string, unknown>[] {

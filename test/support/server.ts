@@ -22,13 +22,21 @@ export function testSigningKey(): Record<string, unknown> {
   return signingKey;
 }
 
+export interface LogEntry {
+  readonly level: string;
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
 export interface TestServer {
   readonly url: string;
   readonly issuer: string;
   readonly server: Server;
   /** The server, with its oidc-provider instance for tests that read what it stored. */
   readonly auth: AuthorizationServer & { readonly provider: Provider };
-  readonly logs: { level: string; fields: Record<string, unknown>; message: string }[];
+  readonly logs: LogEntry[];
+  /** The first entry of {@link logs} that `matches`, logged already or when it is. */
+  logged(matches: (entry: LogEntry) => boolean): Promise<LogEntry>;
   /** The bank authenticator and account directory the server uses (unless options replace them). */
   readonly bank: TestBank;
   /**
@@ -71,10 +79,23 @@ export function withProvider(server: AuthorizationServer): AuthorizationServer &
  */
 export async function startServer(start: StartOptions = {}): Promise<TestServer> {
   const pki = await testPki();
-  const logs: TestServer['logs'] = [];
+  const logs: LogEntry[] = [];
+  const waiting = new Set<{ matches: (entry: LogEntry) => boolean; resolve: (entry: LogEntry) => void }>();
   const record = (level: string) => (fields: object, message: string) => {
-    logs.push({ level, fields: fields as Record<string, unknown>, message });
+    const entry = { level, fields: fields as Record<string, unknown>, message };
+    logs.push(entry);
+    for (const waiter of waiting) {
+      if (waiter.matches(entry)) {
+        waiting.delete(waiter);
+        waiter.resolve(entry);
+      }
+    }
   };
+  const logged = (matches: (entry: LogEntry) => boolean) => new Promise<LogEntry>((resolve) => {
+    const found = logs.find(matches);
+    if (found) resolve(found);
+    else waiting.add({ matches, resolve });
+  });
   const app = express();
   start.beforeMount?.(app);
   const server = createServer({
@@ -132,6 +153,7 @@ export async function startServer(start: StartOptions = {}): Promise<TestServer>
     server,
     auth,
     logs,
+    logged,
     bank,
     request,
     openApi,
