@@ -3,6 +3,10 @@
  * consumed) written with its expiry in one transaction, and listed in the indexes its payload
  * names; the models the cache keeps are read from memory while it is up to date, and their
  * changes announced to the other instances in the change's own transaction.
+ *
+ * Times are the machine's clock, not the server's `now` option: a record expires by its Redis TTL,
+ * counted by Redis itself, which no clock of the product can move; the expiry scores of the indexes
+ * (compared with the time here) must agree with those TTLs.
  */
 import type { AdapterPayload } from 'oidc-provider';
 
