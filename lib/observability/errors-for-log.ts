@@ -135,9 +135,11 @@ export function errorForLog(error: unknown, options: ErrorForLogOptions = {}): L
 }
 
 /**
- * A JSON.stringify replacer writing every Error met with {@link errorForLog}; usable by a logger
- * writing fields as JSON: `JSON.stringify(fields, errorReplacer)`.
+ * A JSON.stringify replacer writing every Error met with {@link errorForLog}, even one with a
+ * `toJSON` (read from its holder, before `toJSON` changed it); usable by a logger writing fields
+ * as JSON: `JSON.stringify(fields, errorReplacer)`.
  */
-export function errorReplacer(_key: string, value: unknown): unknown {
-  return value instanceof Error ? errorForLog(value) : value;
+export function errorReplacer(this: unknown, key: string, value: unknown): unknown {
+  const raw = typeof this === 'object' && this !== null ? (this as Record<string, unknown>)[key] : value;
+  return raw instanceof Error ? errorForLog(raw) : value;
 }
