@@ -48,7 +48,11 @@ async function storageOf(config: ServerConfig): Promise<Storage> {
   const client = createClient({ url: config.redisUrl });
   client.on('error', (error: Error) => console.error(`server: Redis: ${error.message}`));
   await client.connect();
-  return new RedisStorage(countingClient(client as unknown as RedisCommands, counters), { keyPrefix: config.keyPrefix });
+  // The second connection the storage's cache listens on, given by the host as the example app does.
+  const subscriber = client.duplicate();
+  subscriber.on('error', (error: Error) => console.error(`server: Redis subscriber: ${error.message}`));
+  await subscriber.connect();
+  return new RedisStorage(countingClient(client, counters), { keyPrefix: config.keyPrefix, subscriber });
 }
 
 /** The product mounted at /oauth2 of an Express app. */
