@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createClient } from 'redis';
 
-import { createAuthorizationServer, MemoryStorage, RedisStorage, type RedisCommands, type Storage } from '../lib/index.js';
+import { createAuthorizationServer, MemoryStorage, RedisStorage, type Storage } from '../lib/index.js';
 import { anchorExpressApp, anchorHandler, anchorTlsOptions, baselineClients } from './anchor.js';
 import { createBareProvider } from './bare.js';
 import { COOKIE_KEY, RESOURCE_SERVER, SANDBOX_PSU, type FromServer, type ServerConfig, type ServerStats, type ToServer } from './protocol.js';
