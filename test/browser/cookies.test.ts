@@ -4,42 +4,31 @@
  * authorization untouched.
  */
 import { expect } from 'chai';
-import type { Browser, Cookie } from 'playwright-core';
+import type { Cookie } from 'playwright-core';
 
 import { CATALOGS } from '../../interactions/i18n.js';
-import { authorizationUrl, entryPath, exchangeCode, pkce, registerClient, requestParams, type TestClient } from '../authorization/helpers.js';
-import { launchChromium, newPsuContext, TPP_CALLBACK } from '../support/browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { authorizationUrl, entryPath, exchangeCode, pkce, requestParams, suiteClient } from '../authorization/helpers.js';
+import { TPP_CALLBACK } from '../support/browser.js';
+import { suiteChromium } from '../support/pages.js';
+import { suiteServer } from '../support/suite.js';
 
 const BANK_COOKIES = ['_session', '_interaction', '_interaction_resume'];
 
 describe('PSU cookies in Chromium', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let browser: Browser;
-  let client: TestClient;
-
-  before(async () => {
-    [server, browser] = await Promise.all([
-      startServer({
-        beforeMount: (app) => app.get('/bank/home', (_req, res) => {
-          res.setHeader('Set-Cookie', BANK_COOKIES.map((name) => `${name}=bank-${name}; Path=/; Secure; HttpOnly; SameSite=Lax`));
-          res.type('text/plain').send('the bank');
-        }),
-      }),
-      launchChromium(),
-    ]);
-    client = await registerClient(server, { environment: 'bank', body: { client_name: 'Budget Buddy' } });
+  const server = suiteServer({
+    beforeMount: (app) => app.get('/bank/home', (_req, res) => {
+      res.setHeader('Set-Cookie', BANK_COOKIES.map((name) => `${name}=bank-${name}; Path=/; Secure; HttpOnly; SameSite=Lax`));
+      res.type('text/plain').send('the bank');
+    }),
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const chromium = suiteChromium();
+  const client = suiteClient(server, { environment: 'bank', body: { client_name: 'Budget Buddy' } });
 
   const byName = (cookies: Cookie[]) => Object.fromEntries(cookies.map((cookie) => [cookie.name, cookie]));
 
   it('keeps psd2_interaction, psd2_resume and psd2_session under /oauth2, and the bank\'s own cookies on / unchanged', async () => {
-    const context = await newPsuContext(browser);
+    const context = await chromium.open();
     const page = await context.newPage();
     await page.goto(`${server.url}/bank/home`);
     const pair = pkce();

@@ -3,13 +3,14 @@
  * through the sandbox and the bank sign-in, in German, English and French.
  */
 import { expect } from 'chai';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 
 import type { Language } from '../../lib/index.js';
 import { CATALOGS } from '../../interactions/i18n.js';
-import { authorizationUrl, entryPath, exchangeCode, pkce, registerClient, requestParams, type TestClient } from '../authorization/helpers.js';
-import { launchChromium, newPsuContext, screenshot, TPP_CALLBACK } from '../support/browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { authorizationUrl, entryPath, exchangeCode, pkce, requestParams, suiteClient } from '../authorization/helpers.js';
+import { screenshot, TPP_CALLBACK } from '../support/browser.js';
+import { suiteChromium } from '../support/pages.js';
+import { suiteServer } from '../support/suite.js';
 
 const LANGUAGES: Language[] = ['de', 'en', 'fr'];
 
@@ -21,26 +22,16 @@ async function backAtTpp(page: Page): Promise<URLSearchParams> {
 
 describe('PSU pages in Chromium', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let browser: Browser;
-  let sandboxClient: TestClient;
-  let bankClient: TestClient;
-
-  before(async () => {
-    [server, browser] = await Promise.all([startServer(), launchChromium()]);
-    sandboxClient = await registerClient(server, { environment: 'sandbox', body: { client_name: 'Acme Money', 'client_name#fr': 'Acme Argent', 'client_name#de': 'Acme Geld' } });
-    bankClient = await registerClient(server, { environment: 'bank', body: { client_name: 'Budget Buddy' } });
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const server = suiteServer();
+  const chromium = suiteChromium();
+  const sandboxClient = suiteClient(server, { environment: 'sandbox', body: { client_name: 'Acme Money', 'client_name#fr': 'Acme Argent', 'client_name#de': 'Acme Geld' } });
+  const bankClient = suiteClient(server, { environment: 'bank', body: { client_name: 'Budget Buddy' } });
 
   for (const language of LANGUAGES) {
     const m = CATALOGS[language];
 
     it(`sandbox (${language}): choose a test customer, grant one account, and the TPP gets tokens`, async () => {
-      const context = await newPsuContext(browser);
+      const context = await chromium.open();
       const page = await context.newPage();
       const pair = pkce();
       const params = requestParams(sandboxClient, { scope: 'aisp extended_transaction_history' }, pair);
@@ -74,7 +65,7 @@ describe('PSU pages in Chromium', function () {
     });
 
     it(`bank (${language}): sign in with password and one-time code, choose accounts, and the TPP gets tokens`, async () => {
-      const context = await newPsuContext(browser);
+      const context = await chromium.open();
       const page = await context.newPage();
       const pair = pkce();
       const params = requestParams(bankClient, {}, pair);
@@ -111,7 +102,7 @@ describe('PSU pages in Chromium', function () {
   }
 
   it('refusal: the PSU refuses at the consent page and the TPP receives access_denied with its state', async () => {
-    const context = await newPsuContext(browser);
+    const context = await chromium.open();
     const page = await context.newPage();
     const params = requestParams(sandboxClient);
     await page.goto(authorizationUrl(server, params, entryPath('sandbox', 'fr')));
@@ -127,7 +118,7 @@ describe('PSU pages in Chromium', function () {
   });
 
   it('failed login: a wrong password shows the error next to the form, the identifier is kept, and the PSU can still succeed or cancel', async () => {
-    const context = await newPsuContext(browser);
+    const context = await chromium.open();
     const page = await context.newPage();
     const params = requestParams(bankClient);
     await page.goto(authorizationUrl(server, params, entryPath('bank', 'de')));
@@ -152,7 +143,7 @@ describe('PSU pages in Chromium', function () {
   });
 
   it('works without JavaScript and with the keyboard alone: focus starts on the first field', async () => {
-    const context = await newPsuContext(browser, { javaScriptEnabled: false });
+    const context = await chromium.open({ javaScriptEnabled: false });
     const page = await context.newPage();
     const pair = pkce();
     const params = requestParams(bankClient, {}, pair);
@@ -178,7 +169,7 @@ describe('PSU pages in Chromium', function () {
   });
 
   it('an invalid request shows a localized error page and stays on the server', async () => {
-    const context = await newPsuContext(browser);
+    const context = await chromium.open();
     const page = await context.newPage();
     const params = requestParams(sandboxClient, { redirect_uri: 'https://attacker.example/cb' });
     const response = await page.goto(authorizationUrl(server, params, entryPath('sandbox', 'fr')));

@@ -5,15 +5,17 @@
  * bank sign-in pages.
  */
 import { expect } from 'chai';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 
 import type { Language, PaymentDetails, PaymentType } from '../../lib/index.js';
 import { CATALOGS } from '../../interactions/i18n.js';
 import { exchangeCode, registerClient, type TestClient } from '../authorization/helpers.js';
 import { Outcomes } from '../payments/helpers.js';
-import { launchChromium, newPsuContext, screenshot, TPP_CALLBACK } from '../support/browser.js';
+import { screenshot, TPP_CALLBACK } from '../support/browser.js';
 import { bankTpp, sandboxTpp } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteChromium } from '../support/pages.js';
+import type { TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
 type Kind = 'initiation' | 'cancellation';
 type Environment = 'sandbox' | 'bank';
@@ -112,14 +114,13 @@ function queryOf(params: URLSearchParams, issuer: string): Record<string, string
 
 describe('payment authorizations in Chromium', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let browser: Browser;
-  const clients = {} as Record<Environment, TestClient>;
   const outcomes = new Outcomes();
+  const server = suiteServer({ options: { payments: { onOutcome: outcomes.handler } } });
+  const chromium = suiteChromium();
+  const clients = {} as Record<Environment, TestClient>;
   let contexts: BrowserContext[] = [];
 
   before(async () => {
-    [server, browser] = await Promise.all([startServer({ options: { payments: { onOutcome: outcomes.handler } } }), launchChromium()]);
     const roles: 'PSP_PI'[] = ['PSP_PI'];
     const body = { grant_types: ['authorization_code', 'client_credentials'] };
     [clients.sandbox, clients.bank] = await Promise.all([
@@ -136,14 +137,10 @@ describe('payment authorizations in Chromium', function () {
     await Promise.all(contexts.map((context) => context.close()));
     contexts = [];
   });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   /** A fresh PSU profile in `language`, with JavaScript off: the pages have no scripts. */
   async function psuPage(language: Language): Promise<Page> {
-    const context = await newPsuContext(browser, { locale: LOCALES[language], javaScriptEnabled: false });
+    const context = await chromium.open({ locale: LOCALES[language], javaScriptEnabled: false });
     contexts.push(context);
     return context.newPage();
   }

@@ -9,10 +9,9 @@ import {
   registerClient,
   requestParams,
   submit,
-  type TestClient,
 } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { pagesSuite } from '../support/pages.js';
 import { catalogs, message, openBankConsent, openSandboxConsent, openSignIn, stepOf, watchGrants } from './helpers.js';
 
 const en = catalogs().en;
@@ -29,17 +28,7 @@ function decisionsOf(page: PageResponse): string[] {
 }
 
 describe('PSU pages: consent', function consent() {
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    server = await startServer();
-    sandbox = await registerClient(server);
-    bank = await registerClient(server, { environment: 'bank' });
-  });
-
-  after(() => server?.close());
+  const { server, sandbox, bank } = pagesSuite();
 
   describe('what the PSU is asked', () => {
     it('aisp: the account information meaning, and the 180 days since a refresh token will be issued', async () => {

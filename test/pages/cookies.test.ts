@@ -6,9 +6,10 @@
 import { expect } from 'chai';
 
 import { COOKIE_NAMES } from '../../lib/provider/index.js';
+import { authorizationUrl, entryPath, exchangeCode, openPages, redirectParams, registerClient, requestParams, submit, pkce } from '../authorization/helpers.js';
+import { pagesSuite } from '../support/pages.js';
 import { PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { authorizationUrl, entryPath, exchangeCode, openPages, redirectParams, registerClient, requestParams, submit, pkce, type TestClient } from '../authorization/helpers.js';
+import { startServer } from '../support/server.js';
 
 interface SetCookie {
   readonly name: string;
@@ -41,15 +42,7 @@ function recordingBrowser(headers: Record<string, string> = {}): { browser: PsuB
 
 describe('PSU cookies: names of the product\'s own, scoped to the mount path', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    server = await startServer();
-    [sandbox, bank] = await Promise.all([registerClient(server), registerClient(server, { environment: 'bank' })]);
-  });
-  after(() => server.close());
+  const { server, sandbox, bank } = pagesSuite();
 
   it('names them psd2_session, psd2_interaction and psd2_resume (each with its .sig), never _session or _interaction', () => {
     expect(COOKIE_NAMES).to.deep.equal({ session: 'psd2_session', interaction: 'psd2_interaction', resume: 'psd2_resume' });

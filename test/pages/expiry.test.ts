@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 
-import { registerClient, submit, type TestClient } from '../authorization/helpers.js';
+import { submit } from '../authorization/helpers.js';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { pagesSuite } from '../support/pages.js';
 import { catalogs, expectSecurePage, message, openSignIn, stepOf, watchGrants } from './helpers.js';
 
 const en = catalogs().en;
@@ -18,19 +18,8 @@ function expectExpired(page: PageResponse): void {
 }
 
 describe('PSU pages: an interaction that expired', function expiry() {
-  let clock: number;
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    clock = Date.now();
-    server = await startServer({ options: { storage: new MemoryStorage({ now: () => clock }) } });
-    sandbox = await registerClient(server);
-    bank = await registerClient(server, { environment: 'bank' });
-  });
-
-  after(() => server?.close());
+  let clock = Date.now();
+  const { server, sandbox, bank } = pagesSuite({ options: { storage: new MemoryStorage({ now: () => clock }) } });
 
   beforeEach(() => {
     clock = Date.now();

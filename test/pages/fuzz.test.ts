@@ -6,12 +6,12 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { openPages, registerClient, REDIRECT_URI, authorizationUrl, entryPath, requestParams, submit, type TestClient } from '../authorization/helpers.js';
-import { csrfOf, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { testPki } from '../support/pki.js';
-import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { openPages, REDIRECT_URI, authorizationUrl, entryPath, requestParams, submit } from '../authorization/helpers.js';
 import { LEAK } from '../support/leak.js';
+import { pagesSuite, testEnvironments } from '../support/pages.js';
+import { csrfOf, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
+import { TestBank } from '../support/psus.js';
+import type { TestServer } from '../support/server.js';
 
 
 const ACTIONS = ['signin', 'second-factor', 'consent', 'cancel', '', 'unknown', '../authorize', '%2e%2e'] as const;
@@ -39,27 +39,9 @@ function checkAnswer(server: TestServer, res: PageResponse, what: string): void 
 
 describe('PSU pages under random and hostile input', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    // Limits high enough that random failed sign-ins never lock the steps this test starts from.
-    const pki = await testPki();
-    const testBank = new TestBank();
-    const many = { attempts: 1_000_000, windowSeconds: 60 };
-    server = await startServer({
-      options: {
-        environments: {
-          sandbox: { trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS },
-          bank: { trustAnchors: pki.bankCa.certPem, authenticator: testBank, accounts: testBank, loginLimits: { perPsu: many, perIp: many } },
-        },
-      },
-    });
-    sandbox = await registerClient(server, { environment: 'sandbox' });
-    bank = await registerClient(server, { environment: 'bank' });
-  });
-  after(() => server.close());
+  // Limits high enough that random failed sign-ins never lock the steps this test starts from.
+  const many = { attempts: 1_000_000, windowSeconds: 60 };
+  const { server, sandbox, bank } = pagesSuite(async () => ({ options: { environments: await testEnvironments(new TestBank(), { loginLimits: { perPsu: many, perIp: many } }) } }));
 
   /** A page at one step of an authorization, and the browser that holds its cookie. */
   async function pageAt(step: 'sandbox' | 'bank' | 'second-factor' | 'consent'): Promise<{ browser: PsuBrowser; page: PageResponse }> {

@@ -4,7 +4,8 @@ import { authorizationUrl, entryPath, registerClient, requestParams, submit, typ
 import { expectError } from '../registration/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { pagesSuite } from '../support/pages.js';
+import { startServer } from '../support/server.js';
 import {
   catalogs,
   cspOf,
@@ -33,17 +34,7 @@ function expectLanguage(page: PageResponse, language: Language, key: string, par
 }
 
 describe('PSU pages: languages and localized client metadata', function localization() {
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    server = await startServer();
-    sandbox = await registerClient(server);
-    bank = await registerClient(server, { environment: 'bank' });
-  });
-
-  after(() => server?.close());
+  const { server, sandbox, bank } = pagesSuite();
 
   describe('message catalogs', () => {
     const placeholders = (value: string) => [...value.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();

@@ -13,11 +13,11 @@ import { expect } from 'chai';
 import { RedisStorage } from '../../adapters/redis/storage.js';
 import type { Storage } from '../../lib/storage.js';
 import { LoginLimits } from '../../interactions/login-limits.js';
-import { registerClient, submit, type TestClient } from '../authorization/helpers.js';
-import { testPki } from '../support/pki.js';
+import { redirectParams, registerClient, submit, type TestClient } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 import { BANK_CUSTOMERS, TestBank, type BankCustomer } from '../support/psus.js';
 import { startRedis, startRedisCluster, type TestRedis } from '../support/redis.js';
+import { eachTestClient, eachTestServer, testEnvironments } from '../support/pages.js';
 import { startServer, type TestServer } from '../support/server.js';
 import { catalogs, message, openSignIn, stepOf } from './helpers.js';
 
@@ -76,19 +76,12 @@ for (const backend of BACKENDS) {
     before(async function startAll() {
       if (backend.name.includes('Redis') && process.env.REDIS_URL) this.skip();
       store = await backend.start();
-      const pki = await testPki();
       bank = new TestBank(CUSTOMERS);
+      const loginLimits = { perPsu: { attempts: PER_PSU, windowSeconds: 900 }, perIp: { attempts: PER_IP, windowSeconds: 900 } };
       server = await startServer({
         options: {
           ...(store.storage ? { storage: store.storage } : {}),
-          environments: {
-            bank: {
-              trustAnchors: pki.bankCa.certPem,
-              authenticator: bank,
-              accounts: bank,
-              loginLimits: { perPsu: { attempts: PER_PSU, windowSeconds: 900 }, perIp: { attempts: PER_IP, windowSeconds: 900 } },
-            },
-          },
+          environments: await testEnvironments(bank, { sandbox: false, loginLimits }),
         },
       });
       client = await registerClient(server, { environment: 'bank' });
@@ -232,3 +225,97 @@ for (const backend of BACKENDS) {
     });
   });
 }
+
+describe('PSU pages: sign-in limits at their defaults', function limits() {
+  /** Posts the sign-in form of `page` and follows redirects on the server. */
+  const signIn = (server: TestServer, browser: PsuBrowser, page: PageResponse, login: string, password: string) => submit(server, browser, page, '/signin', { login, password });
+  // A server per test: the attempts of one test use up the limits.
+  const server = eachTestServer();
+  const client = eachTestClient(server, { environment: 'bank' });
+
+  it('locks a login after 5 failures: the 6th attempt, with the right password, sees the locked page and the authenticator is not asked', async () => {
+    const browser = new PsuBrowser();
+    const { page } = await openSignIn(server, browser, client);
+    const statuses: number[] = [];
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      const failed = await signIn(server, browser, page, 'marie', `wrong-${attempt}`);
+      statuses.push(failed.status);
+    }
+    expect(statuses.slice(0, 4)).to.deep.equal([401, 401, 401, 401]);
+    expect([401, 429], 'the 5th failure').to.include(statuses[4]);
+    expect(server.bank.credentialAttempts).to.have.length(5);
+
+    const locked = await signIn(server, browser, page, 'marie', 'correct horse');
+    expect(locked.status, locked.text).to.equal(429);
+    expect(locked.location).to.equal(undefined);
+    expect(locked.text).to.contain(message(en, 'signin.locked.title'));
+    expect(locked.text).not.to.contain('name="password"');
+    expect(server.bank.credentialAttempts, 'the authenticator was not asked').to.have.length(5);
+
+    // The lock is on the login, whatever the authorization, case or surrounding spaces.
+    for (const login of ['marie', 'Marie', ' MARIE ']) {
+      const other = new PsuBrowser();
+      const { page: again } = await openSignIn(server, other, client);
+      const refused = await signIn(server, other, again, login, 'correct horse');
+      expect(refused.status, login).to.equal(429);
+    }
+    expect(server.bank.credentialAttempts).to.have.length(5);
+
+    // Other customers from the same address still sign in.
+    const lukas = new PsuBrowser();
+    const { page: lukasPage } = await openSignIn(server, lukas, client);
+    const consent = await signIn(server, lukas, lukasPage, 'lukas', 'battery staple');
+    expect(stepOf(consent)).to.equal('consent');
+  });
+
+  it('wrong one-time codes count towards the login\'s limit', async () => {
+    const browser = new PsuBrowser();
+    const { page } = await openSignIn(server, browser, client);
+    const secondFactor = await signIn(server, browser, page, 'marie', 'correct horse');
+    let last: PageResponse = secondFactor;
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      last = await browser.post(formAction(secondFactor, '/second-factor'), { csrf: csrfOf(secondFactor), code: `00000${attempt}` });
+    }
+    expect(last.status).to.equal(429);
+    const factors = server.bank.secondFactorAttempts.length;
+    const refused = await browser.post(formAction(secondFactor, '/second-factor'), { csrf: csrfOf(secondFactor), code: '123456' });
+    expect(refused.status).to.equal(429);
+    expect(server.bank.secondFactorAttempts).to.have.length(factors);
+    const other = new PsuBrowser();
+    const { page: again } = await openSignIn(server, other, client);
+    const calls = server.bank.credentialAttempts.length;
+    expect((await signIn(server, other, again, 'marie', 'correct horse')).status).to.equal(429);
+    expect(server.bank.credentialAttempts).to.have.length(calls);
+  });
+
+  it('locks an address after 20 failures across different logins', async () => {
+    const browser = new PsuBrowser();
+    const { page } = await openSignIn(server, browser, client);
+    const statuses: number[] = [];
+    for (let attempt = 1; attempt <= 20; attempt += 1) {
+      statuses.push((await signIn(server, browser, page, `customer-${attempt}`, 'guess')).status);
+    }
+    expect(statuses.slice(0, 19).every((status) => status === 401), statuses.join(' ')).to.equal(true);
+    expect(server.bank.credentialAttempts).to.have.length(20);
+
+    const other = new PsuBrowser();
+    const { page: fresh } = await openSignIn(server, other, client);
+    const locked = await signIn(server, other, fresh, 'lukas', 'battery staple');
+    expect(locked.status, locked.text).to.equal(429);
+    expect(locked.text).to.contain(message(en, 'signin.locked.title'));
+    expect(server.bank.credentialAttempts, 'the authenticator was not asked').to.have.length(20);
+  });
+
+  it('the locked page still offers to cancel back to the TPP', async () => {
+    const browser = new PsuBrowser();
+    const { page, params } = await openSignIn(server, browser, client);
+    let locked: PageResponse = page;
+    for (let attempt = 1; attempt <= 6 && locked.status !== 429; attempt += 1) locked = await signIn(server, browser, page, 'marie', `wrong-${attempt}`);
+    expect(locked.status).to.equal(429);
+    expect(locked.text).to.contain(message(en, 'page.cancel', { tpp: 'Acme Money' }));
+    const back = await submit(server, browser, locked, '/cancel', {});
+    const query = redirectParams(back.location);
+    expect(query.get('error')).to.equal('access_denied');
+    expect(query.get('state')).to.equal(params.state);
+  });
+});

@@ -5,14 +5,12 @@
 import { connect } from 'node:tls';
 
 import { expect } from 'chai';
-import type { Browser } from 'playwright-core';
 
 import { BODY_LIMITS } from '../../lib/body-limits.js';
-import { authorizationUrl, entryPath, openPages, registerClient, requestParams, submit, type TestClient } from '../authorization/helpers.js';
-import { launchChromium, newPsuContext } from '../support/browser.js';
+import { authorizationUrl, entryPath, openPages, requestParams, submit } from '../authorization/helpers.js';
 import { testPki } from '../support/pki.js';
+import { pagesSuite, suiteChromium } from '../support/pages.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
 import { catalogs, expectSecurePage, htmlLang, message, stepOf } from './helpers.js';
 
 const { de, fr } = catalogs();
@@ -25,14 +23,7 @@ interface PageForm {
 
 describe('PSU page forms over the pages\' limit', function oversizedForms() {
   this.timeout(60_000);
-  let server: TestServer;
-  let bank: TestClient;
-
-  before(async () => {
-    server = await startServer();
-    bank = await registerClient(server, { environment: 'bank' });
-  });
-  after(() => server?.close());
+  const { server, bank } = pagesSuite();
 
   it('get a page in the PSU\'s language (413) leading back to the step, and the sign-in carries on', async () => {
     const browser = new PsuBrowser('fr-FR,fr;q=0.9');
@@ -77,12 +68,10 @@ describe('PSU page forms over the pages\' limit', function oversizedForms() {
   });
 
   describe('in Chromium', () => {
-    let chromium: Browser;
-    before(async () => { chromium = await launchChromium(); });
-    after(() => chromium?.close());
+    const chromium = suiteChromium();
 
     it('a form made too large shows the page, whose link leads back to the sign-in', async () => {
-      const context = await newPsuContext(chromium, { locale: 'de-DE' });
+      const context = await chromium.open({ locale: 'de-DE' });
       const page = await context.newPage();
       await page.goto(authorizationUrl(server, requestParams(bank), entryPath('bank', 'de')));
       await page.getByRole('heading', { level: 1, name: de['signin.bank.title']! }).waitFor();

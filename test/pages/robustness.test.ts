@@ -23,18 +23,51 @@ import { expectError } from '../registration/helpers.js';
 import { sandboxTpp, testPki } from '../support/pki.js';
 import { csrfOf, formAction, PsuBrowser } from '../support/psu-browser.js';
 import { BANK_CUSTOMERS, SANDBOX_PSUS, TestBank } from '../support/psus.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { eachTestServer, testEnvironments } from '../support/pages.js';
+import { startServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
-/** A bank whose authenticator takes its time, so that attempts overlap. */
-class SlowBank extends TestBank {
+/**
+ * A bank that can hold its calls: posts sent at once reach it together, and it answers them once
+ * every post has either been answered without it or is waiting at it, whatever the machine's pace.
+ */
+class HoldingBank extends TestBank {
+  #held: (() => void)[] = [];
+  #holding = false;
+  #arrived: () => void = () => undefined;
+
   override async verifyCredentials(attempt: CredentialsAttempt): Promise<CredentialsResult> {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.#hold();
     return super.verifyCredentials(attempt);
   }
 
   override async verifySecondFactor(attempt: SecondFactorAttempt): Promise<SecondFactorResult> {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.#hold();
     return super.verifySecondFactor(attempt);
+  }
+
+  #hold(): Promise<void> {
+    if (!this.#holding) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#held.push(resolve);
+      this.#arrived();
+    });
+  }
+
+  /** Sends every post at once; the bank answers those that reach it when the others are answered. */
+  async overlapping<T>(posts: readonly (() => Promise<T>)[]): Promise<T[]> {
+    let answered = 0;
+    const check = () => {
+      if (!this.#holding || answered + this.#held.length < posts.length) return;
+      this.#holding = false;
+      for (const release of this.#held.splice(0)) release();
+    };
+    this.#holding = true;
+    this.#arrived = check;
+    return Promise.all(posts.map((post) => post().finally(() => {
+      answered += 1;
+      check();
+    })));
   }
 }
 
@@ -42,22 +75,12 @@ describe('PSU pages: robustness', function robustness() {
   this.timeout(30_000);
 
   describe('sign-in limits under concurrent attempts', () => {
-    let server: TestServer;
-    let bank: SlowBank;
+    let bank: HoldingBank;
     // A fresh server per test: the attempts of one test use up the address's allowance.
-    beforeEach(async () => {
-      const pki = await testPki();
-      bank = new SlowBank([...BANK_CUSTOMERS, { login: 'otto', password: 'pw', code: '999999', psuId: 'psu-otto', accounts: [] }]);
-      server = await startServer({
-        options: {
-          environments: {
-            sandbox: { trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS },
-            bank: { trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank },
-          },
-        },
-      });
+    const server = eachTestServer(async () => {
+      bank = new HoldingBank([...BANK_CUSTOMERS, { login: 'otto', password: 'pw', code: '999999', psuId: 'psu-otto', accounts: [] }]);
+      return { options: { environments: await testEnvironments(bank) } };
     });
-    afterEach(() => server?.close());
 
     it('lets no more than the allowed passwords reach the bank when 30 are posted at once', async () => {
       const client = await registerClient(server, { environment: 'bank' });
@@ -65,7 +88,7 @@ describe('PSU pages: robustness', function robustness() {
       const page = await openPages(server, browser, authorizationUrl(server, requestParams(client), entryPath('bank')));
       const action = formAction(page, '/signin');
       const csrf = csrfOf(page);
-      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => browser.post(action, { csrf, login: 'marie', password: `guess ${i}` })));
+      const answers = await bank.overlapping(Array.from({ length: 30 }, (_, i) => () => browser.post(action, { csrf, login: 'marie', password: `guess ${i}` })));
       expect(bank.credentialAttempts.filter((attempt) => attempt.login === 'marie')).to.have.length(5);
       expect(answers.filter((answer) => answer.status === 429).length).to.be.at.least(25);
     });
@@ -80,7 +103,7 @@ describe('PSU pages: robustness', function robustness() {
       const csrf = csrfOf(codePage);
       const codes = Array.from({ length: 30 }, (_, i) => String(100000 + i));
       codes[25] = '999999';
-      const answers = await Promise.all(codes.map((code) => browser.post(action, { csrf, code })));
+      const answers = await bank.overlapping(codes.map((code) => () => browser.post(action, { csrf, code })));
       // The password counted as one attempt; four codes are left for this window.
       expect(bank.secondFactorAttempts).to.have.length(4);
       expect(answers.filter((answer) => answer.status === 303)).to.have.length(0);
@@ -88,9 +111,7 @@ describe('PSU pages: robustness', function robustness() {
   });
 
   describe('after the PSU decided', () => {
-    let server: TestServer;
-    before(async () => { server = await startServer(); });
-    after(() => server?.close());
+    const server = suiteServer();
 
     it('a second click on grant, a reload or a language link carry on to the TPP instead of starting over', async () => {
       const client = await registerClient(server);
@@ -153,9 +174,7 @@ describe('PSU pages: robustness', function robustness() {
   });
 
   describe('registrations that would put header syntax into the pages', () => {
-    let server: TestServer;
-    before(async () => { server = await startServer(); });
-    after(() => server?.close());
+    const server = suiteServer();
 
     for (const uri of ['https://tpp.example;sandbox/cb', 'https://tpp.example,x/cb', 'https://tpp.example%3B/cb']) {
       it(`refuses the redirect URI ${uri}`, async () => {

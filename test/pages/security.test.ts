@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 
-import { authorizationUrl, entryPath, redirectParams, registerClient, requestParams, submit, type TestClient } from '../authorization/helpers.js';
+import { authorizationUrl, entryPath, redirectParams, registerClient, requestParams, submit } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { pagesSuite } from '../support/pages.js';
+import { startServer } from '../support/server.js';
 import {
   catalogs,
   escaped,
@@ -18,17 +19,7 @@ import {
 const en = catalogs().en;
 
 describe('PSU pages: security', function security() {
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    server = await startServer();
-    sandbox = await registerClient(server);
-    bank = await registerClient(server, { environment: 'bank' });
-  });
-
-  after(() => server?.close());
+  const { server, sandbox, bank } = pagesSuite();
 
   describe('security headers', () => {
     it('are on the sandbox sign-in and consent pages', async () => {

@@ -9,9 +9,9 @@ import { expect } from 'chai';
 import type { OpenedPaymentAuthorization, PaymentDetails } from '../../lib/index.js';
 import { exchangeCode, submit, type TestClient } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { paymentsSuite } from '../support/pages.js';
 import { decide, decisionsOffered, expectCode, expectDenied, expectOutcome, paymentPage, readable, toldOnce } from './harness.js';
-import { openPayment, Outcomes, PAYMENT, pispClient, request } from './helpers.js';
+import { openPayment, PAYMENT, pispClient, request } from './helpers.js';
 
 const SECRET = 'bank-payment-api-introspection-secret-0123';
 const MARIE_CURRENT = 'FR7630004000031234567890143';
@@ -19,16 +19,8 @@ const LUKAS = 'DE75512108001245126199';
 
 describe('payment authorizations in the bank environment', function bankPayments() {
   this.timeout(30_000);
-  let server: TestServer;
-  let client: TestClient;
-  const outcomes = new Outcomes();
+  const { server, client, outcomes } = paymentsSuite({ options: { resourceServers: [{ id: 'payment-api', secret: SECRET }] }, environment: 'bank', organization: 'Bank Pay' });
   let serial = 0;
-
-  before(async () => {
-    server = await startServer({ options: { resourceServers: [{ id: 'payment-api', secret: SECRET }], payments: { onOutcome: outcomes.handler } } });
-    client = await pispClient(server, 'bank', 'Bank Pay');
-  });
-  after(async () => server?.close());
 
   const open = async (payment: Partial<PaymentDetails>, language = 'fr', by: TestClient = client) => {
     serial += 1;

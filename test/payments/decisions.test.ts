@@ -6,11 +6,12 @@
 import { expect } from 'chai';
 
 import type { PaymentType } from '../../lib/index.js';
-import { exchangeCode, submit, type TestClient } from '../authorization/helpers.js';
+import { exchangeCode, submit } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { paymentsSuite } from '../support/pages.js';
+import { startServer } from '../support/server.js';
 import { decide, decisionsOffered, expectCode, expectDenied, expectOutcome, normalizeSpaces, paymentPage, readable, toldOnce } from './harness.js';
-import { openPayment, Outcomes, PAYMENT, pispClient, request } from './helpers.js';
+import { openPayment, PAYMENT, pispClient, request } from './helpers.js';
 
 /** What each language's pages say about {@link PAYMENT} (compared after normalizing spaces). */
 const LANGUAGES = {
@@ -72,16 +73,8 @@ const OTHER_TYPE: Record<PaymentType, PaymentType> = { payment_initiation: 'paym
 
 describe('payment authorizations: the PSU confirms or rejects, in every language', function decisions() {
   this.timeout(30_000);
-  let server: TestServer;
-  let client: TestClient;
-  const outcomes = new Outcomes();
+  const { server, client, outcomes } = paymentsSuite();
   let serial = 0;
-
-  before(async () => {
-    server = await startServer({ options: { payments: { onOutcome: outcomes.handler } } });
-    client = await pispClient(server);
-  });
-  after(async () => server?.close());
 
   const open = (type: PaymentType, overrides: Parameters<typeof request>[1] = {}) => {
     serial += 1;

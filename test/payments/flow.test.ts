@@ -1,20 +1,12 @@
 import { expect } from 'chai';
 
-import { exchangeCode, redirectParams, submit, type TestClient } from '../authorization/helpers.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { openPayment, Outcomes, pispClient, request, sandboxSignIn } from './helpers.js';
+import { exchangeCode, redirectParams, submit } from '../authorization/helpers.js';
+import { paymentsSuite } from '../support/pages.js';
+import { openPayment, request, sandboxSignIn } from './helpers.js';
 
 describe('payment authorizations', function () {
   this.timeout(20_000);
-  let server: TestServer;
-  let client: TestClient;
-  const outcomes = new Outcomes();
-
-  before(async () => {
-    server = await startServer({ options: { payments: { onOutcome: outcomes.handler } } });
-    client = await pispClient(server);
-  });
-  after(async () => server?.close());
+  const { server, client, outcomes } = paymentsSuite();
 
   it('confirms a payment initiation: the bank is told once, the TPP gets a code, the token carries the payment', async () => {
     const opened = await server.auth.payments.openInitiation(request(client));

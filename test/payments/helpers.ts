@@ -58,3 +58,12 @@ export async function sandboxSignIn(server: TestServer, browser: PsuBrowser, pag
   expect(next.status, next.text).to.equal(200);
   return next;
 }
+
+/** The redirect URI of another PISP, "Other Pay". */
+export const OTHER_REDIRECT_URI = 'https://other-pisp.example/cb';
+
+/** How another PISP, "Other Pay", registers (for suiteClient), with `grantTypes` and a redirect URI of its own. */
+export async function otherPisp(grantTypes: readonly string[]): Promise<NonNullable<Parameters<typeof registerClient>[1]>> {
+  const tpp = await sandboxTpp({ roles: ['PSP_PI'], organization: 'Other Pay', authorisationNumber: 'OTHER1' });
+  return { tpp, roles: ['PSP_PI'], body: { grant_types: grantTypes, redirect_uris: [OTHER_REDIRECT_URI], client_name: 'Other Pay' } };
+}

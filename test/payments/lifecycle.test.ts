@@ -6,36 +6,25 @@
 import { expect } from 'chai';
 
 import { ConfigurationError, createAuthorizationServer, type AuthorizationServerOptions } from '../../lib/index.js';
-import { exchangeCode, submit, type TestClient } from '../authorization/helpers.js';
+import { exchangeCode, submit } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser } from '../support/psu-browser.js';
-import { startServer, testSigningKey, type TestServer } from '../support/server.js';
+import { paymentsSuite } from '../support/pages.js';
+import { startServer, testSigningKey } from '../support/server.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS } from '../support/psus.js';
 import { Clock, decide, expectCode, expectDenied, expectOutcome, paymentPage, tppRedirect, toldOnce } from './harness.js';
-import { openPayment, Outcomes, pispClient, request } from './helpers.js';
+import { openPayment, pispClient, request } from './helpers.js';
 
 const LIFETIME = 120;
 const SECRET = 'payments-resource-server-secret-0123456789';
 
 describe('payment authorizations: expiry and single use', function lifecycle() {
   this.timeout(30_000);
-  let server: TestServer;
-  let client: TestClient;
   const clock = new Clock();
-  const outcomes = new Outcomes();
-  let serial = 0;
-
-  before(async () => {
-    server = await startServer({
-      options: {
-        now: clock.now,
-        payments: { requestLifetime: LIFETIME, onOutcome: outcomes.handler },
-        resourceServers: [{ id: 'payment-api', secret: SECRET }],
-      },
-    });
-    client = await pispClient(server);
+  const { server, client, outcomes } = paymentsSuite({
+    options: { now: clock.now, payments: { requestLifetime: LIFETIME }, resourceServers: [{ id: 'payment-api', secret: SECRET }] },
   });
-  after(async () => server?.close());
+  let serial = 0;
   afterEach(() => clock.reset());
 
   const open = async () => {

@@ -11,15 +11,13 @@ import fc from 'fast-check';
 
 import { formatAmount, minorDigits } from '../../lib/payments/details.js';
 import { PaymentRequestError, type PaymentAuthorizationRequest, type PaymentDetails } from '../../lib/index.js';
-import { REDIRECT_URI, registerClient, type TestClient } from '../authorization/helpers.js';
+import { REDIRECT_URI, suiteClient } from '../authorization/helpers.js';
 import { LEAK } from '../support/leak.js';
-import { sandboxTpp } from '../support/pki.js';
 import { csrfOf, formAction } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { paymentsSuite } from '../support/pages.js';
 import { expectCode, expectContained, expectDenied, expectOutcome, paymentPage, toldOnce } from './harness.js';
-import { Outcomes, pispClient, request } from './helpers.js';
+import { OTHER_REDIRECT_URI, otherPisp, request } from './helpers.js';
 
-const OTHER_REDIRECT_URI = 'https://other-pisp.example/cb';
 
 /** Valid IBANs, as a bank might write them. */
 const IBANS = ['FR7630006000011234567890189', 'DE89370400440532013000', 'DE02120300000000202051', 'FR7630004000031234567890143', 'DE75512108001245126199', 'GB29NWBK60161331926819', 'NL91ABNA0417164300', 'BE68539007547034'];
@@ -70,18 +68,8 @@ const hostile = fc.oneof(
 
 describe('payment authorizations under random and hostile input', function properties() {
   this.timeout(120_000);
-  let server: TestServer;
-  let client: TestClient;
-  let other: TestClient;
-  const outcomes = new Outcomes();
-
-  before(async () => {
-    server = await startServer({ options: { payments: { onOutcome: outcomes.handler } } });
-    client = await pispClient(server);
-    const tpp = await sandboxTpp({ roles: ['PSP_PI'], organization: 'Other Pay', authorisationNumber: 'OTHER1' });
-    other = await registerClient(server, { tpp, roles: ['PSP_PI'], body: { grant_types: ['authorization_code'], redirect_uris: [OTHER_REDIRECT_URI], client_name: 'Other Pay' } });
-  });
-  after(async () => server?.close());
+  const { server, client, outcomes } = paymentsSuite();
+  const other = suiteClient(server, () => otherPisp(['authorization_code']));
 
   describe('openInitiation and openCancellation', () => {
     it('open every valid payment, normalized, with a URL of the client\'s entry page', async () => {

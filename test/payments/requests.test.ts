@@ -10,9 +10,9 @@ import { PaymentRequestError, type PaymentAuthorizationRequest, type PaymentDeta
 import { authorizationUrl, entryPath, openPages, pkce, REDIRECT_URI, registerClient, requestParams, submit, type TestClient } from '../authorization/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
 import { PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { paymentsSuite } from '../support/pages.js';
 import { decide, decisionsOffered, expectContained, paymentPage, RecordingStorage, tppRedirect } from './harness.js';
-import { Outcomes, PAYMENT, pispClient, request } from './helpers.js';
+import { PAYMENT, request } from './helpers.js';
 
 /** A payment with one field changed (`undefined` removes it). */
 function payment(changes: Record<string, unknown>): PaymentDetails {
@@ -103,16 +103,8 @@ const INVALID_REQUESTS: [string, Record<string, unknown>][] = [
 
 describe('payment authorizations: what may be opened, and by whom', function requests() {
   this.timeout(30_000);
-  let server: TestServer;
-  let pisp: TestClient;
   const storage = new RecordingStorage();
-  const outcomes = new Outcomes();
-
-  before(async () => {
-    server = await startServer({ options: { storage, suspensionCacheTtl: 0, payments: { onOutcome: outcomes.handler } } });
-    pisp = await pispClient(server);
-  });
-  after(async () => server?.close());
+  const { server, client: pisp, outcomes } = paymentsSuite({ options: { storage, suspensionCacheTtl: 0 } });
 
   /** What openInitiation and openCancellation throw for `input`; checks that nothing was stored. */
   async function refusal(input: unknown): Promise<PaymentRequestError> {

@@ -7,14 +7,13 @@
 import { expect } from 'chai';
 
 import type { OpenedPaymentAuthorization } from '../../lib/index.js';
-import { exchangeCode, REDIRECT_URI, registerClient, submit, type TestClient } from '../authorization/helpers.js';
-import { sandboxTpp } from '../support/pki.js';
+import { exchangeCode, REDIRECT_URI, submit, suiteClient, type TestClient } from '../authorization/helpers.js';
 import { csrfOf, formAction, PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { paymentsSuite } from '../support/pages.js';
+import { beforeSuite } from '../support/suite.js';
 import { decide, decisionsOffered, expectCode, expectContained, expectDenied, expectOutcome, paymentPage, readable, RecordingStorage, toldOnce, tppRedirect } from './harness.js';
-import { openPayment, Outcomes, pispClient, request } from './helpers.js';
+import { OTHER_REDIRECT_URI, openPayment, otherPisp, pispClient, request } from './helpers.js';
 
-const OTHER_REDIRECT_URI = 'https://other-pisp.example/cb';
 const EVIL_REDIRECT_URI = 'https://evil.example/steal';
 
 /** A payment detail other than the registered one, as an attacker would put it in a request. */
@@ -28,23 +27,12 @@ const FORGED_DETAIL = [{
 
 describe('payment authorizations: what the browser carries, tampered with', function tampering() {
   this.timeout(30_000);
-  let server: TestServer;
-  let client: TestClient;
-  /** Another PISP, registered with a redirect URI of its own. */
-  let other: TestClient;
-  let bank: TestClient;
   const storage = new RecordingStorage();
-  const outcomes = new Outcomes();
+  const { server, client, outcomes } = paymentsSuite({ options: { storage } });
+  /** Another PISP, registered with a redirect URI of its own. */
+  const other = suiteClient(server, () => otherPisp(['authorization_code', 'client_credentials']));
+  const bank = beforeSuite(() => pispClient(server, 'bank', 'Bank Pay'));
   let serial = 0;
-
-  before(async () => {
-    server = await startServer({ options: { storage, payments: { onOutcome: outcomes.handler } } });
-    client = await pispClient(server);
-    const tpp = await sandboxTpp({ roles: ['PSP_PI'], organization: 'Other Pay', authorisationNumber: 'OTHER1' });
-    other = await registerClient(server, { tpp, roles: ['PSP_PI'], body: { grant_types: ['authorization_code', 'client_credentials'], redirect_uris: [OTHER_REDIRECT_URI], client_name: 'Other Pay' } });
-    bank = await pispClient(server, 'bank', 'Bank Pay');
-  });
-  after(async () => server?.close());
 
   const open = async (by: TestClient = client) => {
     serial += 1;

@@ -9,9 +9,10 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 
 import type { OpenedPaymentAuthorization } from '../../lib/index.js';
-import { exchangeCode, pkce, REDIRECT_URI, registerClient, type Pkce, type TestClient } from '../authorization/helpers.js';
+import { exchangeCode, pkce, REDIRECT_URI, suiteClient, type Pkce, type TestClient } from '../authorization/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { decide, expectCode, paymentPage } from './harness.js';
 import { PAYMENT, pispClient, request } from './helpers.js';
 
@@ -20,16 +21,13 @@ const NO_PKCE: Pkce = { verifier: '', challenge: '' };
 
 describe('payment authorizations: the token of a confirmed payment', function tokens() {
   this.timeout(30_000);
-  let server: TestServer;
+  const server = suiteServer({ options: { resourceServers: [{ id: 'payment-api', secret: SECRET }] } });
   /** A PISP that is also an AISP registered for refresh tokens. */
-  let client: TestClient;
-
-  before(async () => {
-    server = await startServer({ options: { resourceServers: [{ id: 'payment-api', secret: SECRET }] } });
-    const tpp = await sandboxTpp({ roles: ['PSP_AI', 'PSP_PI'], organization: 'All In One', authorisationNumber: 'ALLIN1' });
-    client = await registerClient(server, { tpp, roles: ['PSP_AI', 'PSP_PI'], body: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], client_name: 'All In One' } });
-  });
-  after(async () => server?.close());
+  const client = suiteClient(server, async () => ({
+    tpp: await sandboxTpp({ roles: ['PSP_AI', 'PSP_PI'], organization: 'All In One', authorisationNumber: 'ALLIN1' }),
+    roles: ['PSP_AI', 'PSP_PI'],
+    body: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], client_name: 'All In One' },
+  }));
 
   const introspect = (token: string, on: TestServer = server) => on.request().post('/oauth2/introspect').auth('payment-api', SECRET).type('form').send({ token });
   const token = (form: Record<string, string>, by: TestClient = client) => server.request(by.tpp).post('/oauth2/token').type('form').send({ client_id: by.clientId, ...form });
