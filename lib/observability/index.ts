@@ -26,7 +26,10 @@
  *    answer and runs the rest of the request in its context.
  * 8. `router.use(requestObserver({ classify: endpointClassifier({ mountPath, entryPaths:
  *    [sandbox.entryPath, bank.entryPath] }), metrics, statistics }))`: requests by endpoint, status,
- *    latency; statistics when the services are known. The `wellKnown` router gets the same two.
+ *    latency; statistics when the services are known. Nothing on the `wellKnown` router: it hands
+ *    the RFC 8414 metadata requests to the router (observed there, as `metadata`) and passes every
+ *    other request of the host's on, which must not be counted; a request passing the middleware
+ *    twice is counted once.
  *
  * Where the facts are learnt, `noteRequest(req, facts)` (req: Express `req`, Koa `ctx.req`):
  * 9. TPP guard, as soon as the certificate identity is known (before status and suspension checks,

@@ -27,6 +27,8 @@ export interface RequestFacts {
 
 const facts = new WeakMap<object, RequestFacts>();
 const trackedOf = new WeakMap<object, TrackedRequest>();
+/** Requests being observed: a request passing two routers with the middleware is counted once. */
+const observed = new WeakSet<object>();
 
 /** Adds `more` to what is known of `req` (the Node request; Koa's `ctx.req`, Express's `req`). */
 export function noteRequest(req: object, more: RequestFacts): void {
@@ -59,10 +61,16 @@ function queryScope(url: string): string | undefined {
  * and, once its answer is finished or its connection closed, records it. A request counts in the
  * PSD2 statistics only when its services are known (noted, or the authorization request's scope).
  * A connection closed before its answer was finished counts as status 499 in the metrics (client
- * closed request) and as not answered in the statistics.
+ * closed request); in the statistics, as a request without answer: failed when it was open for
+ * more than 30 s, else neither answered nor failed.
  */
 export function requestObserver(parts: RequestObserverParts) {
   return (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void => {
+    if (observed.has(req)) {
+      next?.();
+      return;
+    }
+    observed.add(req);
     const started = performance.now();
     const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const endpoint = parts.classify(req.method ?? '', path);

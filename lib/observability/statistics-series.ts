@@ -10,8 +10,8 @@
  * - the series is down once it holds five failures and 30 seconds passed from the start of its
  *   first slot without an answer; it is then down from that first slot on, retroactively;
  * - a slot without requests carries the series on (nothing was answered), but counts as down only
- *   within 30 seconds of a failing slot: silence is no evidence that the interface is still down,
- *   so an outage followed by a quiet night is not a night of downtime.
+ *   within 30 seconds after the end of a failing slot: silence is no evidence that the interface
+ *   is still down, so an outage followed by a quiet night is not a night of downtime.
  *
  * The function is pure: the caller reads the counts, feeds the slots in order and records the
  * slots it returns as down.

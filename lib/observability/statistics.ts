@@ -21,9 +21,10 @@
  *
  * Limits, honestly: the server does not see its own absence (no instance running, or traffic not
  * reaching it): the bank's monitoring in front of it measures that. Counts are added at least
- * once: a storage call that timed out but was applied is added again with the next flush. A
- * request answered more than 45 s after it arrived counts in the day's figures but may come too
- * late for the downtime series; track long requests with {@link PsdStatistics.begin}, which counts
+ * once: a storage call that timed out but was applied is added again with the next flush (and a
+ * down slot whose claim timed out so may be counted by nobody). A request answered more than
+ * `settleMs` (45 s by default) after it arrived counts in the day's figures but comes too late for
+ * the downtime series; track long requests with {@link PsdStatistics.begin}, which counts
  * them as not answered after 30 s. Instances' clocks are assumed within a few seconds (NTP).
  */
 import { systemClock, type Clock } from '../clock.js';
@@ -225,7 +226,7 @@ export class PsdStatistics {
   }
 
   #storageFailed(error: unknown): void {
-    if (!this.#failing) this.#logger?.warn({ event: 'statistics.not_stored', err: errorForLog(error) }, 'PSD2 statistics not stored: kept in memory for the next flush');
+    if (!this.#failing) this.#logger?.warn({ event: 'statistics.not_stored', err: errorForLog(error) }, 'PSD2 statistics: the storage failed; counts kept in memory for the next flush');
     this.#failing = true;
   }
 

@@ -52,8 +52,15 @@ describe('observability: over HTTP', () => {
 
     before(async () => {
       const app = express();
+      const observer = requestObserver({ classify: endpointClassifier({ mountPath: '/oauth2', entryPaths: ['/{lang}/sandbox/signin.html'] }), metrics, statistics });
       app.use(interactionIdMiddleware());
-      app.use(requestObserver({ classify: endpointClassifier({ mountPath: '/oauth2', entryPaths: ['/{lang}/sandbox/signin.html'] }), metrics, statistics }));
+      app.use(observer);
+      const inner = express.Router();
+      inner.use(interactionIdMiddleware(), observer);
+      inner.get('/jwks', (_req, res) => {
+        res.json({ keys: [] });
+      });
+      app.use('/oauth2', inner);
       app.post('/oauth2/token', async (req, res) => {
         noteRequest(req, { services: servicesOf({ roles: ['PSP_AI'] }), grantType: 'refresh_token' });
         await new Promise((resolve) => setImmediate(resolve));
@@ -97,6 +104,8 @@ describe('observability: over HTTP', () => {
 
     it('counts each request by endpoint, status, grant type and error, and in the statistics by service', async () => {
       await fetch(`${base}/oauth2/register/client-1`);
+      const jwks = await fetch(`${base}/oauth2/jwks`, { headers: { [INTERACTION_ID_HEADER]: UUID } });
+      expect(jwks.headers.get(INTERACTION_ID_HEADER)).to.equal(UUID);
       await fetch(`${base}/oauth2/nowhere/eyJhbGciOiJub25lIn0.e30.`);
       const aborted = new AbortController();
       const slow = fetch(`${base}/oauth2/slow`, { signal: aborted.signal }).catch(() => 'aborted');
@@ -113,6 +122,8 @@ describe('observability: over HTTP', () => {
       expect(sample(text, 'psd2_as_http_requests_total', { endpoint: 'token', status: '4xx', grant_type: 'refresh_token', error: 'invalid_grant' })).to.equal(3);
       expect(sample(text, 'psd2_as_http_requests_total', { endpoint: 'management', status: '5xx' })).to.equal(1);
       expect(sample(text, 'psd2_as_http_requests_total', { endpoint: 'authorization', status: '2xx' })).to.equal(1);
+      // Through two routers with the middleware, counted once.
+      expect(sample(text, 'psd2_as_http_requests_total', { endpoint: 'jwks', status: '2xx' })).to.equal(1);
       // The unknown path (404) and the abandoned request (499, client closed).
       expect(sample(text, 'psd2_as_http_requests_total', { endpoint: 'other', status: '4xx' })).to.equal(2);
       expect(text).not.to.include('eyJhbGci');
