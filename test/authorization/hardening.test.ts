@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { AUTHORIZATION_PARAMETER_LIMITS } from '../../lib/parameter-limits.js';
 import { PsuBrowser, type PageResponse } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { memoryOf } from '../registration/helpers.js';
 import { authorizationUrl, entryPath, REDIRECT_URI, redirectParams, registerClient, requestParams, sandboxAuthorization, type TestClient } from './helpers.js';
 
@@ -31,14 +32,13 @@ function toPages(server: TestServer, res: PageResponse): void {
 
 describe('authorization requests refused since the security review', function () {
   this.timeout(120_000);
-  let server: TestServer;
+  const server = suiteServer({ options: { storage: new MemoryStorage() } });
   let storage: MemoryStorage;
   let aisp: TestClient;
   let cbpii: TestClient;
   let bankAisp: TestClient;
 
   before(async () => {
-    server = await startServer({ options: { storage: new MemoryStorage() } });
     storage = memoryOf(server);
     [aisp, cbpii, bankAisp] = await Promise.all([
       registerClient(server, { roles: ['PSP_AI'] }),
@@ -46,7 +46,6 @@ describe('authorization requests refused since the security review', function ()
       registerClient(server, { environment: 'bank', roles: ['PSP_AI'] }),
     ]);
   });
-  after(() => server.close());
 
   /** GETs the authorization URL of `client` with `overrides`, through `path`. */
   const authorize = (client: TestClient, overrides: Record<string, string | undefined>, path?: string) => new PsuBrowser().get(authorizationUrl(server, requestParams(client, overrides), path ?? entryPath(client.environment)));

@@ -12,7 +12,7 @@ import * as oidc from 'openid-client';
 import { sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
 import { PsuBrowser } from '../support/psu-browser.js';
 import type { CheckedResponse } from '../support/openapi.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { openPages, redirectParams, REDIRECT_URI, registerClient, submit, type TestClient } from './helpers.js';
 
 /**
@@ -72,16 +72,14 @@ function thumbprint(tpp: TppCredentials): string {
 describe('a TPP using openid-client v6 with tls_client_auth', function () {
   this.timeout(60_000);
 
-  let server: TestServer;
+  const server = suiteServer();
   let client: TestClient;
   let ca: string;
 
   before(async () => {
-    server = await startServer();
     ca = (await testPki()).serverCa.certPem;
     client = await registerClient(server, { tpp: await sandboxTpp({ roles: ['PSP_AI'], organization: 'OpenID Client TPP' }) });
   });
-  after(() => server.close());
 
   /** Discovers the server from its issuer with the client's certificate. */
   function discover(tpp: TppCredentials = client.tpp, url: URL = new URL(server.issuer)): Promise<oidc.Configuration> {

@@ -3,6 +3,7 @@
  * registration: each is refused with 401 invalid_client and its own description, and audited.
  */
 import 'reflect-metadata';
+
 import { request } from 'node:https';
 
 import { expect } from 'chai';
@@ -11,7 +12,8 @@ import * as x509 from '@peculiar/x509';
 import { OID } from '../../lib/certificates/oids.js';
 import { sandboxTpp, testPki, type TestPki, type TppCredentials } from '../support/pki.js';
 import { SANDBOX_PSUS } from '../support/psus.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { credentials, mint, tppSubject, unknownExtension, type MintOptions, type Minted } from './path-pki.js';
 
 const REGISTRATION = { redirect_uris: ['https://tpp.example/cb'], scope: 'aisp' };
@@ -34,7 +36,7 @@ interface Connection {
 
 describe('certificate path validation over mutual TLS (POST /oauth2/register)', () => {
   let pki: TestPki;
-  let server: TestServer;
+  const server = suiteServer();
   let plainCa: Minted;
 
   const qtsp = (name: string, options: Partial<MintOptions> = {}) => mint({
@@ -80,10 +82,8 @@ describe('certificate path validation over mutual TLS (POST /oauth2/register)', 
 
   before(async () => {
     pki = await testPki();
-    server = await startServer();
     plainCa = await qtsp('TLS Path QTSP');
   });
-  after(() => server.close());
   beforeEach(() => { server.logs.length = 0; });
 
   describe('controls', () => {
@@ -201,20 +201,16 @@ describe('certificate path validation over mutual TLS (POST /oauth2/register)', 
   });
 
   describe('with the options of an environment', () => {
-    let strict: TestServer;
-    before(async () => {
-      strict = await startServer({
-        options: {
-          environments: {
-            sandbox: {
-              trustAnchors: pki.sandboxRoot.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS,
-              minimumRsaKeySize: 3072, acceptServerAuthOnlyCAs: true,
-            },
+    const strict = suiteServer(async () => ({
+      options: {
+        environments: {
+          sandbox: {
+            trustAnchors: (await testPki()).sandboxRoot.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS,
+            minimumRsaKeySize: 3072, acceptServerAuthOnlyCAs: true,
           },
         },
-      });
-    });
-    after(() => strict.close());
+      },
+    }));
 
     it('refuses an RSA key below minimumRsaKeySize', async () => {
       expectRefused(

@@ -3,7 +3,8 @@ import type { Response } from 'supertest';
 
 import type { TppCertificateOptions } from '../../tools/dev-pki/pki.js';
 import { bankTpp, rogueTpp, sandboxTpp, testPki, type TestPki, type TppCredentials } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { daysFromNow } from './helpers.js';
 
 const REGISTRATION = { redirect_uris: ['https://tpp.example/cb'], scope: 'aisp' };
@@ -50,9 +51,7 @@ describe('client certificates at POST /oauth2/register', () => {
   before(async () => { pki = await testPki(); });
 
   describe('over mutual TLS', () => {
-    let server: TestServer;
-    before(async () => { server = await startServer(); });
-    after(() => server.close());
+    const server = suiteServer();
     beforeEach(() => { server.logs.length = 0; });
 
     it('registers a client with a good sandbox certificate (control)', async () => {
@@ -154,9 +153,7 @@ describe('client certificates at POST /oauth2/register', () => {
 
   describe('from the header of a TLS-terminating proxy', () => {
     describe('with clientCertificateHeader { header: "x-client-cert" }', () => {
-      let server: TestServer;
-      before(async () => { server = await startServer({ options: { clientCertificateHeader: { header: 'x-client-cert', trustedProxies: LOOPBACK } } }); });
-      after(() => server.close());
+      const server = suiteServer({ options: { clientCertificateHeader: { header: 'x-client-cert', trustedProxies: LOOPBACK } } });
       beforeEach(() => { server.logs.length = 0; });
 
       it('accepts URL-encoded PEM of the leaf and its intermediate', async () => {
@@ -205,11 +202,7 @@ describe('client certificates at POST /oauth2/register', () => {
     });
 
     describe('with clientCertificateHeader { header: "client-cert", chainHeader: "client-cert-chain" }', () => {
-      let server: TestServer;
-      before(async () => {
-        server = await startServer({ options: { clientCertificateHeader: { header: 'client-cert', chainHeader: 'client-cert-chain', trustedProxies: LOOPBACK } } });
-      });
-      after(() => server.close());
+      const server = suiteServer({ options: { clientCertificateHeader: { header: 'client-cert', chainHeader: 'client-cert-chain', trustedProxies: LOOPBACK } } });
 
       it('accepts an RFC 9440 Client-Cert with the intermediate in Client-Cert-Chain', async () => {
         const tpp = await sandboxTpp({ roles: ['PSP_AI'] });

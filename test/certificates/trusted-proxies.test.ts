@@ -15,6 +15,7 @@ import { authorizationUrl, entryPath, requestParams } from '../authorization/hel
 import { PsuBrowser, csrfOf, formAction } from '../support/psu-browser.js';
 import { bankTpp, sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { expectRejection, rejectionOf } from './helpers.js';
 
 const REGISTRATION = { redirect_uris: ['https://tpp.example/callback'], scope: 'aisp', client_name: 'Acme' };
@@ -227,18 +228,16 @@ describe('trusted proxies', () => {
       }));
 
     describe('when the TCP peer is not a trusted proxy', () => {
-      let server: TestServer;
       let resourceServer: TppCredentials;
-      before(async () => {
+      const server = suiteServer(async () => {
         resourceServer = await bankTpp({ organization: 'Accounts API' });
-        server = await startServer({
+        return {
           options: {
             clientCertificateHeader: { header: 'x-client-cert', trustedProxies: [PROXY, '2001:db8::/48'] },
             resourceServers: [{ id: 'accounts-api', certificateThumbprints: [createHash('sha256').update(resourceServer.der).digest('base64url')] }],
           },
-        });
+        };
       });
-      after(() => server.close());
       beforeEach(() => {
         server.logs.length = 0;
       });
@@ -291,11 +290,7 @@ describe('trusted proxies', () => {
     });
 
     describe('when the TCP peer is a trusted proxy', () => {
-      let server: TestServer;
-      before(async () => {
-        server = await startServer({ options: { clientCertificateHeader: { header: 'x-client-cert', trustedProxies: ['127.0.0.1'] } } });
-      });
-      after(() => server.close());
+      const server = suiteServer({ options: { clientCertificateHeader: { header: 'x-client-cert', trustedProxies: ['127.0.0.1'] } } });
 
       it('refuses the header on two lines (one appended by the proxy, one sent by the client)', async () => {
         const attacker = await sandboxTpp({ organization: 'Attacker' });

@@ -14,7 +14,8 @@ import { expect } from 'chai';
 import { loadConfig } from '../../example-app/config.js';
 import { bankAuthorization, exchangeCode, redirectParams, registerClient, sandboxAuthorization, type TestClient } from '../authorization/helpers.js';
 import { bankTpp } from '../support/pki.js';
-import { startServer, type StartOptions, type TestServer } from '../support/server.js';
+import { startServer, type StartOptions } from '../support/server.js';
+import { suiteClock, suiteServer } from '../support/suite.js';
 
 const SECRET = 'resource-server-secret-0123456789abcdef';
 const EXPIRED = '{"error":"invalid_grant","error_description":"Refresh token has expired"}';
@@ -22,15 +23,8 @@ const INVALID = '{"error":"invalid_grant","error_description":"Invalid refresh t
 
 describe('compatibility: consent lifetime per environment and the refresh error texts', function () {
   this.timeout(60_000);
-  let offset = 0;
-  const now = () => new Date(Date.now() + offset);
-  let server: TestServer;
-
-  before(async () => {
-    server = await startServer({ options: { now, tokens: { consentLifetime: { sandbox: 60 } }, resourceServers: [{ id: 'psd2-api', secret: SECRET }] } });
-  });
-  after(() => server.close());
-  afterEach(() => { offset = 0; });
+  const clock = suiteClock();
+  const server = suiteServer({ options: { now: clock.now, tokens: { consentLifetime: { sandbox: 60 } }, resourceServers: [{ id: 'psd2-api', secret: SECRET }] } });
 
   /** A refresh as deployed clients send it: a form body, `scope=aisp` or none. */
   function refresh(client: TestClient, refreshToken: string, scope: string | undefined) {
@@ -57,11 +51,11 @@ describe('compatibility: consent lifetime per environment and the refresh error 
       const tokens = await tokensOf(client, sandboxAuthorization);
       const answer = await introspect(tokens.access_token!);
       expect(answer.body.consent_expires_at, 'introspection tells the sandbox consent\'s end').to.equal(answer.body.sca_time + 60);
-      offset = 30_000;
+      clock.offset = 30_000;
       const within = await refresh(client, tokens.refresh_token!, scope);
       expect(within.status, within.text).to.equal(200);
       expect(within.body.scope).to.equal('aisp');
-      offset = 61_000;
+      clock.offset = 61_000;
       const late = await refresh(client, tokens.refresh_token!, scope);
       expect(late.status).to.equal(400);
       expect(late.headers['content-type']).to.match(/^application\/json/);
@@ -84,7 +78,7 @@ describe('compatibility: consent lifetime per environment and the refresh error 
     const tokens = await tokensOf(client, bankAuthorization as typeof sandboxAuthorization);
     const answer = await introspect(tokens.access_token!);
     expect(answer.body.consent_expires_at).to.equal(answer.body.sca_time + 180 * 86_400);
-    offset = 61_000;
+    clock.offset = 61_000;
     const res = await refresh(client, tokens.refresh_token!, 'aisp');
     expect(res.status, res.text).to.equal(200);
   });

@@ -17,6 +17,7 @@ import { startExampleApp } from '../example-app/helpers.js';
 import { sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
 import { PsuBrowser } from '../support/psu-browser.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
 type Fetch = (url: string, options: { method?: string; headers?: Record<string, string>; body?: unknown; signal?: AbortSignal }) => Promise<Response>;
 
@@ -64,7 +65,7 @@ function mtlsFetch(server: TestServer, tpp: TppCredentials, ca: string, fetched:
 
 describe('compatibility: RFC 8414 discovery and standard clients (oauth4webapi, openid-client)', function () {
   this.timeout(60_000);
-  let server: TestServer;
+  const server = suiteServer({ afterMount: (app) => app.use((req, res, next) => server.auth.wellKnown(req, res, next)) });
   let client: TestClient;
   let ca: string;
   let fetched: string[];
@@ -72,7 +73,6 @@ describe('compatibility: RFC 8414 discovery and standard clients (oauth4webapi, 
 
   before(async () => {
     // The host mounts wellKnown at its root, as the README shows.
-    server = await startServer({ afterMount: (app) => app.use((req, res, next) => server.auth.wellKnown(req, res, next)) });
     ca = (await testPki()).serverCa.certPem;
     client = await registerClient(server, { tpp: await sandboxTpp({ roles: ['PSP_AI'], organization: 'Standard Clients TPP' }) });
   });
@@ -80,7 +80,6 @@ describe('compatibility: RFC 8414 discovery and standard clients (oauth4webapi, 
     fetched = [];
     fetch = mtlsFetch(server, client.tpp, ca, fetched);
   });
-  after(() => server.close());
 
   const inserted = () => `${server.url}/.well-known/oauth-authorization-server/oauth2`;
 

@@ -7,23 +7,22 @@ import { expect } from 'chai';
 
 import { authorizationUrl, exchangeCode, openPages, redirectParams, registerClient, requestParams, submit, pkce, type TestClient } from '../authorization/helpers.js';
 import { PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { htmlLang } from '../pages/helpers.js';
 
 const UNOFFERED = ['es', 'nl', 'cat'] as const;
 
 describe('compatibility: entry paths in languages without pages', function () {
   this.timeout(60_000);
-  let server: TestServer;
+  const server = suiteServer();
   let sandbox: TestClient;
   let bank: TestClient;
 
   before(async () => {
-    server = await startServer();
     sandbox = await registerClient(server);
     bank = await registerClient(server, { environment: 'bank' });
   });
-  after(() => server.close());
 
   for (const language of UNOFFERED) {
     it(`/oauth2/${language}/sandbox/signin.html: pages in English, then a code the TPP redeems`, async () => {

@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { jwkThumbprint } from '../../lib/registration/keys.js';
 import { sandboxTpp, type TppCredentials } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { expectError, pathOf } from '../registration/helpers.js';
 
 const ACME = { organization: 'Acme Payments', commonName: 'acme.example', ncaId: 'FR-ACPR', authorisationNumber: '12345' } as const;
@@ -37,7 +37,7 @@ function aggregatorBody(x5c: string): string {
 
 describe('registration as deployed aggregators do it (x5c-only keys, assigned kids, strict answers, PUT without client_id)', function () {
   this.timeout(20_000);
-  let server: TestServer;
+  const server = suiteServer({ options: { storage: new MemoryStorage() } });
   let acme: TppCredentials;
   let zeta: TppCredentials;
   let sealRsa: TppCredentials;
@@ -45,7 +45,6 @@ describe('registration as deployed aggregators do it (x5c-only keys, assigned ki
   let sealEc: TppCredentials;
 
   before(async () => {
-    server = await startServer({ options: { storage: new MemoryStorage() } });
     [acme, zeta, sealRsa, sealRsa2, sealEc] = await Promise.all([
       sandboxTpp({ ...ACME, roles: ['PSP_AI'] }),
       sandboxTpp({ ...ZETA, roles: ['PSP_AI'] }),
@@ -54,7 +53,6 @@ describe('registration as deployed aggregators do it (x5c-only keys, assigned ki
       sandboxTpp({ ...ACME, roles: ['PSP_AI'], qcType: 'eseal' }),
     ]);
   });
-  after(() => server.close());
 
   const x5c = (credentials: TppCredentials) => credentials.der.toString('base64');
   const thumbprint = (credentials: TppCredentials) => jwkThumbprint(createPublicKey(credentials.certPem).export({ format: 'jwk' }) as Record<string, unknown>);

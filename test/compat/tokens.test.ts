@@ -10,13 +10,11 @@ import * as oauth from 'oauth4webapi';
 
 import { exchangeCode, redirectParams, registerClient, sandboxAuthorization } from '../authorization/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
 describe('compatibility: token answers deployed TPP clients read', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  before(async () => { server = await startServer(); });
-  after(() => server.close());
+  const server = suiteServer();
 
   it('answers token_type "bearer" to the code exchange and to a refresh with scope=aisp or without scope', async () => {
     const client = await registerClient(server);

@@ -5,14 +5,10 @@
 import { expect } from 'chai';
 
 import { sandboxTpp } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
 describe('registration: metadata kept as sent, within the OpenAPI document', () => {
-  let server: TestServer;
-  before(async () => {
-    server = await startServer();
-  });
-  after(() => server.close());
+  const server = suiteServer();
 
   const cases: [string, unknown][] = [
     ['default_max_age', 0],

@@ -9,10 +9,9 @@ import type { Response, Test } from 'supertest';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { BODY_LIMITS } from '../../lib/body-limits.js';
 import { sandboxTpp, type TppCredentials } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { aispBody, memoryOf, register, type Registered } from './helpers.js';
 import { LEAK } from '../support/leak.js';
-
 
 /** Checks the invariants every answer of the registration endpoints keeps. */
 function checkAnswer(res: Response, what: string): void {
@@ -143,7 +142,7 @@ const RUNS = { numRuns: Number(process.env.FUZZ_RUNS ?? 80) } as const;
 describe('registration endpoints under hostile input (properties)', function () {
   this.timeout(180_000);
 
-  let server: TestServer;
+  const server = suiteServer({ options: { storage: new MemoryStorage() } });
   let storage: MemoryStorage;
   let tpp: TppCredentials;
   let foreign: TppCredentials;
@@ -152,7 +151,6 @@ describe('registration endpoints under hostile input (properties)', function () 
   let pristine: string[];
 
   before(async () => {
-    server = await startServer({ options: { storage: new MemoryStorage() } });
     storage = memoryOf(server);
     [tpp, foreign] = await Promise.all([
       sandboxTpp({ organization: 'Fuzz Corp', roles: ['PSP_AI', 'PSP_IC', 'PSP_PI'] }),
@@ -161,7 +159,6 @@ describe('registration endpoints under hostile input (properties)', function () 
     registered = await register(server, tpp);
     pristine = prototypes();
   });
-  after(() => server.close());
 
   afterEach(() => {
     expect(prototypes(), 'a built-in prototype was polluted').to.deep.equal(pristine);

@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { LOCALIZED_METADATA } from '../../lib/registration/localized-metadata.js';
 import { bankTpp, sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { aispBody, expectError, fullMetadata, memoryOf, register } from './helpers.js';
 
 /** Every `\p{Cf}` code point (format characters), for the properties. */
@@ -32,20 +33,18 @@ const FINDINGS = {
 
 describe('registration: metadata refused since the security review', function () {
   this.timeout(120_000);
-  let server: TestServer;
+  const server = suiteServer({ options: { storage: new MemoryStorage() } });
   let storage: MemoryStorage;
   let sandbox: TppCredentials;
   let bank: TppCredentials;
 
   before(async () => {
-    server = await startServer({ options: { storage: new MemoryStorage() } });
     storage = memoryOf(server);
     [sandbox, bank] = await Promise.all([
       sandboxTpp({ organization: 'Hardening Corp', roles: ['PSP_AI'] }),
       bankTpp({ organization: 'Hardening Corp', roles: ['PSP_AI'] }),
     ]);
   });
-  after(() => server.close());
 
   /** POSTs `body` with `tpp` and expects a 400 refusal that stored nothing. */
   async function refused(tpp: TppCredentials, body: Record<string, unknown>, error: string, description: RegExp) {

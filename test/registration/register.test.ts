@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { MemoryStorage } from '../../adapters/memory.js';
 import type { Psd2Role } from '../../lib/certificates/oids.js';
 import { bankTpp, rogueTpp, sandboxTpp, type TppCredentials } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 import { aispBody, deployedTppBody, expectError, jwkWithX5c, memoryOf, pathOf, qsealc, register } from './helpers.js';
 
 const ACME = { organization: 'Acme Payments', commonName: 'acme.example', ncaId: 'FR-ACPR', authorisationNumber: '12345' } as const;
@@ -13,7 +13,7 @@ const ACME_ID = 'PSDFR-ACPR-12345';
 const ACME_DN = `CN=acme.example,organizationIdentifier=${ACME_ID},O=Acme Payments,C=FR`;
 
 describe('client registration (RFC 7591) over mutual TLS', () => {
-  let server: TestServer;
+  const server = suiteServer({ options: { storage: new MemoryStorage() } });
   let storage: MemoryStorage;
   const tpps = new Map<string, Promise<TppCredentials>>();
 
@@ -30,10 +30,8 @@ describe('client registration (RFC 7591) over mutual TLS', () => {
   };
 
   before(async () => {
-    server = await startServer({ options: { storage: new MemoryStorage() } });
     storage = memoryOf(server);
   });
-  after(() => server.close());
 
   /** POSTs `body` with `tpp` and expects a refusal that stored nothing. */
   async function refused(tpp: TppCredentials, body: unknown, status: number, error: string, description?: RegExp) {

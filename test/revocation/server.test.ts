@@ -12,6 +12,7 @@ import type { TppCredentials } from '../support/pki.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { SANDBOX_PSUS } from '../support/psus.js';
 import { startServer, type TestServer } from '../support/server.js';
+import { suiteClock } from '../support/suite.js';
 
 const REGISTRATION = { redirect_uris: ['https://tpp.example/callback'], client_name: 'Acme' };
 const SECRET = 'introspection-secret-0123456789abcdef';
@@ -26,8 +27,7 @@ describe('revocation checked by the server', function revocation() {
   this.timeout(60_000);
   let bankQtsp: Qtsp;
   let sandboxQtsp: Qtsp;
-  let offset = 0;
-  const now = () => new Date(Date.now() + offset);
+  const clock = suiteClock();
 
   before(async () => {
     bankQtsp = await Qtsp.create('Revocation Bank QTSP');
@@ -39,7 +39,6 @@ describe('revocation checked by the server', function revocation() {
   });
   const issuers: Qtsp[] = [];
   afterEach(async () => {
-    offset = 0;
     while (issuers.length) await issuers.pop()?.close();
   });
 
@@ -58,7 +57,7 @@ describe('revocation checked by the server', function revocation() {
   async function server(options: Partial<AuthorizationServerOptions> = {}): Promise<TestServer> {
     const started = await startServer({
       options: {
-        now,
+        now: clock.now,
         environments: {
           sandbox: { trustAnchors: sandboxQtsp.authority.certPem, requireQualifiedStatements: false, testPsus: SANDBOX_PSUS },
           bank: { trustAnchors: bankQtsp.authority.certPem, authenticator: { verifyCredentials: async () => ({ outcome: 'failed' }), verifySecondFactor: async () => ({ outcome: 'failed' }) }, accounts: { accountsOf: async () => [] } },
@@ -204,7 +203,7 @@ describe('revocation checked by the server', function revocation() {
       // Within maxAge the cached good status stands.
       expect((await clientCredentials(target, tpp, clientId)).status).to.equal(200);
 
-      offset = 61_000;
+      clock.offset = 61_000;
       const refused = await clientCredentials(target, tpp, clientId);
       expect(refused.status).to.equal(401);
       expect(refused.body.error_description).to.match(REVOKED);
@@ -218,7 +217,7 @@ describe('revocation checked by the server', function revocation() {
       const token = await clientCredentials(target, tpp, String(registered.body.client_id));
       const accessToken = String(token.body.access_token);
       await bankQtsp.revoke(issued, 'keyCompromise');
-      offset = 61_000;
+      clock.offset = 61_000;
       // The sweep runs every second; introspection never looks a status up itself. The status is
       // stored before the revocation is logged.
       await target.logged((entry) => entry.fields.event === 'certificate.revoked' && String(entry.fields.subject ?? '').includes('Silent TPP'));

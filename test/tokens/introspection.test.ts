@@ -12,35 +12,35 @@ import { exchangeCode, redirectParams, registerClient, sandboxAuthorization, typ
 import { expectError } from '../registration/helpers.js';
 import { LEAK } from '../support/leak.js';
 import { sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer } from '../support/server.js';
+import { suiteClock, suiteServer } from '../support/suite.js';
 
 const SECRET = 'resource-server-secret-0123456789abcdef';
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('token introspection (RFC 7662)', function introspection() {
   this.timeout(30_000);
-  let server: TestServer;
   let client: TestClient;
   let apiCertificate: TppCredentials;
-  let offset = 0;
-
-  before(async () => {
+  const clock = suiteClock();
+  const server = suiteServer(async () => {
     const pki = await testPki();
     // The bank's API presents a certificate of its own PKI (not a QWAC), pinned by thumbprint.
     apiCertificate = { ...pki.server, chainPem: pki.server.certPem } as TppCredentials;
-    server = await startServer({
+    return {
       options: {
-        now: () => new Date(Date.now() + offset),
+        now: clock.now,
         resourceServers: [
           { id: 'psd2-api', secret: SECRET },
           { id: 'psd2-api-mtls', certificateThumbprints: [createHash('sha256').update(pki.server.der).digest('base64url')] },
         ],
       },
-    });
+    };
+  });
+
+  before(async () => {
     client = await registerClient(server);
   });
-  after(() => server.close());
-  afterEach(() => { offset = 0; });
 
   const basic = (id = 'psd2-api', secret = SECRET) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
   /** `authorization: null` sends no Authorization header. */
@@ -120,7 +120,7 @@ describe('token introspection (RFC 7662)', function introspection() {
     await server.request(client.tpp).post('/oauth2/revoke').type('form').send({ token: first.access_token, client_id: client.clientId });
     expect((await ask(first.access_token!)).body).to.deep.equal({ active: false });
     const second = await tokens();
-    offset = 180 * DAY + 1000;
+    clock.offset = 180 * DAY + 1000;
     expect((await ask(second.access_token!)).body).to.deep.equal({ active: false });
   });
 

@@ -22,19 +22,15 @@ import {
 import { expectError } from '../registration/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
 import { csrfOf, formAction, PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { startServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
 const SECRET = 'resource-server-secret-0123456789abcdef';
 
 describe('token lifecycle edges', function edges() {
   this.timeout(30_000);
-  let server: TestServer;
+  const server = suiteServer({ options: { storage: new MemoryStorage(), resourceServers: [{ id: 'api', secret: SECRET }] } });
   let serial = 0;
-
-  before(async () => {
-    server = await startServer({ options: { storage: new MemoryStorage(), resourceServers: [{ id: 'api', secret: SECRET }] } });
-  });
-  after(() => server.close());
 
   async function organization(roles: ('PSP_AI' | 'PSP_PI')[] = ['PSP_AI']): Promise<TestClient> {
     serial += 1;

@@ -8,21 +8,15 @@ import { exchangeCode, redirectParams, registerClient, requestParams, authorizat
 import { expectError, aispBody } from '../registration/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
 import { PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteClock, suiteServer } from '../support/suite.js';
 
 const SECRET = 'resource-server-secret-0123456789abcdef';
 const DAY = 24 * 60 * 60 * 1000;
 
 describe('management by the bank', function management() {
   this.timeout(30_000);
-  let server: TestServer;
-  let offset = 0;
-
-  before(async () => {
-    server = await startServer({ options: { now: () => new Date(Date.now() + offset), resourceServers: [{ id: 'api', secret: SECRET }] } });
-  });
-  after(() => server.close());
-  afterEach(() => { offset = 0; });
+  const clock = suiteClock();
+  const server = suiteServer({ options: { now: clock.now, resourceServers: [{ id: 'api', secret: SECRET }] } });
 
   const introspect = (token: string) => server.request().post('/oauth2/introspect').type('form')
     .set('Authorization', `Basic ${Buffer.from(`api:${SECRET}`).toString('base64')}`).send({ token });
@@ -55,7 +49,7 @@ describe('management by the bank', function management() {
     expect(betaConsent.expiresAt.getTime() - betaConsent.scaTime.getTime()).to.equal(180 * DAY);
     expect(list.every((c) => c.clientId !== undefined)).to.equal(true);
     expect((await server.auth.management.consentsOf('sandbox-claire')).map((c) => c.clientId)).to.deep.equal([alpha.clientId]);
-    offset = 181 * DAY;
+    clock.offset = 181 * DAY;
     expect(await server.auth.management.consentsOf('sandbox-claire')).to.deep.equal([]);
   });
 

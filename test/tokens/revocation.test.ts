@@ -9,18 +9,16 @@ import { exchangeCode, redirectParams, registerClient, sandboxAuthorization, typ
 import { expectError, register } from '../registration/helpers.js';
 import { LEAK } from '../support/leak.js';
 import { sandboxTpp } from '../support/pki.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { suiteServer } from '../support/suite.js';
 
 describe('token revocation (RFC 7009)', function revocation() {
   this.timeout(30_000);
-  let server: TestServer;
+  const server = suiteServer();
   let client: TestClient;
 
   before(async () => {
-    server = await startServer();
     client = await registerClient(server);
   });
-  after(() => server.close());
 
   const revoke = (token: string, hint?: string, who: TestClient = client) => server.request(who.tpp).post('/oauth2/revoke').type('form')
     .send({ token, client_id: who.clientId, ...(hint ? { token_type_hint: hint } : {}) });

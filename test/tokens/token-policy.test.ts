@@ -18,6 +18,7 @@ import {
 import { expectError } from '../registration/helpers.js';
 import { sandboxTpp, type TppCredentials } from '../support/pki.js';
 import { startServer, type StartOptions, type TestServer } from '../support/server.js';
+import { suiteClock, suiteServer } from '../support/suite.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -36,30 +37,25 @@ async function tokensFor(server: TestServer, client: TestClient, scope = 'aisp')
 
 describe('token endpoint: PSD2 policies', function tokenPolicy() {
   this.timeout(30_000);
-  let offset = 0;
-  const clock = { now: () => new Date(Date.now() + offset) };
+  const clock = suiteClock();
 
   async function serverWith(options: StartOptions['options'] = {}): Promise<TestServer> {
     return startServer({ options: { now: clock.now, ...options } });
   }
 
-  afterEach(() => { offset = 0; });
-
   describe('refresh within the consent', () => {
-    let server: TestServer;
-    before(async () => { server = await serverWith(); });
-    after(() => server.close());
+    const server = suiteServer({ options: { now: clock.now } });
 
     it('works until 180 days after the SCA; refreshing never moves that date', async () => {
       const client = await registerClient(server);
       const tokens = await tokensFor(server, client);
-      offset = 100 * DAY;
+      clock.offset = 100 * DAY;
       const early = await refresh(server, client, tokens.refresh_token!);
       expect(early.status, early.text).to.equal(200);
       expect(early.body.access_token).to.be.a('string');
-      offset = 180 * DAY - 60_000;
+      clock.offset = 180 * DAY - 60_000;
       expect((await refresh(server, client, tokens.refresh_token!)).status).to.equal(200);
-      offset = 180 * DAY + 1000;
+      clock.offset = 180 * DAY + 1000;
       expectError(await refresh(server, client, tokens.refresh_token!), 400, 'invalid_grant', /^Refresh token has expired$/);
     });
 
@@ -99,9 +95,7 @@ describe('token endpoint: PSD2 policies', function tokenPolicy() {
   });
 
   describe('certificates at each token request', () => {
-    let server: TestServer;
-    before(async () => { server = await serverWith(); });
-    after(() => server.close());
+    const server = suiteServer({ options: { now: clock.now } });
 
     it('a renewed certificate of the same organization keeps working without re-registration', async () => {
       const client = await registerClient(server);
@@ -130,9 +124,7 @@ describe('token endpoint: PSD2 policies', function tokenPolicy() {
   });
 
   describe('client credentials', () => {
-    let server: TestServer;
-    before(async () => { server = await serverWith({ tokens: { accessTokenLifetime: { pisp: 300 } } }); });
-    after(() => server.close());
+    const server = suiteServer({ options: { now: clock.now, tokens: { accessTokenLifetime: { pisp: 300 } } } });
 
     const clientCredentials = (client: TestClient, tpp: TppCredentials = client.tpp) => server.request(tpp).post('/oauth2/token').type('form')
       .send({ grant_type: 'client_credentials', scope: 'pisp', client_id: client.clientId });
