@@ -6,7 +6,7 @@ import { clientCredentialsRefusal, issuesRefreshToken, missingRolesRefusal, refr
 
 describe('PSD2 policy (pure functions)', () => {
   describe('refresh', () => {
-    const base = { consentEnd: 2_000, now: 1_000, requested: undefined, held: 'aisp extended_transaction_history', roles: ['PSP_AI' as const] };
+    const base: { consentEnd: number; now: number; requested: unknown; held: unknown; roles: ('PSP_AI')[] } = { consentEnd: 2_000, now: 1_000, requested: undefined, held: 'aisp extended_transaction_history', roles: ['PSP_AI'] };
     const cases: [string, Partial<typeof base> & { requested?: unknown }, string[] | { error: string; scope?: string; description?: string }][] = [
       ['gives the renewable scopes when no scope is asked', {}, ['aisp']],
       ['gives what is asked when it is renewable', { requested: 'aisp' }, ['aisp']],
