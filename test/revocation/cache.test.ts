@@ -7,23 +7,10 @@ import { RedisStorage, type RedisCommands } from '../../adapters/redis/storage.j
 import { Qtsp } from '../support/qtsp.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { withAdapters } from '../support/storage.js';
-import { ManualClock, pathOf, testChecker, thumbprintOf } from './helpers.js';
+import { ManualClock, pathOf, suiteQtsp, testChecker, thumbprintOf } from './helpers.js';
 
 describe('revocation: statuses cached in the storage and in process', function () {
-  let qtsp: Qtsp;
-
-  before(async function () {
-    qtsp = await Qtsp.create('Cache Test QTSP');
-  });
-
-  after(async function () {
-    await qtsp?.close();
-  });
-
-  afterEach(async function () {
-    await qtsp.startResponder();
-    qtsp.resetCounts();
-  });
+  const qtsp = suiteQtsp('Cache Test QTSP', {}, true);
 
   it('a second check asks nobody, not even the storage; an outage after that does not matter until maxAge', async function () {
     const leaf = await qtsp.issue({ crl: false });

@@ -3,20 +3,12 @@ import { expect } from 'chai';
 import { NOT_CONFORMING } from '../../lib/certificates/revocation/index.js';
 import { Qtsp } from '../support/qtsp.js';
 import { freePort } from '../support/redis.js';
-import { pathOf, testChecker } from './helpers.js';
+import { pathOf, suiteQtsp, testChecker } from './helpers.js';
 
 const HOUR = 60 * 60 * 1000;
 
 describe('revocation: CRLs made with openssl ca -gencrl and served over HTTP', function () {
-  let qtsp: Qtsp;
-
-  before(async function () {
-    qtsp = await Qtsp.create('CRL Test QTSP', { crlSeconds: 600 });
-  });
-
-  after(async function () {
-    await qtsp?.close();
-  });
+  const qtsp = suiteQtsp('CRL Test QTSP', { crlSeconds: 600 });
 
   beforeEach(async function () {
     await qtsp.publishCrl();

@@ -1,14 +1,16 @@
 /**
  * Shared helpers of the revocation tests (not a test file itself): a checker on a manual clock,
- * a logger that keeps what it is told, and certificate paths as node:crypto objects.
+ * a logger that keeps what it is told, a suite's QTSP, and certificate paths as node:crypto objects.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import type { Storage } from '../../lib/storage.js';
-import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
+import type { AuthorityOptions, IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import type { Logger } from '../../lib/logger.js';
 import { RevocationChecker, type RevocationSettings } from '../../lib/certificates/revocation/index.js';
+import { Qtsp, type QtspOptions } from '../support/qtsp.js';
+import { beforeSuite } from '../support/suite.js';
 
 export interface LogEntry {
   readonly level: 'info' | 'warn' | 'error';
@@ -90,4 +92,19 @@ export function pathOf(...certificates: IssuedCertificate[]): X509Certificate[] 
 /** The certificate's `x5t#S256`. */
 export function thumbprintOf(certificate: IssuedCertificate): string {
   return createHash('sha256').update(certificate.der).digest('base64url');
+}
+
+/**
+ * A QTSP (root CA, CRL published, responder up) made before the suite's tests and closed after
+ * them; with `restoreAfterEach`, its responder is started again and its counts reset after each test.
+ */
+export function suiteQtsp(name: string, options: QtspOptions & AuthorityOptions = {}, restoreAfterEach = false): Qtsp {
+  const qtsp = beforeSuite(() => Qtsp.create(name, options), (made) => made.close());
+  if (restoreAfterEach) {
+    afterEach(async () => {
+      await qtsp.startResponder();
+      qtsp.resetCounts();
+    });
+  }
+  return qtsp;
 }

@@ -1,24 +1,10 @@
 import { expect } from 'chai';
 
 import { createAuthority } from '../../tools/dev-pki/pki.js';
-import { Qtsp } from '../support/qtsp.js';
-import { pathOf, testChecker } from './helpers.js';
+import { pathOf, suiteQtsp, testChecker } from './helpers.js';
 
 describe('revocation: OCSP with a real openssl ocsp responder', function () {
-  let qtsp: Qtsp;
-
-  before(async function () {
-    qtsp = await Qtsp.create('OCSP Test QTSP');
-  });
-
-  after(async function () {
-    await qtsp?.close();
-  });
-
-  afterEach(async function () {
-    await qtsp.startResponder();
-    qtsp.resetCounts();
-  });
+  const qtsp = suiteQtsp('OCSP Test QTSP', {}, true);
 
   it('a valid certificate is good, by OCSP alone', async function () {
     const leaf = await qtsp.issue();

@@ -2,19 +2,10 @@ import { expect } from 'chai';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import { WATCH_INDEX_MODEL } from '../../lib/certificates/revocation/index.js';
-import { Qtsp } from '../support/qtsp.js';
-import { ManualClock, pathOf, testChecker, thumbprintOf } from './helpers.js';
+import { ManualClock, pathOf, suiteQtsp, testChecker, thumbprintOf } from './helpers.js';
 
 describe('revocation: the background sweep of watched certificates', function () {
-  let qtsp: Qtsp;
-
-  before(async function () {
-    qtsp = await Qtsp.create('Sweep Test QTSP');
-  });
-
-  after(async function () {
-    await qtsp?.close();
-  });
+  const qtsp = suiteQtsp('Sweep Test QTSP');
 
   beforeEach(function () {
     qtsp.resetCounts();
