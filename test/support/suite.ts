@@ -9,7 +9,7 @@
  *     });
  */
 import type { Clock } from '../../lib/clock.js';
-import type { StartOptions, TestServer } from './server.js';
+import { startServer, type StartOptions, type TestServer } from './server.js';
 
 /**
  * Makes the suite's shared `T` in a `before` hook (and releases it in an `after` hook). The object
@@ -47,11 +47,14 @@ export function beforeSuite<T extends object>(make: () => Promise<T>, release?: 
 
 /** A test server for the suite, started with `start` (or what it resolves to) and closed after it. */
 export function suiteServer(start: StartOptions | (() => Promise<StartOptions>) = {}): TestServer {
-  return beforeSuite(async () => {
-    // Loaded when a suite starts a server: suites of the library's parts alone use this module too.
-    const { startServer } = await import('./server.js');
-    return startServer(typeof start === 'function' ? await start() : start);
-  }, (server) => server.close());
+  return beforeSuite(async () => startServer(typeof start === 'function' ? await start() : start), (server) => server.close());
+}
+
+/** Empties `server.logs` before each of the suite's tests, so that each reads only what it caused. */
+export function logsPerTest(server: TestServer): void {
+  beforeEach(() => {
+    server.logs.length = 0;
+  });
 }
 
 /** A clock for a suite's servers (their `now` option): the machine's, moved by `offset` milliseconds. */
