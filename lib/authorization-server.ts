@@ -25,9 +25,11 @@ import { createManagement, type Management } from './management.js';
 import { openApiDocument } from './openapi/index.js';
 import { openApiRouter } from './openapi/routes.js';
 import { resolveOptions, type AuthorizationServerOptions } from './options/index.js';
-import { PaymentAuthorizations, type Payments } from './payments/service.js';
+import { createPayments } from './payments/open.js';
+import { PaymentRecords } from './payments/records.js';
+import type { Payments } from './payments/types.js';
 import { createProvider, stateOf } from './provider/index.js';
-import { eventsOf } from './provider/internals.js';
+import { eventsOf, paymentRequests } from './provider/internals.js';
 import { RequestIdentities, certificateSourceOf } from './request-identity.js';
 import { ROUTES } from './routes.js';
 import type { Storage } from './storage.js';
@@ -86,18 +88,13 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const isSuspended = (organization: string): Promise<boolean> => suspensions.isSuspended(organization);
   const guard = new TppGuard({ identities, certificateStatus, suspensions, logger });
 
-  // Provider, with the payments it checks links against and the pages it renders errors with.
-  let payments: PaymentAuthorizations | undefined;
-  const pages = new PsuPages(options, storage, logger, isSuspended, () => payments!);
+  // Provider, with the payment records it checks links against and the pages it renders errors with.
+  const paymentRecords = new PaymentRecords(storage, options, logger);
+  const pages = new PsuPages(options, storage, logger, isSuspended, paymentRecords);
   const provider = createProvider(options, storage, {
     identities,
     isSuspended,
-    payments: {
-      record: (id) => payments!.record(id),
-      isExpired: (record) => payments!.isExpired(record),
-      decide: (id, record, status) => payments!.decide(id, record, status),
-      firstVisit: (id) => payments!.firstVisit(id),
-    },
+    payments: paymentRecords,
     logger,
     metadata: {
       introspectionEndpoint: `${options.issuer}${ROUTES.introspection}`,
@@ -115,7 +112,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     },
     renderUnavailablePage: (ctx, error) => pages.renderAuthorizationError(ctx, new StorageUnavailableError('storage').toJSON(), error as Error, stateOf(ctx.req).entry),
   });
-  payments = new PaymentAuthorizations(provider, storage, options, logger, { isSuspended });
+  const payments = createPayments({ records: paymentRecords, requests: paymentRequests(provider), options, logger, isSuspended });
   auditProviderEvents(provider, logger, (ctx, action) => {
     const onceStored = stateOf(ctx.req).onceStored;
     if (onceStored) onceStored.push(action);
@@ -136,18 +133,13 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     documents: openApiRouter(openApiDocument(options), options.mountPath),
     refusedFormPage: (req, path, error) => refusedFormPage(options, req, path, error),
   });
-  const opened = payments;
   return {
     router,
     wellKnown: wellKnownRouter(options.mountPath, router),
     provider: eventsOf(provider),
     storage,
     management,
-    payments: {
-      openInitiation: (request) => opened.openInitiation(request),
-      openCancellation: (request) => opened.openCancellation(request),
-      statusOf: (id) => opened.statusOf(id),
-    },
+    payments,
     identifyTpp: (req) => guard.identify(req),
     close: async () => revocationChecker.close(),
   };
