@@ -13,7 +13,7 @@ import { OID } from '../../lib/certificates/oids.js';
 import { sandboxTpp, testPki, type TestPki, type TppCredentials } from '../support/pki.js';
 import { SANDBOX_PSUS } from '../support/psus.js';
 import { type TestServer } from '../support/server.js';
-import { suiteServer } from '../support/suite.js';
+import { logsPerTest, suiteServer } from '../support/suite.js';
 import { credentials, mint, tppSubject, unknownExtension, type MintOptions, type Minted } from './path-pki.js';
 
 const REGISTRATION = { redirect_uris: ['https://tpp.example/cb'], scope: 'aisp' };
@@ -84,7 +84,7 @@ describe('certificate path validation over mutual TLS (POST /oauth2/register)', 
     pki = await testPki();
     plainCa = await qtsp('TLS Path QTSP');
   });
-  beforeEach(() => { server.logs.length = 0; });
+  logsPerTest(server);
 
   describe('controls', () => {
     it('registers with leaf, intermediate and root of the sandbox PKI', async () => {

@@ -4,7 +4,7 @@ import type { Response } from 'supertest';
 import type { TppCertificateOptions } from '../../tools/dev-pki/pki.js';
 import { bankTpp, rogueTpp, sandboxTpp, testPki, type TestPki, type TppCredentials } from '../support/pki.js';
 import { type TestServer } from '../support/server.js';
-import { suiteServer } from '../support/suite.js';
+import { logsPerTest, suiteServer } from '../support/suite.js';
 import { daysFromNow } from './helpers.js';
 
 const REGISTRATION = { redirect_uris: ['https://tpp.example/cb'], scope: 'aisp' };
@@ -52,7 +52,7 @@ describe('client certificates at POST /oauth2/register', () => {
 
   describe('over mutual TLS', () => {
     const server = suiteServer();
-    beforeEach(() => { server.logs.length = 0; });
+    logsPerTest(server);
 
     it('registers a client with a good sandbox certificate (control)', async () => {
       const tpp = await sandboxTpp({ roles: ['PSP_AI'] });
@@ -154,7 +154,7 @@ describe('client certificates at POST /oauth2/register', () => {
   describe('from the header of a TLS-terminating proxy', () => {
     describe('with clientCertificateHeader { header: "x-client-cert" }', () => {
       const server = suiteServer({ options: { clientCertificateHeader: { header: 'x-client-cert', trustedProxies: LOOPBACK } } });
-      beforeEach(() => { server.logs.length = 0; });
+      logsPerTest(server);
 
       it('accepts URL-encoded PEM of the leaf and its intermediate', async () => {
         const tpp = await sandboxTpp({ roles: ['PSP_AI'] });

@@ -16,8 +16,8 @@ import { decide, expectCode, paymentPage } from '../payments/harness.js';
 import { pispClient, request } from '../payments/helpers.js';
 import { launchChromium, newPsuContext, TPP_CALLBACK } from '../support/browser.js';
 import { PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
 import { agentEncoded, agentExchange, paddedPkce } from './padded-pkce.js';
+import { suiteServer } from '../support/suite.js';
 
 /** The agent's additions to the payment API's URL, written as it writes them. */
 function appended(url: string, challenge: string | undefined, method: string | null = 'S256', state = 'agent-state'): string {
@@ -27,14 +27,12 @@ function appended(url: string, challenge: string | undefined, method: string | n
 
 describe('compatibility: PKCE appended to a payment authorization link', function () {
   this.timeout(60_000);
-  let server: TestServer;
+  const server = suiteServer();
   let client: TestClient;
 
   before(async () => {
-    server = await startServer();
     client = await pispClient(server);
   });
-  after(async () => server?.close());
 
   /** Opens a payment (`codeChallenge` set by the payment API or not), the agent appends to its URL, the PSU confirms. */
   async function confirmedWith(challenge: string | undefined, method: string | null = 'S256', codeChallenge?: string): Promise<string> {

@@ -10,11 +10,12 @@ import { expect } from 'chai';
 import type { Browser } from 'playwright-core';
 
 import { CATALOGS } from '../../interactions/i18n.js';
-import { entryPath, openPages, redirectParams, REDIRECT_URI, registerClient, submit, type TestClient } from '../authorization/helpers.js';
+import { entryPath, openPages, REDIRECT_URI, redirectParams, submit, suiteClient, type TestClient } from '../authorization/helpers.js';
 import { launchChromium, newPsuContext, TPP_CALLBACK } from '../support/browser.js';
 import { PsuBrowser } from '../support/psu-browser.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { type TestServer } from '../support/server.js';
 import { agentEncoded, agentExchange, paddedPkce } from './padded-pkce.js';
+import { suiteServer } from '../support/suite.js';
 
 /** The agent's authorization URL, written as it writes it: `=` of the challenge as `%3D`. */
 function agentUrl(server: TestServer, client: TestClient, path: string, state: string, challenge: string, method = 'S256'): string {
@@ -24,15 +25,9 @@ function agentUrl(server: TestServer, client: TestClient, path: string, state: s
 
 describe('compatibility: padded PKCE (Java Base64.getUrlEncoder())', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let sandbox: TestClient;
-  let bank: TestClient;
-
-  before(async () => {
-    server = await startServer();
-    [sandbox, bank] = await Promise.all([registerClient(server, { environment: 'sandbox' }), registerClient(server, { environment: 'bank', body: { client_name: 'Budget Buddy' } })]);
-  });
-  after(async () => server?.close());
+  const server = suiteServer();
+  const sandbox = suiteClient(server, { environment: 'sandbox' });
+  const bank = suiteClient(server, { environment: 'bank', body: { client_name: 'Budget Buddy' } });
 
   /** A sandbox authorization through the entry page with `challenge` as the agent sends it; returns the code. */
   async function sandboxCode(challenge: string): Promise<string> {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { exchangeCode, redirectParams, registerClient, sandboxAuthorization, type TestClient } from '../authorization/helpers.js';
+import { exchangeCode, redirectParams, registerClient, sandboxAuthorization, suiteClient } from '../authorization/helpers.js';
 import { expectError } from '../registration/helpers.js';
 import { LEAK } from '../support/leak.js';
 import { sandboxTpp, testPki, type TppCredentials } from '../support/pki.js';
@@ -20,7 +20,6 @@ const DAY = 24 * 60 * 60 * 1000;
 
 describe('token introspection (RFC 7662)', function introspection() {
   this.timeout(30_000);
-  let client: TestClient;
   let apiCertificate: TppCredentials;
   const clock = suiteClock();
   const server = suiteServer(async () => {
@@ -37,10 +36,7 @@ describe('token introspection (RFC 7662)', function introspection() {
       },
     };
   });
-
-  before(async () => {
-    client = await registerClient(server);
-  });
+  const client = suiteClient(server);
 
   const basic = (id = 'psd2-api', secret = SECRET) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
   /** `authorization: null` sends no Authorization header. */

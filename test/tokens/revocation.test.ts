@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 
-import { exchangeCode, redirectParams, registerClient, sandboxAuthorization, type TestClient } from '../authorization/helpers.js';
+import { exchangeCode, redirectParams, registerClient, sandboxAuthorization, suiteClient, type TestClient } from '../authorization/helpers.js';
 import { expectError, register } from '../registration/helpers.js';
 import { LEAK } from '../support/leak.js';
 import { sandboxTpp } from '../support/pki.js';
@@ -14,11 +14,7 @@ import { suiteServer } from '../support/suite.js';
 describe('token revocation (RFC 7009)', function revocation() {
   this.timeout(30_000);
   const server = suiteServer();
-  let client: TestClient;
-
-  before(async () => {
-    client = await registerClient(server);
-  });
+  const client = suiteClient(server);
 
   const revoke = (token: string, hint?: string, who: TestClient = client) => server.request(who.tpp).post('/oauth2/revoke').type('form')
     .send({ token, client_id: who.clientId, ...(hint ? { token_type_hint: hint } : {}) });
