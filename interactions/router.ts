@@ -37,13 +37,10 @@ export class PsuPages {
   readonly #logger: Logger;
   readonly #limits: LoginLimits | undefined;
   readonly #isSuspended: (organization: string) => Promise<boolean>;
-  readonly #payments: PaymentRecords | (() => PaymentRecords);
+  readonly #payments: PaymentRecords;
 
-  /**
-   * `payments` are the payment authorizations' records, built before the provider; a function
-   * answering them is accepted too, read at each request.
-   */
-  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>, payments: PaymentRecords | (() => PaymentRecords)) {
+  /** `payments` are the payment authorizations' records, built before the provider. */
+  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>, payments: PaymentRecords) {
     this.#options = options;
     this.#logger = logger;
     this.#limits = options.bank ? new LoginLimits(storage, options.bank.loginLimits) : undefined;
@@ -61,16 +58,13 @@ export class PsuPages {
 
   /** The Express router of the pages, to mount at the interaction path. */
   router(provider: Provider): Router {
-    const payments = this.#payments;
     const services: PageServices = {
       options: this.#options,
       logger: this.#logger,
       provider,
       limits: this.#limits,
       base: `${this.#options.mountPath}${INTERACTION_PATH}`,
-      get payments() {
-        return typeof payments === 'function' ? payments() : payments;
-      },
+      payments: this.#payments,
       isSuspended: this.#isSuspended,
     };
     const router = express.Router();
