@@ -11,7 +11,9 @@ import { acceptLanguageTags, type Language } from '../lib/language.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import type { EntryPage } from '../lib/provider/index.js';
 import { finish } from './ending.js';
+import type { Flow } from './flow.js';
 import { translator } from './i18n.js';
+import { interactionPageOf, languageLinksTo, sameRequestIn } from './language-links.js';
 import { BankServiceError, Finished, FormRejected, SessionMismatch } from './page-errors.js';
 import { languageFrom, pageContext, pageHeaders, sendPage } from './render-context.js';
 import type { PageServices } from './services.js';
@@ -19,16 +21,24 @@ import { errorPage } from './views/pages.js';
 
 type ErrorView = Parameters<typeof errorPage>[1];
 
-/** A page that ends the PSU's way here: nobody is redirected. */
-function sendErrorPage(options: ResolvedOptions, res: Response, status: number, language: Language, view: ErrorView): void {
-  sendPage(options, res, status, errorPage(pageContext(options, language, false), view));
+/**
+ * A page that ends the PSU's way here (nobody is redirected), with links to the page of the
+ * address's interaction in the other languages; `security` as the interaction's pages when it
+ * offers to go back to the TPP.
+ */
+function sendErrorPage(options: ResolvedOptions, res: Response, status: number, language: Language, view: ErrorView, page?: string, security?: Flow['security']): void {
+  const context = pageContext(options, language, false, page ? languageLinksTo(page) : undefined);
+  sendPage(options, res, status, errorPage(context, view), security);
 }
 
 /** The answer to a page request that failed with `error`. */
 export async function failPage(services: PageServices, req: Request, res: Response, error: unknown): Promise<void> {
   const { options, logger } = services;
-  const language = languageFrom(options, acceptLanguageTags(req.get('accept-language')));
+  // A language link leads here too when the interaction is gone: its `lang` comes first.
+  const chosen = typeof req.query.lang === 'string' ? [req.query.lang] : [];
+  const language = languageFrom(options, [...chosen, ...acceptLanguageTags(req.get('accept-language'))]);
   const t = translator(language);
+  const page = interactionPageOf(services.base, req.path);
   if (error instanceof Finished) {
     res.redirect(303, error.returnTo);
     return;
@@ -36,21 +46,24 @@ export async function failPage(services: PageServices, req: Request, res: Respon
   if (error instanceof FormRejected) {
     const { flow } = error;
     logger.warn({ event: 'psu.form_rejected', clientId: flow.client.clientId }, 'a PSU page form was posted without its CSRF token or from another origin');
+    // The authorization is open and its redirect URI was checked as it began: the PSU may go back.
+    const step = `${services.base}/${flow.interaction.uid}`;
     sendErrorPage(options, res, 403, flow.language, {
       title: flow.t('error.form.title'),
       message: flow.t('error.form'),
-      continueHref: `${services.base}/${flow.interaction.uid}`,
-    });
+      continueHref: step,
+      cancel: { tpp: flow.tpp, forms: flow.forms('cancel') },
+    }, step, flow.security);
     return;
   }
   if (error instanceof SessionMismatch || (error as { name?: string }).name === 'SessionNotFound') {
-    sendErrorPage(options, res, error instanceof SessionMismatch && error.method ? 404 : 400, language, { title: t('error.expired.title'), message: t('error.expired') });
+    sendErrorPage(options, res, error instanceof SessionMismatch && error.method ? 404 : 400, language, { title: t('error.expired.title'), message: t('error.expired') }, page);
     return;
   }
   if (isUnavailable(error)) {
     logger.error({ err: error, event: 'storage.unavailable', path: req.originalUrl }, 'a PSU page could not reach the storage');
     res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    sendErrorPage(options, res, 503, language, { title: t('error.unavailable.title'), message: t('error.unavailable') });
+    sendErrorPage(options, res, 503, language, { title: t('error.unavailable.title'), message: t('error.unavailable') }, page);
     return;
   }
   if (error instanceof BankServiceError) {
@@ -65,7 +78,7 @@ export async function failPage(services: PageServices, req: Request, res: Respon
   } else {
     logger.error({ err: error, event: 'psu.page_failed', path: req.originalUrl }, 'a PSU page failed');
   }
-  sendErrorPage(options, res, 500, language, { title: t('error.title'), message: t('error.server') });
+  sendErrorPage(options, res, 500, language, { title: t('error.title'), message: t('error.server') }, page);
 }
 
 /**
@@ -74,6 +87,8 @@ export async function failPage(services: PageServices, req: Request, res: Respon
  */
 export function renderAuthorizationError(options: ResolvedOptions, ctx: KoaContextWithOIDC, out: ErrorOut, error: Error, entry?: EntryPage): void {
   const tags = [
+    // The page's language links repeat the request with `lang`.
+    ...(typeof ctx.query?.lang === 'string' ? [ctx.query.lang] : []),
     ...(entry?.language ? [entry.language] : []),
     ...String(ctx.query?.ui_locales ?? ctx.oidc?.params?.ui_locales ?? '').split(' ').filter(Boolean),
   ];
@@ -85,7 +100,8 @@ export function renderAuthorizationError(options: ResolvedOptions, ctx: KoaConte
     ctx.status = 503;
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
   }
-  const page = errorPage(pageContext(options, language, false), {
+  // No return to the TPP: its client or redirect URI is what could not be trusted.
+  const page = errorPage(pageContext(options, language, false, sameRequestIn(options.mountPath, ctx.path, ctx.querystring)), {
     title: unavailable ? t('error.unavailable.title') : t('error.title'),
     message: unavailable ? t('error.unavailable') : serverError ? t('error.server') : t('error.invalid'),
     details: unavailable

@@ -14,7 +14,7 @@ export const PSU_REFUSALS = {
   bankFailed: 'the bank could not complete the authorization',
 } as const;
 
-/** The accounts the PSU chose among those offered: at least one, each offered, none twice. */
+/** The accounts the PSU chose among those offered: at least one, and none that was not offered. */
 export function sharedAccounts(offered: readonly PsuAccount[], chosen: readonly string[]): PsuAccount[] | undefined {
   const shared = offered.filter((account) => chosen.includes(account.id));
   return shared.length && shared.length === new Set(chosen).size ? shared : undefined;

@@ -7,7 +7,7 @@ import { STYLESHEET } from './style.js';
 export interface PageContext {
   readonly t: Translate;
   readonly language: Language;
-  /** Languages offered, with the link that shows this page in each; none on error pages. */
+  /** Languages offered, with the link that shows this page in each (none where no address can show it again). */
   readonly languageLinks: readonly { readonly language: Language; readonly href: string }[];
   readonly bankName: string;
   readonly sandbox: boolean;

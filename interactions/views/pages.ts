@@ -151,7 +151,8 @@ ${view.accounts.map((account, index) => html`<div class="choice"><input type="ch
 ${view.accounts.length ? html`<button type="submit" name="decision" value="grant" class="primary">${t('consent.grant')}</button>` : ''}
 <button type="submit" name="decision" value="refuse" class="secondary"${view.accounts.length ? '' : html` autofocus`}>${t('consent.refuse')}</button>
 </div>
-</form>`);
+</form>
+${cancelForm(context, view.tpp, view.forms)}`);
 }
 
 /**
@@ -191,19 +192,27 @@ ${view.debtorNotHeld ? '' : html`<p class="hint">${t(`payment.${kind}.notice`)}<
 ${view.debtorNotHeld ? '' : html`<button type="submit" name="decision" value="grant" class="primary" autofocus>${t(`payment.${kind}.confirm`)}</button>`}
 <button type="submit" name="decision" value="refuse" class="secondary"${view.debtorNotHeld ? html` autofocus` : ''}>${t(`payment.${kind}.reject`)}</button>
 </div>
-</form>`);
+</form>
+${cancelForm(context, view.tpp, view.forms)}`);
 }
 
+/**
+ * A page that ends the PSU's way here, or leads back to the step (`continueHref`). `cancel` offers
+ * "Cancel and return to …" where the authorization is still open: its redirect URI was checked
+ * when it began, and oidc-provider sends the PSU there.
+ */
 export function errorPage(context: PageContext, view: {
   title: string;
   message: string;
   details?: { error: string; description?: string };
   continueHref?: string;
+  cancel?: { tpp: TppView; forms: FormTargets };
 }): Html {
   const { t } = context;
   return layout(context, view.title, html`
 <h1 id="error-title" tabindex="-1" autofocus>${view.title}</h1>
 <p>${view.message}</p>
 ${view.continueHref ? html`<p><a href="${view.continueHref}">${t('error.continue')}</a></p>` : ''}
+${view.cancel ? cancelForm(context, view.cancel.tpp, view.cancel.forms) : ''}
 ${view.details ? html`<details><summary>${t('error.details')}</summary><p><code>${view.details.error}</code>${view.details.description ? html`: <code>${view.details.description}</code>` : ''}</p></details>` : ''}`);
 }

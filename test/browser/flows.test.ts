@@ -117,6 +117,44 @@ describe('PSU pages in Chromium', function () {
     await context.close();
   });
 
+  it('cancel at the consent page: "Cancel and return" refuses, and the TPP receives access_denied with its state', async () => {
+    const context = await chromium.open();
+    const page = await context.newPage();
+    const params = requestParams(sandboxClient);
+    await page.goto(authorizationUrl(server, params, entryPath('sandbox', 'de')));
+    const m = CATALOGS.de;
+    await page.getByLabel('Anna Schmidt').check();
+    await page.getByRole('button', { name: m['signin.sandbox.submit'] }).click();
+    await page.getByRole('heading', { level: 1, name: m['consent.title'].replace('{tpp}', 'Acme Geld') }).waitFor();
+    await page.getByRole('button', { name: m['page.cancel'].replace('{tpp}', 'Acme Geld') }).click();
+    const callback = await backAtTpp(page);
+    expect(callback.get('error')).to.equal('access_denied');
+    expect(callback.get('error_description')).to.equal('the PSU refused access');
+    expect(callback.get('state')).to.equal(params.state);
+    await context.close();
+  });
+
+  it('a refused form: its page leads to the step in another language, and its "Cancel and return" goes back to the TPP', async () => {
+    const context = await chromium.open();
+    const page = await context.newPage();
+    const params = requestParams(sandboxClient);
+    await page.goto(authorizationUrl(server, params, entryPath('sandbox', 'en')));
+    await page.getByLabel('Anna Schmidt').check();
+    // A form token that is not the interaction's, as a form posted from elsewhere would carry.
+    await page.locator('form[action$="/signin"] input[name="csrf"]').evaluate((input: { value: string }) => {
+      input.value = 'A'.repeat(43);
+    });
+    await page.getByRole('button', { name: CATALOGS.en['signin.sandbox.submit'] }).click();
+    await page.getByRole('heading', { level: 1, name: CATALOGS.en['error.form.title'] }).waitFor();
+    const french = page.getByRole('link', { name: CATALOGS.fr['language.fr'] });
+    expect(new URL(await french.getAttribute('href') ?? '', page.url()).searchParams.get('lang')).to.equal('fr');
+    await page.getByRole('button', { name: CATALOGS.en['page.cancel'].replace('{tpp}', 'Acme Money') }).click();
+    const callback = await backAtTpp(page);
+    expect(callback.get('error')).to.equal('access_denied');
+    expect(callback.get('state')).to.equal(params.state);
+    await context.close();
+  });
+
   it('failed login: a wrong password shows the error next to the form, the identifier is kept, and the PSU can still succeed or cancel', async () => {
     const context = await chromium.open();
     const page = await context.newPage();
@@ -177,6 +215,9 @@ describe('PSU pages in Chromium', function () {
     await page.getByRole('heading', { level: 1, name: CATALOGS.fr['error.title'] }).waitFor();
     expect(new URL(page.url()).origin).to.equal(server.url);
     await screenshot(page, 'error-fr');
+    await page.getByRole('link', { name: CATALOGS.de['language.de'] }).click();
+    await page.getByRole('heading', { level: 1, name: CATALOGS.de['error.title'] }).waitFor();
+    expect(new URL(page.url()).origin, 'the language link stays on the server').to.equal(server.url);
     await context.close();
   });
 });

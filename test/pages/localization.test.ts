@@ -174,6 +174,51 @@ describe('PSU pages: languages and localized client metadata', function localiza
       expect(stepOf(german)).to.equal('consent');
     });
 
+    /** The page's language links, by language, as absolute URLs. */
+    const linksOf = (page: PageResponse): Map<string, string> => new Map([...page.text.matchAll(/<a href="([^"]+)" hreflang="(\w+)"/g)]
+      .map((match) => [match[2]!, new URL(match[1]!.replace(/&amp;/g, '&'), page.url).href]));
+
+    /** Every language is offered, each link on the server, and the French one shows `key` in French. */
+    async function expectSwitchable(browser: PsuBrowser, page: PageResponse, key: string, under: string): Promise<PageResponse> {
+      const links = linksOf(page);
+      expect([...links.keys()].sort(), `the language links of ${page.status} ${page.url}`).to.deep.equal([...LANGUAGES]);
+      for (const href of links.values()) expect(href.startsWith(`${server.url}${under}`), href).to.equal(true);
+      const french = await browser.get(links.get('fr')!);
+      expectLanguage(french, 'fr', key);
+      return french;
+    }
+
+    it('are on the expired-session page, and show it in the language chosen', async () => {
+      const { page } = await openSignIn(server, new PsuBrowser(), sandbox, { language: 'de' });
+      const stranger = new PsuBrowser('de');
+      const expired = await stranger.get(page.url);
+      expect(expired.status).to.equal(400);
+      expectLanguage(expired, 'de', 'error.expired.title');
+      const french = await expectSwitchable(stranger, expired, 'error.expired.title', new URL(page.url).pathname);
+      expect(french.status).to.equal(400);
+      expectSecurePage(french);
+    });
+
+    it('are on the page of a refused form, and lead back to the step in the language chosen', async () => {
+      const browser = new PsuBrowser();
+      const { page } = await openSignIn(server, browser, sandbox, { language: 'en' });
+      const refused = await browser.post(formAction(page, '/signin'), { csrf: 'A'.repeat(43), psu: 'sandbox-anna' });
+      expect(refused.status).to.equal(403);
+      const french = await expectSwitchable(browser, refused, 'signin.sandbox.title', new URL(page.url).pathname);
+      expect(csrfOf(french), 'the same form').to.equal(csrfOf(page));
+    });
+
+    it('are on the page of an authorization request that cannot be answered, and repeat it in the language chosen', async () => {
+      const browser = new PsuBrowser();
+      const invalid = await browser.get(authorizationUrl(server, { ...requestParams(sandbox), client_id: 'unknown-client' }, entryPath('sandbox', 'de')));
+      expect(invalid.status).to.equal(400);
+      expectLanguage(invalid, 'de', 'error.invalid');
+      const french = await expectSwitchable(browser, invalid, 'error.invalid', '/oauth2/authorize?');
+      expect(french.status).to.equal(400);
+      expect(french.location, 'nobody redirected').to.equal(undefined);
+      expect(new URL(linksOf(french).get('de')!).searchParams.get('client_id')).to.equal('unknown-client');
+    });
+
     it('ignore a language that is not offered', async () => {
       const browser = new PsuBrowser();
       const { page } = await openSignIn(server, browser, sandbox, { language: 'fr' });

@@ -85,7 +85,7 @@ describe('payment authorizations in the bank environment', function bankPayments
   });
 
   for (const [language, notHeld] of [
-    ['fr', 'Ce paiement doit être débité d\'un compte dont vous n\'êtes pas titulaire. Vous pouvez seulement le refuser.'],
+    ['fr', 'Ce paiement doit être débité d’un compte dont vous n’êtes pas titulaire. Vous pouvez seulement le refuser.'],
     ['de', 'Diese Zahlung soll von einem Konto abgebucht werden, das nicht Ihres ist. Sie können sie nur ablehnen.'],
     ['en', 'This payment is to be debited from an account you do not hold. You can only reject it.'],
   ] as const) {

@@ -52,7 +52,7 @@ const LANGUAGES = {
   fr: {
     amount: '1 250,50 €',
     date: '1 décembre 2030',
-    labels: ['Montant', 'Bénéficiaire', 'Compte du bénéficiaire', 'Libellé', 'Date d\'exécution', 'Référence de la banque'],
+    labels: ['Montant', 'Bénéficiaire', 'Compte du bénéficiaire', 'Libellé', 'Date d’exécution', 'Référence de la banque'],
     payment_initiation: {
       title: 'Confirmer ce paiement',
       intro: 'Pay Now vous demande de confirmer le paiement suivant.',
@@ -61,7 +61,7 @@ const LANGUAGES = {
     },
     payment_cancellation: {
       title: 'Annuler ce paiement ?',
-      intro: 'Pay Now vous demande d\'annuler le paiement suivant. Un paiement annulé n\'est pas exécuté.',
+      intro: 'Pay Now vous demande d’annuler le paiement suivant. Un paiement annulé n’est pas exécuté.',
       confirm: 'Annuler le paiement',
       reject: 'Conserver le paiement',
     },

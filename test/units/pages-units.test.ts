@@ -8,11 +8,15 @@ import fc from 'fast-check';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { counterGroup } from '../../lib/storage.js';
 import { escapeHtml, html } from '../../interactions/html.js';
-import { translator } from '../../interactions/i18n.js';
+import { CATALOGS, translator } from '../../interactions/i18n.js';
+import { interactionPageOf, languageLinksTo, sameRequestIn } from '../../interactions/language-links.js';
 import { clientNetwork, LoginLimits } from '../../interactions/login-limits.js';
 import { formatIban } from '../../interactions/views/pages.js';
 import { acceptLanguageTags, pickLanguage } from '../../lib/language.js';
-import { authorizationScopeSet } from '../../lib/psd2/authorization.js';
+import { consentRecord, decideConsent, sharedAccounts } from '../../lib/consent.js';
+import { AUTHORIZATION_SCOPE_SETS, authorizationScopeSet } from '../../lib/psd2/authorization.js';
+import { issuesRefreshToken } from '../../lib/psd2/token-policy.js';
+import { scopeList } from '../../lib/psd2/tokens.js';
 import { LOCALIZED_METADATA, localizedValue } from '../../lib/registration/localized-metadata.js';
 
 describe('language choice', () => {
@@ -51,6 +55,103 @@ describe('authorization scope sets', () => {
   });
 });
 
+describe('the consent page\'s 180-day notice', () => {
+  // What the page says must be what the token endpoint does: a refresh token only for account
+  // access, and only to a client registered for the refresh grant.
+  const table: [scope: string, refreshGrant: boolean, lasting: boolean][] = [
+    ['aisp', true, true],
+    ['aisp extended_transaction_history', true, true],
+    ['cbpii', true, true],
+    ['aisp', false, false],
+    ['aisp extended_transaction_history', false, false],
+    ['cbpii', false, false],
+    ['pisp', true, false],
+  ];
+  for (const [scope, refreshGrant, lasting] of table) {
+    it(`${lasting ? 'shows' : 'leaves out'} it for ${scope}${refreshGrant ? '' : ' without the refresh grant'}`, () => {
+      expect(issuesRefreshToken(refreshGrant, scopeList(scope))).to.equal(lasting);
+    });
+  }
+
+  it('covers every scope set a PSU can grant', () => {
+    expect(AUTHORIZATION_SCOPE_SETS.filter((set) => !table.some(([scope]) => scope === set))).to.deep.equal([]);
+  });
+});
+
+describe('the PSU\'s answer on the consent page', () => {
+  const offered = [{ id: 'a', iban: 'DE89370400440532013000', name: 'A' }, { id: 'b', name: 'B' }];
+
+  it('shares at least one account, each of them offered', () => {
+    expect(sharedAccounts(offered, ['b'])).to.deep.equal([offered[1]]);
+    expect(sharedAccounts(offered, ['a', 'b'])).to.deep.equal(offered);
+    expect(sharedAccounts(offered, ['a', 'a']), 'an account ticked twice is shared once').to.deep.equal([offered[0]]);
+    for (const chosen of [[], ['c'], ['a', 'c']]) expect(sharedAccounts(offered, chosen), chosen.join()).to.equal(undefined);
+  });
+
+  it('refuses before reading anything, asks the accounts before the suspension, and grants last', async () => {
+    const read: string[] = [];
+    const answer = (granted: boolean, chosen: string[], suspended: boolean) => ({
+      granted,
+      chosen,
+      offered: async () => { read.push('accounts'); return offered; },
+      suspended: async () => { read.push('suspension'); return suspended; },
+    });
+    expect(await decideConsent(answer(false, ['a'], false))).to.deep.equal({ kind: 'refused' });
+    expect(read).to.deep.equal([]);
+    expect(await decideConsent(answer(true, ['c'], true))).to.deep.equal({ kind: 'invalid_choice', offered });
+    expect(read).to.deep.equal(['accounts']);
+    expect(await decideConsent(answer(true, ['a'], true))).to.deep.equal({ kind: 'suspended' });
+    expect(await decideConsent(answer(true, ['a'], false))).to.deep.equal({ kind: 'granted', shared: [offered[0]] });
+  });
+
+  it('records the accounts by id and IBAN, with the PSU\'s authentication', () => {
+    expect(consentRecord('bank', offered, { scaTime: 1700000000, amr: ['pwd', 'otp'] })).to.deep.equal({
+      environment: 'bank',
+      accounts: [{ id: 'a', iban: 'DE89370400440532013000' }, { id: 'b' }],
+      scaTime: 1700000000,
+      amr: ['pwd', 'otp'],
+    });
+  });
+});
+
+describe('French typography', () => {
+  // Typographic apostrophes, and a no-break space before the high punctuation: narrow before ? ! ;,
+  // ordinary or narrow before :, so that none of them is left alone at the start of a line.
+  for (const [key, text] of Object.entries(CATALOGS.fr)) {
+    it(`${key}`, () => {
+      expect(text, 'a typographic apostrophe (’), not a straight one').not.to.include('\'');
+      for (const match of text.matchAll(/[?!;:]/g)) {
+        const before = text[match.index - 1];
+        const allowed = match[0] === ':' ? ['\u00a0', '\u202f'] : ['\u202f', '\u00a0'];
+        expect(allowed, `the space before "${match[0]}" at ${match.index} of ${JSON.stringify(text)}`).to.include(before);
+      }
+    });
+  }
+});
+
+describe('language links', () => {
+  it('lead to the interaction the path names first, and nowhere when it names none', () => {
+    expect(interactionPageOf('/oauth2/interaction', '/AbC_1-x/signin')).to.equal('/oauth2/interaction/AbC_1-x');
+    expect(interactionPageOf('/oauth2/interaction', '/AbC')).to.equal('/oauth2/interaction/AbC');
+    for (const path of ['', '/', '//evil.example', '/a.b', '/%2e', `/${'x'.repeat(65)}`, '/\\evil.example']) {
+      expect(interactionPageOf('/oauth2/interaction', path), path).to.equal(undefined);
+    }
+    expect(languageLinksTo('/oauth2/interaction/AbC')('fr')).to.equal('/oauth2/interaction/AbC?lang=fr');
+  });
+
+  it('repeat the same request with lang, on the server only', () => {
+    expect(sameRequestIn('/oauth2', '/authorize', 'client_id=x&lang=de&state=s')?.('fr')).to.equal('/oauth2/authorize?client_id=x&lang=fr&state=s');
+    expect(sameRequestIn('', '/authorize', '')?.('de')).to.equal('/authorize?lang=de');
+    for (const path of ['//evil.example/authorize', '/\\evil.example', '/a//b', '', '/a b', '/authorize/']) {
+      expect(sameRequestIn('', path, ''), path).to.equal(undefined);
+    }
+    fc.assert(fc.property(fc.string(), fc.string(), (path, query) => {
+      const href = sameRequestIn('', path, query)?.('en');
+      return href === undefined || (href.startsWith('/') && !href.startsWith('//') && !href.includes('\\'));
+    }));
+  });
+});
+
 describe('html escaping', () => {
   it('escapes every interpolated value and leaves nested html as is', () => {
     const name = '<script>alert("x")</script>\'`&';
@@ -66,7 +167,7 @@ describe('html escaping', () => {
   });
 
   it('translates with placeholders, leaving unknown ones visible', () => {
-    expect(translator('fr')('consent.title', { tpp: 'Acme' })).to.equal('Autoriser l\'accès à Acme ?');
+    expect(translator('fr')('consent.title', { tpp: 'Acme' })).to.equal('Autoriser l’accès à Acme\u202f?');
     expect(translator('de')('page.cancel')).to.contain('{tpp}');
   });
 
