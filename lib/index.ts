@@ -1,4 +1,5 @@
 export { createAuthorizationServer, type AuthorizationServer } from './authorization-server.js';
+export type { ServerEvents, ServerEventMap, EventContext, EventError, RegisteredClient, StoredToken } from './events.js';
 export type {
   AuthorizationServerOptions,
   EnvironmentOptions,
@@ -26,8 +27,8 @@ export type {
 } from './psu.js';
 export { LANGUAGES, type Language } from './language.js';
 export type { ConsentRecord } from './psd2/authorization.js';
-export type { Management, ConsentSummary } from './management.js';
-export type { IntrospectionResponse } from './introspection.js';
+export type { Management, ConsentSummary } from './management-types.js';
+export type { IntrospectionResponse } from './introspection-response.js';
 export {
   PaymentRequestError,
   type Payments,

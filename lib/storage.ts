@@ -1,4 +1,27 @@
-import type { Adapter } from 'oidc-provider';
+/**
+ * A stored record: an oidc-provider model's payload (a grant, a token, a client's metadata) or one
+ * of the server's own (a payment authorization, a suspension), as JSON-compatible fields.
+ */
+export interface RecordPayload {
+  [field: string]: unknown;
+}
+
+/**
+ * The records of one model, as oidc-provider's adapters keep them (its `Adapter` interface, in the
+ * product's own types: the public declarations name no oidc-provider type).
+ */
+export interface RecordAdapter {
+  /** Stores the record, replacing any; it expires `expiresIn` seconds from now, or never. */
+  upsert(id: string, payload: RecordPayload, expiresIn?: number): Promise<void>;
+  find(id: string): Promise<RecordPayload | undefined>;
+  findByUserCode(userCode: string): Promise<RecordPayload | undefined>;
+  findByUid(uid: string): Promise<RecordPayload | undefined>;
+  /** Marks the record consumed (`consumed` set to the time, in seconds). */
+  consume(id: string): Promise<void>;
+  destroy(id: string): Promise<void>;
+  /** Destroys every record of the grant `grantId`. */
+  revokeByGrantId(grantId: string): Promise<void>;
+}
 
 /**
  * The storage seam of the authorization server. Besides oidc-provider's per-model adapters it keeps
@@ -6,8 +29,8 @@ import type { Adapter } from 'oidc-provider';
  * removes every grant, code and token it holds.
  */
 export interface Storage {
-  /** oidc-provider adapter for one model (`Client`, `Grant`, `AccessToken`, …). */
-  adapterFor(model: string): Adapter;
+  /** The adapter of one model (`Client`, `Grant`, `AccessToken`, …, and the server's own). */
+  adapterFor(model: string): RecordAdapter;
   /**
    * Removes every record held for the client: its metadata, grants, codes, tokens; with
    * `keepMetadata`, its grants, codes and tokens only (the client stays registered, with its

@@ -1,5 +1,5 @@
 /** oidc-provider's adapter of one model on RedisStorage's records. */
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 
 import { consumeFailure } from '../records.js';
 import type { RedisCalls } from './calls.js';

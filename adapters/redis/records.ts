@@ -8,7 +8,7 @@
  * counted by Redis itself, which no clock of the product can move; the expiry scores of the indexes
  * (compared with the time here) must agree with those TTLs.
  */
-import type { AdapterPayload } from 'oidc-provider';
+import type { RecordPayload as AdapterPayload } from '../../lib/storage.js';
 
 import type { RecordCache } from '../record-cache.js';
 import { accountOf, organizationOf, ownerOf } from '../records.js';

@@ -1,4 +1,4 @@
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 
 import { checkCounterGroup, type CounterLimit, type Storage } from '../../lib/storage.js';
 import { RecordCache } from '../record-cache.js';

@@ -13,7 +13,7 @@ import { InvalidClientError, InvalidTokenError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { findClient, issueRegistrationToken } from '../provider/internals.js';
 import { stateOf } from '../provider/request-state.js';
-import { addClientIdToUpdate } from '../registration/update-body.js';
+import { prepareUpdateBody } from '../registration/update-body.js';
 import type { RequestIdentities } from '../request-identity.js';
 import type { Suspensions } from '../suspensions.js';
 import type { Handler } from './express-errors.js';
@@ -74,7 +74,8 @@ export class TppGuard {
         stateOf(req).lentRegistrationToken = lent;
         req.headers.authorization = `Bearer ${lent}`;
       }
-      if (req.method === 'PUT') await addClientIdToUpdate(req, clientId);
+      // RFC 7592 §2.2: what a read answered may be sent back; its read-only fields are dropped.
+      if (req.method === 'PUT') await prepareUpdateBody(req, clientId, metadata);
       next();
     };
   }

@@ -2,7 +2,7 @@
  * A storage whose every call is timed and counted in the metrics (`storage_operation_duration_seconds`,
  * `storage_errors_total`), by operation: the Storage interface's methods and the adapters'.
  */
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../storage.js';
 
 import type { Storage } from '../storage.js';
 

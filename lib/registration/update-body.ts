@@ -81,6 +81,3 @@ export async function prepareUpdateBody(req: IncomingMessage, clientId: string, 
   if (replaced !== body && req.headers['content-length'] !== undefined) req.headers['content-length'] = String(replaced.length);
   if (replaced.length) req.unshift(replaced);
 }
-
-/** @deprecated The former name of {@link prepareUpdateBody}, which is given the stored metadata too. */
-export const addClientIdToUpdate = prepareUpdateBody;

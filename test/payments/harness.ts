@@ -3,7 +3,7 @@
  * what is saved, the text of a page as the PSU reads it, and the PSU's way to a decision.
  */
 import { expect } from 'chai';
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import type { CounterLimit, Storage } from '../../lib/storage.js';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 import { createClient } from 'redis';
 
 import { MemoryStorage } from '../../adapters/memory.js';

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
-import type { AdapterPayload } from 'oidc-provider';
+import type { RecordPayload as AdapterPayload } from '../../lib/storage.js';
 import { createClient } from 'redis';
 
 import { RedisStorage } from '../../adapters/redis/storage.js';

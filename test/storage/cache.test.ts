@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 
 import { expect } from 'chai';
-import type { AdapterPayload } from 'oidc-provider';
+import type { RecordPayload as AdapterPayload } from '../../lib/storage.js';
 
 import { isRecordOf, RedisKeys } from '../../adapters/redis/keys.js';
 import { RedisStorage, type RedisCommands, type RedisStorageOptions } from '../../adapters/redis/storage.js';

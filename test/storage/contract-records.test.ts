@@ -3,7 +3,7 @@
  * consumed once, destroyed. Run against every storage (test/support/storage.ts).
  */
 import { expect } from 'chai';
-import type { AdapterPayload } from 'oidc-provider';
+import type { RecordPayload as AdapterPayload } from '../../lib/storage.js';
 
 import { article, fieldsOf, idFor, MODELS, random, richPayload, storageContract, taggedId } from '../support/storage.js';
 

@@ -4,7 +4,7 @@
  * temporarily_unavailable.
  */
 import { expect } from 'chai';
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 
 import { RedisStorage } from '../../adapters/redis/storage.js';
 import { StorageUnavailableError } from '../../lib/errors.js';

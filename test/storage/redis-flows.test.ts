@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 import { expect } from 'chai';
-import type { Adapter } from 'oidc-provider';
+import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 import type { Response } from 'supertest';
 
 import { isRecordOf, RedisKeys } from '../../adapters/redis/keys.js';

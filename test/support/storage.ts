@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { RecordAdapter as Adapter, RecordPayload as AdapterPayload } from '../../lib/storage.js';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 import { RedisKeys } from '../../adapters/redis/keys.js';

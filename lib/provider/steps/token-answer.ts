@@ -23,7 +23,13 @@ export const restateTokenAnswer: AnswerStep = (ctx, state) => {
       : `this client is not registered for the ${grantType} grant`;
     return;
   }
-  if (grantType === 'refresh_token' && body.error === 'invalid_grant' && body.error_description !== REFRESH_TOKEN_EXPIRED) {
-    body.error_description = state.grantError?.error_detail === UPSTREAM_MESSAGES.refreshTokenExpired ? REFRESH_TOKEN_EXPIRED : INVALID_REFRESH_TOKEN;
+  if (grantType === 'refresh_token' && body.error === 'invalid_grant') {
+    body.error_description = refreshRefusalText(String(body.error_description), state.grantError?.error_detail);
   }
 };
+
+/** The stable text of a refused refresh (DESIGN 3.5): expired, or invalid whatever the cause. */
+export function refreshRefusalText(description: string | undefined, detail: string | undefined): string {
+  if (description === REFRESH_TOKEN_EXPIRED) return description;
+  return detail === UPSTREAM_MESSAGES.refreshTokenExpired ? REFRESH_TOKEN_EXPIRED : INVALID_REFRESH_TOKEN;
+}
