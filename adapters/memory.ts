@@ -1,4 +1,4 @@
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import type { RecordAdapter as Adapter, RecordPayload as AdapterPayload } from '../lib/storage.js';
 
 import { checkCounterGroup, type CounterLimit, type Storage } from '../lib/storage.js';
 import { accountOf, consumeFailure, organizationOf, ownerOf } from './records.js';
@@ -11,6 +11,50 @@ interface Entry {
 }
 
 const SWEEP_EVERY = 1000;
+
+/** Nesting beyond which a payload is left to structuredClone (which also copies cycles). */
+const MAX_PLAIN_DEPTH = 64;
+const NOT_PLAIN = Symbol('not plain');
+
+/**
+ * A deep copy of `value` when it is JSON data (plain objects, arrays without holes, primitives), or
+ * NOT_PLAIN. Several times cheaper than structuredClone, which the storage pays on every write and
+ * every read.
+ */
+function plainCopy(value: unknown, depth: number): unknown {
+  if (typeof value !== 'object' || value === null) return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
+  if (depth > MAX_PLAIN_DEPTH) return NOT_PLAIN;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (Array.isArray(value) && prototype === Array.prototype) {
+    const copy: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i += 1) {
+      const item: unknown = value[i];
+      const copied = item === undefined && !(i in value) ? NOT_PLAIN : plainCopy(item, depth + 1);
+      if (copied === NOT_PLAIN) return NOT_PLAIN;
+      copy[i] = copied;
+    }
+    return copy;
+  }
+  if (prototype !== Object.prototype && prototype !== null) return NOT_PLAIN;
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const copied = plainCopy((value as Record<string, unknown>)[key], depth + 1);
+    if (copied === NOT_PLAIN) return NOT_PLAIN;
+    // An own `__proto__` field (JSON.parse makes one) stays a field, as structuredClone keeps it.
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: copied, enumerable: true, writable: true, configurable: true });
+    else copy[key] = copied;
+  }
+  return copy;
+}
+
+/**
+ * A copy of a payload that shares nothing with it: no caller can change a stored record through the
+ * object it gave or was given. Anything but JSON data goes through structuredClone, as it always did.
+ */
+function copyPayload(payload: AdapterPayload): AdapterPayload {
+  const copied = plainCopy(payload, 0);
+  return copied === NOT_PLAIN ? structuredClone(payload) : copied as AdapterPayload;
+}
 
 /**
  * In-memory storage for development and tests. Everything is lost when the process ends and nothing
@@ -160,14 +204,13 @@ export class MemoryStorage implements Storage {
 
   #createAdapter(model: string): Adapter {
     const keyOf = (id: string) => `${model}:${id}`;
-    const copy = (payload: AdapterPayload): AdapterPayload => structuredClone(payload);
 
     return {
       upsert: async (id, payload, expiresIn) => {
         const key = keyOf(id);
         this.#delete(key);
         const expiresAt = typeof expiresIn === 'number' ? this.#now() + expiresIn * 1000 : Infinity;
-        this.#records.set(key, { model, payload: copy(payload), expiresAt });
+        this.#records.set(key, { model, payload: copyPayload(payload), expiresAt });
         if (typeof payload.grantId === 'string') this.#index(this.#byGrant, payload.grantId, key);
         const owner = ownerOf(model, id, payload);
         if (owner) this.#index(this.#byClient, owner, key);
@@ -182,17 +225,17 @@ export class MemoryStorage implements Storage {
       },
       find: async (id) => {
         const entry = this.#get(keyOf(id));
-        return entry ? copy(entry.payload) : undefined;
+        return entry ? copyPayload(entry.payload) : undefined;
       },
       findByUid: async (uid) => {
         const key = this.#uid.get(`${model}:${uid}`);
         const entry = key ? this.#get(key) : undefined;
-        return entry ? copy(entry.payload) : undefined;
+        return entry ? copyPayload(entry.payload) : undefined;
       },
       findByUserCode: async (userCode) => {
         const key = this.#userCode.get(`${model}:${userCode}`);
         const entry = key ? this.#get(key) : undefined;
-        return entry ? copy(entry.payload) : undefined;
+        return entry ? copyPayload(entry.payload) : undefined;
       },
       consume: async (id) => {
         const entry = this.#get(keyOf(id));
