@@ -13,7 +13,7 @@ import type { EntryPage } from '../lib/provider/index.js';
 import { finish } from './ending.js';
 import type { Flow } from './flow.js';
 import { translator } from './i18n.js';
-import { interactionPageOf, languageLinksTo, sameRequestIn } from './language-links.js';
+import { interactionPageOf, languageLinksTo } from './language-links.js';
 import { BankServiceError, Finished, FormRejected, SessionMismatch } from './page-errors.js';
 import { languageFrom, pageContext, pageHeaders, sendPage } from './render-context.js';
 import type { PageServices } from './services.js';
@@ -100,8 +100,10 @@ export function renderAuthorizationError(options: ResolvedOptions, ctx: KoaConte
     ctx.status = 503;
     ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
   }
-  // No return to the TPP: its client or redirect URI is what could not be trusted.
-  const page = errorPage(pageContext(options, language, false, sameRequestIn(options.mountPath, ctx.path, ctx.querystring)), {
+  // No return to the TPP, and no language links either: they would carry the request back, whose
+  // client or redirect URI is what could not be trusted. The page's language follows ui_locales,
+  // the entry URL and Accept-Language.
+  const page = errorPage(pageContext(options, language, false, undefined), {
     title: unavailable ? t('error.unavailable.title') : t('error.title'),
     message: unavailable ? t('error.unavailable') : serverError ? t('error.server') : t('error.invalid'),
     details: unavailable

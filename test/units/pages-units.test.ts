@@ -9,7 +9,7 @@ import { MemoryStorage } from '../../adapters/memory.js';
 import { counterGroup } from '../../lib/storage.js';
 import { escapeHtml, html } from '../../interactions/html.js';
 import { CATALOGS, translator } from '../../interactions/i18n.js';
-import { interactionPageOf, languageLinksTo, sameRequestIn } from '../../interactions/language-links.js';
+import { interactionPageOf, languageLinksTo } from '../../interactions/language-links.js';
 import { clientNetwork, LoginLimits } from '../../interactions/login-limits.js';
 import { formatIban } from '../../interactions/views/pages.js';
 import { acceptLanguageTags, pickLanguage } from '../../lib/language.js';
@@ -137,18 +137,6 @@ describe('language links', () => {
       expect(interactionPageOf('/oauth2/interaction', path), path).to.equal(undefined);
     }
     expect(languageLinksTo('/oauth2/interaction/AbC')('fr')).to.equal('/oauth2/interaction/AbC?lang=fr');
-  });
-
-  it('repeat the same request with lang, on the server only', () => {
-    expect(sameRequestIn('/oauth2', '/authorize', 'client_id=x&lang=de&state=s')?.('fr')).to.equal('/oauth2/authorize?client_id=x&lang=fr&state=s');
-    expect(sameRequestIn('', '/authorize', '')?.('de')).to.equal('/authorize?lang=de');
-    for (const path of ['//evil.example/authorize', '/\\evil.example', '/a//b', '', '/a b', '/authorize/']) {
-      expect(sameRequestIn('', path, ''), path).to.equal(undefined);
-    }
-    fc.assert(fc.property(fc.string(), fc.string(), (path, query) => {
-      const href = sameRequestIn('', path, query)?.('en');
-      return href === undefined || (href.startsWith('/') && !href.startsWith('//') && !href.includes('\\'));
-    }));
   });
 });
 
