@@ -21,6 +21,10 @@ import { introspectionAuthMethods } from './http/introspection-route.js';
 import { TppGuard } from './http/tpp-guards.js';
 import { wellKnownRouter } from './http/well-known.js';
 import { stderrLogger } from './logger.js';
+import {
+  createHealth, createMetrics, createStatistics, observeProviderEvents, observedStorage, withInteractionId,
+  type Health, type PsdStatistics, type ServerMetrics,
+} from './observability/index.js';
 import { createManagement } from './management.js';
 import type { Management } from './management-types.js';
 import { openApiDocument } from './openapi/index.js';
@@ -29,7 +33,7 @@ import { resolveOptions, type AuthorizationServerOptions } from './options/index
 import { createPayments } from './payments/open.js';
 import { PaymentRecords } from './payments/records.js';
 import type { Payments } from './payments/types.js';
-import { createProvider, stateOf } from './provider/index.js';
+import { createProvider, stateOf, type ProviderAssembly } from './provider/index.js';
 import { eventsOf, paymentRequests } from './provider/internals.js';
 import { RequestIdentities, certificateSourceOf } from './request-identity.js';
 import { ROUTES } from './routes.js';
@@ -63,8 +67,34 @@ export interface AuthorizationServer {
    * (`CertificateRejectedError`, 401 `invalid_client`, 503 `temporarily_unavailable`).
    */
   identifyTpp(req: IncomingMessage): Promise<TppIdentity>;
-  /** Stops the background work (the revocation sweep); the host closes its storage afterwards. */
+  /**
+   * Prometheus metrics (prom-client): requests by endpoint, status class, grant type and RFC error,
+   * latency, tokens, refreshes refused, registrations, PSU journey, certificate checks, storage.
+   * Serve `metrics.registry` on a private listener, or merge it into the host's registry.
+   */
+  readonly metrics: ServerMetrics;
+  /** Liveness and readiness (readiness fails while the storage cannot be reached). */
+  readonly health: Health;
+  /** The PSD2 availability and performance statistics (EBA/GL/2018/07), per UTC day and service. */
+  readonly statistics: PsdStatistics;
+  /** Stops the background work (revocation sweep, statistics flush); the host closes its storage afterwards. */
   close(): Promise<void>;
+}
+
+/** How oidc-provider's errors reach a PSU's browser: as the pages' error page. */
+function errorPages(pages: PsuPages): Pick<ProviderAssembly, 'renderErrorPage' | 'renderUnavailablePage'> {
+  return {
+    // Only the PSU's browser gets a page; API endpoints answer JSON whatever the Accept header says.
+    renderErrorPage: async (ctx, out, error) => {
+      if (ctx.oidc?.route === 'authorization' || ctx.oidc?.route === 'resume') {
+        await pages.renderAuthorizationError(ctx, out, error, stateOf(ctx.req).entry);
+        return;
+      }
+      ctx.type = 'application/json';
+      ctx.body = { error: out.error, error_description: out.error_description ?? '' };
+    },
+    renderUnavailablePage: (ctx, error) => pages.renderAuthorizationError(ctx, new StorageUnavailableError('storage').toJSON(), error as Error, stateOf(ctx.req).entry),
+  };
 }
 
 /**
@@ -73,8 +103,14 @@ export interface AuthorizationServer {
  */
 export function createAuthorizationServer(input: AuthorizationServerOptions): AuthorizationServer {
   const options = resolveOptions(input);
-  const logger = options.logger ?? stderrLogger;
-  const storage: Storage = options.storage ?? new MemoryStorage();
+  // Every log line written while a request is handled carries its x-fapi-interaction-id.
+  const logger = withInteractionId(options.logger ?? stderrLogger);
+  const hostStorage: Storage = options.storage ?? new MemoryStorage();
+  const metrics = createMetrics();
+  // The parts use the storage through its metrics (latency and errors by operation).
+  const storage = observedStorage(hostStorage, metrics);
+  const statistics = createStatistics({ storage: hostStorage, now: options.now, logger });
+  const health = createHealth({ storage: hostStorage, metrics, logger });
 
   // Certificate → identity → policy.
   const source = certificateSourceOf(options);
@@ -87,7 +123,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   }
   const suspensions = new Suspensions(storage, options);
   const isSuspended = (organization: string): Promise<boolean> => suspensions.isSuspended(organization);
-  const guard = new TppGuard({ identities, certificateStatus, suspensions, logger });
+  const guard = new TppGuard({ identities, certificateStatus, suspensions, logger, metrics });
 
   // Provider, with the payment records it checks links against and the pages it renders errors with.
   const paymentRecords = new PaymentRecords(storage, options, logger);
@@ -97,28 +133,22 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     isSuspended,
     payments: paymentRecords,
     logger,
+    recordRevocation: (kind) => metrics.recordRevocation(kind),
     metadata: {
       introspectionEndpoint: `${options.issuer}${ROUTES.introspection}`,
       introspectionAuthMethods: introspectionAuthMethods(options),
       languages: options.pages.languages,
     },
-    // Only the PSU's browser gets a page; API endpoints answer JSON whatever the Accept header says.
-    renderErrorPage: async (ctx, out, error) => {
-      if (ctx.oidc?.route === 'authorization' || ctx.oidc?.route === 'resume') {
-        await pages.renderAuthorizationError(ctx, out, error, stateOf(ctx.req).entry);
-        return;
-      }
-      ctx.type = 'application/json';
-      ctx.body = { error: out.error, error_description: out.error_description ?? '' };
-    },
-    renderUnavailablePage: (ctx, error) => pages.renderAuthorizationError(ctx, new StorageUnavailableError('storage').toJSON(), error as Error, stateOf(ctx.req).entry),
+    ...errorPages(pages),
   });
   const payments = createPayments({ records: paymentRecords, requests: paymentRequests(provider), options, logger, isSuspended });
-  auditProviderEvents(provider, logger, (ctx, action) => {
+  const whenStored = (ctx: { req: IncomingMessage }, action: () => void): void => {
     const onceStored = stateOf(ctx.req).onceStored;
     if (onceStored) onceStored.push(action);
     else action();
-  });
+  };
+  auditProviderEvents(provider, logger, whenStored);
+  observeProviderEvents(eventsOf(provider), metrics, whenStored);
   const management = createManagement({ provider, storage, suspensions, options, logger });
 
   // HTTP glue on top.
@@ -126,6 +156,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     options,
     provider,
     logger,
+    metrics,
+    statistics,
     guard,
     source,
     suspensions,
@@ -138,10 +170,16 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     router,
     wellKnown: wellKnownRouter(options.mountPath, router),
     provider: eventsOf(provider),
-    storage,
+    storage: hostStorage,
     management,
     payments,
     identifyTpp: (req) => guard.identify(req),
-    close: async () => revocationChecker.close(),
+    metrics,
+    health,
+    statistics,
+    close: async () => {
+      await revocationChecker.close();
+      await statistics.close();
+    },
   };
 }

@@ -10,6 +10,7 @@ import type Provider from 'oidc-provider';
 import { bodyLimitOf, limitBodies } from '../body-limits.js';
 import { NotFoundError, errorAnswer, sendError, type Answer, type OAuthError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { endpointClassifier, interactionIdMiddleware, requestObserver, type PsdStatistics, type ServerMetrics } from '../observability/index.js';
 import type { ResolvedOptions } from '../options/index.js';
 import { INTERACTION_PATH, PUSHED_REQUEST_PATH, ROUTES } from '../routes.js';
 import { expressErrors, guarded } from './express-errors.js';
@@ -21,6 +22,8 @@ export interface RouterParts extends IntrospectionParts {
   readonly options: ResolvedOptions;
   readonly provider: Provider;
   readonly logger: Logger;
+  readonly metrics: ServerMetrics;
+  readonly statistics: PsdStatistics;
   readonly guard: TppGuard;
   /** The PSU pages, mounted at {@link INTERACTION_PATH}. */
   readonly pages: Router;
@@ -45,12 +48,21 @@ export function authorizationRouter(parts: RouterParts): Router {
     (req) => bodyLimitOf(req.method, req.path),
   );
   const normalise = normaliseRequests(options, logger, oidc);
+  const interactionId = interactionIdMiddleware();
+  const observe = requestObserver({
+    classify: endpointClassifier({ mountPath, entryPaths: [options.sandbox?.entryPath, options.bank?.entryPath].filter((path): path is string => path !== undefined) }),
+    metrics: parts.metrics,
+    statistics: parts.statistics,
+  });
 
   const router = express.Router();
   // One middleware for what every request goes through (each Express layer costs a little).
   router.use((req, res, next) => {
     res.setHeader('Strict-Transport-Security', strictTransportSecurity);
-    bodies(req, res, (error?: unknown) => (error === undefined ? normalise(req, res, next) : next(error)));
+    // The interaction id first (every answer and log line carries it), then the request observed.
+    interactionId(req, res, () => observe(req, res, () => {
+      bodies(req, res, (error?: unknown) => (error === undefined ? normalise(req, res, next) : next(error)));
+    }));
   });
   router.use(INTERACTION_PATH, parts.pages);
   router.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? parts.documents(req, res, next) : next()));

@@ -8,9 +8,10 @@ import type { IncomingMessage } from 'node:http';
 import type Provider from 'oidc-provider';
 
 import type { CertificateStatusPolicy } from '../certificate-status.js';
-import type { TppIdentity } from '../certificates/identity.js';
-import { InvalidClientError, InvalidTokenError } from '../errors.js';
+import { CertificateRejectedError, type TppIdentity } from '../certificates/identity.js';
+import { InvalidClientError, InvalidTokenError, isUnavailable } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { noteRequest, servicesOf, type ServerMetrics } from '../observability/index.js';
 import { findClient, issueRegistrationToken } from '../provider/internals.js';
 import { stateOf } from '../provider/request-state.js';
 import { prepareUpdateBody } from '../registration/update-body.js';
@@ -23,6 +24,7 @@ export interface TppGuardParts {
   readonly certificateStatus: CertificateStatusPolicy;
   readonly suspensions: Suspensions;
   readonly logger: Logger;
+  readonly metrics: ServerMetrics;
 }
 
 /** Seconds a registration access token lent to a management request lives (it ends with the request). */
@@ -37,10 +39,28 @@ export class TppGuard {
 
   /** The TPP of the request; throws an OAuthError (401 `invalid_client` for a refused certificate). */
   async identify(req: IncomingMessage & { originalUrl?: string }): Promise<TppIdentity> {
-    const { identities, certificateStatus, suspensions, logger } = this.#parts;
-    const identity = identities.require(req);
-    await certificateStatus.require(identity);
-    if (await suspensions.isSuspended(identity.organizationIdentifier)) {
+    const { identities, certificateStatus, suspensions, logger, metrics } = this.#parts;
+    let identity: TppIdentity;
+    try {
+      identity = identities.require(req);
+    } catch (error) {
+      if (error instanceof CertificateRejectedError) metrics.recordCertificateCheck(error.reason);
+      throw error;
+    }
+    noteRequest(req, { services: servicesOf({ roles: identity.roles }), providerLegalId: identity.organizationIdentifier });
+    try {
+      await certificateStatus.require(identity);
+    } catch (error) {
+      // The bank's share of a failure (PSD2 statistics): its storage, or a revocation responder.
+      if (error instanceof CertificateRejectedError) metrics.recordCertificateCheck(error.reason);
+      else noteRequest(req, { cause: isUnavailable(error) ? 'storage' : 'responder' });
+      throw error;
+    }
+    metrics.recordCertificateCheck('accepted');
+    if (await suspensions.isSuspended(identity.organizationIdentifier).catch((error: unknown) => {
+      noteRequest(req, { cause: 'storage' });
+      throw error;
+    })) {
       logger.warn({ event: 'organization.refused', organization: identity.organizationIdentifier, path: req.originalUrl ?? req.url }, 'request of a suspended TPP refused');
       throw new InvalidClientError(`the bank has suspended ${identity.organizationIdentifier}`);
     }

@@ -70,3 +70,4 @@ export { PsdStatistics, createStatistics, type RequestOutcome, type StatisticsOp
 export { SERVICES, StatisticsRangeError, servicesOf, type Service } from './statistics-keys.js';
 export { toCsv, type DayFigures, type StatisticsReport } from './statistics-report.js';
 export { observedStorage, type StorageRecorder } from './storage-metrics.js';
+export { observeProviderEvents } from './provider-events.js';

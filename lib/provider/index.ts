@@ -23,6 +23,8 @@ export { stateOf, type EntryPage, type RequestState } from './request-state.js';
 
 export interface ProviderAssembly extends ProviderParts {
   readonly logger: Logger;
+  /** Counts a revocation by its client (metrics). */
+  recordRevocation(kind: 'access_token' | 'refresh_token'): void;
   readonly metadata: MetadataFacts;
   /** The page a PSU's browser gets when the storage cannot be reached during an authorization. */
   renderUnavailablePage(ctx: KoaContextWithOIDC, error: unknown): Promise<void>;
@@ -37,7 +39,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, parts
     provider,
     storage,
     logger: parts.logger,
-    steps: answerSteps({ storage, logger: parts.logger, mountPath: options.mountPath, metadata: parts.metadata }),
+    steps: answerSteps({ storage, logger: parts.logger, recordRevocation: parts.recordRevocation, mountPath: options.mountPath, metadata: parts.metadata }),
     renderUnavailablePage: parts.renderUnavailablePage,
   }));
   // What oidc-provider's events tell of a request, for the answer steps.

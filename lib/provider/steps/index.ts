@@ -21,6 +21,8 @@ export type { AnswerStep } from './step.js';
 export interface StepParts {
   readonly storage: Storage;
   readonly logger: Logger;
+  /** Counts a revocation by its client (metrics). */
+  recordRevocation(kind: 'access_token' | 'refresh_token'): void;
   readonly mountPath: string;
   readonly metadata: MetadataFacts;
 }
@@ -33,7 +35,7 @@ export function answerSteps(parts: StepParts): readonly AnswerStep[] {
     refuseMistypedMetadata,
     endBrowserSession,
     restateTokenAnswer,
-    auditRevocation(parts.logger),
+    auditRevocation(parts.logger, parts.recordRevocation),
     removeDeletedClient(parts.storage),
     describeServer(parts.metadata),
     answerNotFound(parts.mountPath),

@@ -20,12 +20,14 @@ async function refuseUnrevocable(ctx: KoaContextWithOIDC): Promise<void> {
 }
 
 /** A revocation: refused for codes and registration tokens, audited for the tokens it ends. */
-export function auditRevocation(logger: Logger): AnswerStep {
+export function auditRevocation(logger: Logger, recordRevocation: (kind: 'access_token' | 'refresh_token') => void): AnswerStep {
   return async (ctx) => {
     if (ctx.oidc?.route !== 'revocation' || ctx.status !== 200) return;
     await refuseUnrevocable(ctx);
     const { entities } = ctx.oidc;
     const kind = entities.RefreshToken ? 'refresh_token' : entities.AccessToken ? 'access_token' : entities.ClientCredentials ? 'client_credentials' : undefined;
-    if (kind && ctx.status === 200) logger.info({ event: 'token.revoked', clientId: ctx.oidc.client?.clientId, kind }, 'token revoked by its client');
+    if (!kind || ctx.status !== 200) return;
+    logger.info({ event: 'token.revoked', clientId: ctx.oidc.client?.clientId, kind }, 'token revoked by its client');
+    recordRevocation(kind === 'refresh_token' ? 'refresh_token' : 'access_token');
   };
 }
