@@ -1,20 +1,7 @@
 export { createAuthorizationServer, type AuthorizationServer } from './authorization-server.js';
 export type { ServerEvents, ServerEventMap, EventContext, EventError, RegisteredClient, StoredToken } from './events.js';
-export type {
-  AuthorizationServerOptions,
-  EnvironmentOptions,
-  SandboxEnvironmentOptions,
-  BankEnvironmentOptions,
-  AttemptLimit,
-  PagesOptions,
-  ClientCertificateHeaderOptions,
-  RevocationOptions,
-  RevocationMode,
-  TokenOptions,
-  ConsentLifetimes,
-  PaymentOptions,
-  ResourceServerOptions,
-} from './options/index.js';
+/** The options' documented types: AuthorizationServerOptions and its parts. */
+export type * from './options/types.js';
 export type {
   PsuAccount,
   SandboxPsu,

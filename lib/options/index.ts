@@ -1,18 +1,4 @@
-export type {
-  AuthorizationServerOptions,
-  EnvironmentOptions,
-  SandboxEnvironmentOptions,
-  BankEnvironmentOptions,
-  AttemptLimit,
-  PagesOptions,
-  ClientCertificateHeaderOptions,
-  RevocationOptions,
-  RevocationMode,
-  TokenOptions,
-  ConsentLifetimes,
-  PaymentOptions,
-  ResourceServerOptions,
-} from './types.js';
+export type * from './types.js';
 export {
   resolveOptions,
   type ResolvedOptions,
