@@ -57,6 +57,9 @@ export async function failPage(services: PageServices, req: Request, res: Respon
     return;
   }
   if (error instanceof SessionMismatch || (error as { name?: string }).name === 'SessionNotFound') {
+    // The PSU's interaction is gone (expired, or never this browser's); a path the pages do not
+    // have (a method given) is no journey.
+    if (!(error instanceof SessionMismatch && error.method)) services.recordJourney('expired');
     sendErrorPage(options, res, error instanceof SessionMismatch && error.method ? 404 : 400, language, { title: t('error.expired.title'), message: t('error.expired') }, page);
     return;
   }

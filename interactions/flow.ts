@@ -20,6 +20,7 @@ import {
   type ClientRecord,
   type InteractionRecord,
 } from '../lib/provider/internals.js';
+import { noteRequest, servicesOf } from '../lib/observability/index.js';
 import type { PsuAccount } from '../lib/psu.js';
 import { localizedValue } from '../lib/registration/localized-metadata.js';
 import { bankCall, Finished, FormRejected, SessionMismatch } from './page-errors.js';
@@ -120,6 +121,8 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
   const { options, provider, base: pages } = services;
   const interaction = await interactionOf(provider, req, res);
   if (interaction.uid !== req.params.uid) throw new SessionMismatch();
+  // The services of the authorization, for the PSD2 statistics of this request.
+  noteRequest(req, { services: servicesOf({ scope: String(interaction.params.scope ?? '') }) });
   // Decided already (a double click, a reload, the back button): carry on to the TPP.
   if (interactionEnded(interaction)) throw new Finished(interaction.returnTo);
   const client = clientOf(interaction) ?? await findClient(provider, String(interaction.params.client_id));

@@ -9,6 +9,7 @@ import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 
 import type { Language } from '../lib/language.js';
 import type { Logger } from '../lib/logger.js';
+import type { JourneyStep } from '../lib/observability/index.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import type { PaymentRecords } from '../lib/payments/records.js';
 import type { EntryPage } from '../lib/provider/index.js';
@@ -27,6 +28,11 @@ import { signIn } from './steps/signin.js';
 
 type Step = (services: PageServices, flow: Flow, req: Request, res: Response) => Promise<void>;
 
+/** Where the pages count the PSU's journey: the server's metrics. */
+export interface JourneyMetrics {
+  recordJourney(step: JourneyStep): void;
+}
+
 /**
  * The PSU pages: the sandbox and bank sign-in, the second factor, and the consent or payment, in
  * the PSU's language. They read and write only the interaction oidc-provider opened for the
@@ -38,14 +44,19 @@ export class PsuPages {
   readonly #limits: LoginLimits | undefined;
   readonly #isSuspended: (organization: string) => Promise<boolean>;
   readonly #payments: PaymentRecords;
+  readonly #metrics: JourneyMetrics | undefined;
 
-  /** `payments` are the payment authorizations' records, built before the provider. */
-  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>, payments: PaymentRecords) {
+  /**
+   * `payments` are the payment authorizations' records, built before the provider; `metrics`
+   * count the PSU's journey (started, signed in, consent, payment decision, expired).
+   */
+  constructor(options: ResolvedOptions, storage: Storage, logger: Logger, isSuspended: (organization: string) => Promise<boolean>, payments: PaymentRecords, metrics?: JourneyMetrics) {
     this.#options = options;
     this.#logger = logger;
     this.#limits = options.bank ? new LoginLimits(storage, options.bank.loginLimits) : undefined;
     this.#isSuspended = isSuspended;
     this.#payments = payments;
+    this.#metrics = metrics;
   }
 
   /**
@@ -66,7 +77,11 @@ export class PsuPages {
       base: `${this.#options.mountPath}${INTERACTION_PATH}`,
       payments: this.#payments,
       isSuspended: this.#isSuspended,
+      recordJourney: (step) => this.#metrics?.recordJourney(step),
     };
+    // A journey starts when oidc-provider, the authorization request accepted, sends the PSU to
+    // the pages: once per interaction, however often its first page is shown.
+    provider.on('interaction.started', () => services.recordJourney('started'));
     const router = express.Router();
     const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
     const handle = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: NextFunction): Promise<void> => {

@@ -5,6 +5,7 @@
 import type Provider from 'oidc-provider';
 
 import type { Logger } from '../lib/logger.js';
+import type { JourneyStep } from '../lib/observability/index.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import type { PaymentRecords } from '../lib/payments/records.js';
 import type { LoginLimits } from './login-limits.js';
@@ -21,4 +22,6 @@ export interface PageServices {
   readonly payments: PaymentRecords;
   /** Whether the bank suspended a TPP organization. */
   isSuspended(organization: string): Promise<boolean>;
+  /** Counts a step of the PSU's journey in the server's metrics. */
+  recordJourney(step: JourneyStep): void;
 }

@@ -15,5 +15,7 @@ export async function cancel(services: PageServices, flow: Flow, req: Request, r
   services.logger.info({ event: 'psu.cancelled', clientId: flow.client.clientId, step: flow.progress.step }, 'the PSU cancelled');
   if (flow.payment) return cancelPaymentStep(services, flow, req, res);
   const description = flow.progress.step === 'consent' ? PSU_REFUSALS.refused : PSU_REFUSALS.cancelledSignIn;
+  // The TPP learns of a refusal whatever the step: the journey counts it as one.
+  services.recordJourney('consent_refused');
   return finishWithError(services, req, res, flow, 'access_denied', description);
 }

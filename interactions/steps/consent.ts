@@ -28,6 +28,7 @@ export async function consent(services: PageServices, flow: Flow, req: Request, 
   switch (decision.kind) {
     case 'refused':
       services.logger.info({ event: 'psu.consent_refused', clientId }, 'the PSU refused access');
+      services.recordJourney('consent_refused');
       return finishWithError(services, req, res, flow, 'access_denied', PSU_REFUSALS.refused);
     case 'invalid_choice':
       return renderStep(services, res, flow, { status: 400, error: flow.t('consent.accounts.required'), selected: chosen, accounts: decision.offered });
@@ -37,6 +38,7 @@ export async function consent(services: PageServices, flow: Flow, req: Request, 
       const scope = String(flow.interaction.params.scope);
       const grantId = await finishWithGrant(services, res, flow, progress, { scope }, consentRecord(flow.environment, decision.shared, progress));
       services.logger.info({ event: 'psu.consent_granted', clientId, grantId, scope, accounts: decision.shared.length }, 'the PSU granted access');
+      services.recordJourney('consent_granted');
     }
   }
 }

@@ -5,12 +5,15 @@
 import type { Request, Response } from 'express';
 
 import { consentRecord } from '../../lib/consent.js';
-import { cancelPayment, decidePayment, paymentGrant, paymentKind, type UngrantedDecision } from '../../lib/payments/decisions.js';
+import { cancelPayment, decidePayment, EXPIRED_PAYMENT, paymentGrant, paymentKind, type UngrantedDecision } from '../../lib/payments/decisions.js';
 import { finishWithError, finishWithGrant, redirectToStep } from '../ending.js';
 import { accountsOf, tppSuspended, type Flow, type SignedIn } from '../flow.js';
 import { SessionMismatch } from '../page-errors.js';
 import { renderStep } from '../render.js';
 import type { PageServices } from '../services.js';
+
+/** The payment's lifetime was over before the PSU decided: the journey ends as expired. */
+const expired = (decision: UngrantedDecision): boolean => decision.kind === 'denied' && decision.description === EXPIRED_PAYMENT;
 
 /** Where a decision that gives no grant leads the PSU. */
 function follow(services: PageServices, req: Request, res: Response, flow: Flow, decision: UngrantedDecision): Promise<void> | void {
@@ -49,9 +52,14 @@ export async function decidePaymentStep(services: PageServices, flow: Flow, prog
     const grant = paymentGrant(payment.detail, services.options.payments.resource);
     const grantId = await finishWithGrant(services, res, flow, progress, grant, consentRecord(flow.environment, decision.debtor ? [decision.debtor] : [], progress));
     services.logger.info({ event: 'psu.payment_confirmed', clientId, grantId, paymentAuthorization: payment.id }, `the PSU confirmed the ${paymentKind(payment.detail)}`);
+    services.recordJourney('payment_confirmed');
     return;
   }
-  if (decision.kind === 'rejected') services.logger.info({ event: 'psu.payment_rejected', clientId, paymentAuthorization: payment.id }, decision.description);
+  if (decision.kind === 'rejected') {
+    services.logger.info({ event: 'psu.payment_rejected', clientId, paymentAuthorization: payment.id }, decision.description);
+    services.recordJourney('payment_rejected');
+  }
+  if (expired(decision)) services.recordJourney('expired');
   await follow(services, req, res, flow, decision);
 }
 
@@ -59,5 +67,7 @@ export async function decidePaymentStep(services: PageServices, flow: Flow, prog
 export async function cancelPaymentStep(services: PageServices, flow: Flow, req: Request, res: Response): Promise<void> {
   const { progress } = flow;
   const psu = 'psuId' in progress ? { psuId: progress.psuId } : undefined;
-  await follow(services, req, res, flow, await cancelPayment(services.payments, flow.payment!, psu));
+  const decision = await cancelPayment(services.payments, flow.payment!, psu);
+  if (decision.kind === 'denied') services.recordJourney(expired(decision) ? 'expired' : 'payment_rejected');
+  await follow(services, req, res, flow, decision);
 }

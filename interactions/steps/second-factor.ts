@@ -35,5 +35,7 @@ export async function secondFactor(services: PageServices, flow: Flow, req: Requ
   }
   await limits.succeed(ip, progress.psuKey, progress.psuId);
   await saveProgress(flow, { step: 'consent', csrf: progress.csrf, ...chosenLanguage(flow), psuId: progress.psuId, scaTime: epochSeconds(options.now), amr: result.amr ?? ['pwd', 'otp', 'mfa'] });
+  // Signed in once the second factor is through: the journey's sign-in is the whole SCA.
+  services.recordJourney('signed_in');
   return redirectToStep(services, res, flow);
 }

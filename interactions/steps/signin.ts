@@ -17,6 +17,7 @@ async function sandboxSignIn(services: PageServices, flow: Flow, body: Record<st
   const psu = services.options.sandbox?.testPsus.find((candidate) => candidate.id === body.psu);
   if (!psu) return renderStep(services, res, flow, { status: 400, error: flow.t('signin.sandbox.missing') });
   await saveProgress(flow, { step: 'consent', csrf: flow.progress.csrf, ...chosenLanguage(flow), psuId: psu.id, scaTime: epochSeconds(services.options.now), amr: [] });
+  services.recordJourney('signed_in');
   return redirectToStep(services, res, flow);
 }
 
@@ -56,6 +57,7 @@ async function bankSignIn(services: PageServices, flow: Flow, req: Request, res:
   }
   await limits.succeed(ip, psuKey, result.psuId);
   await saveProgress(flow, { step: 'consent', csrf: flow.progress.csrf, ...chosenLanguage(flow), psuId: result.psuId, scaTime: epochSeconds(options.now), amr: result.amr ?? ['pwd'] });
+  services.recordJourney('signed_in');
   return redirectToStep(services, res, flow);
 }
 
