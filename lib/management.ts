@@ -15,9 +15,11 @@ export interface ManagementParts {
   readonly suspensions: Suspensions;
   readonly options: Pick<ResolvedOptions, 'tokens' | 'now'>;
   readonly logger: Logger;
+  /** Counts the revocations the bank makes here (the server's metrics). */
+  readonly metrics?: { recordRevocation(kind: 'consent_withdrawn' | 'organization_suspended'): void };
 }
 
-export function createManagement({ provider, storage, suspensions, options, logger }: ManagementParts): Management {
+export function createManagement({ provider, storage, suspensions, options, logger, metrics }: ManagementParts): Management {
   const sweep = async (providerLegalId: string): Promise<string[]> => {
     const clientIds = await storage.clientIdsOf(providerLegalId);
     for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
@@ -64,6 +66,7 @@ export function createManagement({ provider, storage, suspensions, options, logg
       const grant = await findGrant(provider, grantId);
       if (!grant || grant.accountId !== psuId) return false;
       await revokeGrant(grantId);
+      metrics?.recordRevocation('consent_withdrawn');
       logger.info({ event: 'consent.withdrawn', grantId, clientId: grant.clientId, psu: psuId }, 'consent withdrawn');
       return true;
     },
@@ -77,6 +80,7 @@ export function createManagement({ provider, storage, suspensions, options, logg
         await new Promise((resolve) => setTimeout(resolve, delay + 50));
         await sweep(providerLegalId);
       }
+      metrics?.recordRevocation('organization_suspended');
       logger.warn({ event: 'organization.suspended', organization: providerLegalId, clients: clientIds.length }, 'TPP organization suspended');
       return { clientIds };
     },
