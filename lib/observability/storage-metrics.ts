@@ -35,8 +35,9 @@ function timed<T>(recorder: StorageRecorder, operation: string, call: () => Prom
 function observedAdapter(adapter: Adapter, recorder: StorageRecorder): Adapter {
   const observed: Partial<Record<(typeof ADAPTER_METHODS)[number], unknown>> = {};
   for (const method of ADAPTER_METHODS) {
-    const original = adapter[method] as ((...args: unknown[]) => Promise<unknown>) | undefined;
-    if (typeof original === 'function') observed[method] = (...args: unknown[]) => timed(recorder, method, () => original.apply(adapter, args));
+    if (typeof adapter[method] !== 'function') continue;
+    // The adapter's method as it is at the call, not as it was when wrapped: a host may wrap it later.
+    observed[method] = (...args: unknown[]) => timed(recorder, method, () => (adapter[method] as (...args: unknown[]) => Promise<unknown>).apply(adapter, args));
   }
   return observed as Adapter;
 }
