@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Agent, request } from 'node:https';
 
-import { REDIRECT_URI, SANDBOX_PSU, type Target } from './protocol.js';
+import { isProduct, REDIRECT_URI, SANDBOX_PSU, type Target } from './protocol.js';
 
 export interface Endpoint {
   readonly port: number;
@@ -196,7 +196,7 @@ export async function authorizationFlow(context: FlowContext): Promise<FlowToken
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
-  const entry = context.target === 'ours' ? '/oauth2/en/sandbox/signin.html' : '/oauth2/authorize';
+  const entry = isProduct(context.target) ? '/oauth2/en/sandbox/signin.html' : '/oauth2/authorize';
   const start = await step('authorize', 303, () => browser.request('GET', `${entry}?${query}`));
   const signIn = await step('sign-in page', 200, () => browser.request('GET', pathOf(start.headers.location, 'authorize')));
   const signedIn = await step('sign-in', 303, () => browser.request('POST', formAction(signIn, '/signin'), { csrf: csrfOf(signIn), psu: SANDBOX_PSU.id }));

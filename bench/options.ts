@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { TARGETS, type StorageName, type Target } from './protocol.js';
@@ -48,6 +48,8 @@ export const cpuCount = cpus().length;
 /** BENCH_QUICK=1: the shortest run that still goes through every step (a smoke test, not a measurement). */
 const quick = process.env.BENCH_QUICK === '1';
 const pinWanted = process.env.BENCH_PIN ? process.env.BENCH_PIN === '1' : cpuCount >= 2;
+/** BENCH_BASE: another checkout of the product, served as the `base` target (which exists only with it). */
+const base = process.env.BENCH_BASE ? resolve(process.env.BENCH_BASE) : undefined;
 
 export const config = {
   quick,
@@ -56,7 +58,8 @@ export const config = {
   connections: Math.max(1, Math.round(numberOf('BENCH_CONNECTIONS', 10))),
   scenarios: listOf<ScenarioName | ExtraRun>('BENCH_SCENARIOS', [...SCENARIOS, ...EXTRA_RUNS]),
   storages: listOf<StorageName>('BENCH_STORAGE', ['memory', 'redis']),
-  targets: listOf<Target>('BENCH_TARGETS', TARGETS),
+  targets: listOf<Target>('BENCH_TARGETS', TARGETS.filter((target) => target !== 'base' || base)),
+  base,
   grants: Math.round(numberOf('BENCH_GRANTS', quick ? 2000 : 1_000_000)),
   clients: Math.max(10, Math.round(numberOf('BENCH_CLIENTS', quick ? 100 : 10_000))),
   pool: Math.max(1, Math.round(numberOf('BENCH_POOL', quick ? 10 : 100))),

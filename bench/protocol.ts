@@ -5,13 +5,19 @@ import type { SandboxPsu } from '../lib/index.js';
  * The servers under test: the product; `bare`, oidc-provider with the product's storage adapter
  * and Express mounting (the cost of the PSD2 layer); and the anchors, oidc-provider with its own
  * defaults (its in-memory adapter) mounted in Express 5 as its documentation shows
- * (`anchor-express`) or served by node:https directly (`anchor-https`).
+ * (`anchor-express`) or served by node:https directly (`anchor-https`); and `base`, the product
+ * of another checkout (BENCH_BASE), to measure a change against what it changes.
  */
-export const TARGETS = ['ours', 'bare', 'anchor-express', 'anchor-https'] as const;
+export const TARGETS = ['ours', 'base', 'bare', 'anchor-express', 'anchor-https'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export function isAnchor(target: Target): boolean {
   return target === 'anchor-express' || target === 'anchor-https';
+}
+
+/** The targets running the product: they register their TPP and serve its pages. */
+export function isProduct(target: Target): boolean {
+  return target === 'ours' || target === 'base';
 }
 export type StorageName = 'memory' | 'redis';
 

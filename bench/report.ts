@@ -38,16 +38,18 @@ export function markdown(report: Report): string {
 
   lines.push('## Results', '');
   lines.push('Rate: successful operations per second (a flow is 7 HTTP requests). CPU µs/op: server CPU time (user + system of the server process) per successful operation, summed over the slices; per core: operations per second of server CPU time (the server is one Node.js process); busy: share of one core the server used. The anchors keep oidc-provider\'s own memory adapter in every pass. Redis: per operation; cmds from `INFO commandstats` (MULTI/EXEC included), exch = exchanges (standalone commands + MULTI…EXEC blocks) counted by the server\'s Redis client, seq = sequential round trips of one operation sent alone. Ratios are the product\'s operations per server CPU second over the other server\'s, in the same pass.', '');
-  lines.push('| Scenario | Storage | Server | Node | Rate /s | CPU µs/op | Per core /s | Busy | p50 ms | p99 ms | RSS start → peak MB | Redis cmds | Redis exch | Redis seq | Errors | ours/bare | ours/(a) | ours/(b) |');
-  lines.push('|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  // With a base checkout (BENCH_BASE), ours/base: what the change bought, in the same slices.
+  const base = report.runs.some((run) => run.target === 'base');
+  lines.push(`| Scenario | Storage | Server | Node | Rate /s | CPU µs/op | Per core /s | Busy | p50 ms | p99 ms | RSS start → peak MB | Redis cmds | Redis exch | Redis seq | Errors | ours/bare | ours/(a) | ours/(b) |${base ? ' ours/base |' : ''}`);
+  lines.push(`|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|${base ? '---:|' : ''}`);
   for (const run of report.runs) {
-    const against = (target: 'bare' | 'anchor-express' | 'anchor-https') => {
+    const against = (target: 'bare' | 'base' | 'anchor-express' | 'anchor-https') => {
       const value = run.target === 'ours' ? ratio(report.runs, run.scenario, run.storage, true, target) : undefined;
       return value === undefined ? '' : fixed(value, 2);
     };
     const flow = run.unit === 'flow';
     const cpu = flow ? `${fixed(run.cpuMicros)} (${fixed(run.cpuMicros / FLOW_REQUESTS)}/req)` : fixed(run.cpuMicros);
-    lines.push(`| ${SCENARIO_TITLES[run.scenario]} | ${run.storage} | ${TARGET_LABELS[run.target]} | ${run.node} | ${fixed(run.load.rate, flow ? 1 : 0)} | ${cpu} | ${fixed(run.perCore, flow ? 1 : 0)} | ${fixed(run.utilization * 100)}% | ${fixed(run.load.p50, 2)} | ${fixed(run.load.p99, 2)} | ${fixed(run.startRssMb)} → ${fixed(run.peakRssMb)} | ${run.redis ? fixed(run.redis.commands, 1) : ''} | ${run.redis ? fixed(run.redis.exchanges, 1) : ''} | ${run.redis ? fixed(run.redis.waves, 1) : ''} | ${run.load.errors} | ${against('bare')} | ${against('anchor-express')} | ${against('anchor-https')} |`);
+    lines.push(`| ${SCENARIO_TITLES[run.scenario]} | ${run.storage} | ${TARGET_LABELS[run.target]} | ${run.node} | ${fixed(run.load.rate, flow ? 1 : 0)} | ${cpu} | ${fixed(run.perCore, flow ? 1 : 0)} | ${fixed(run.utilization * 100)}% | ${fixed(run.load.p50, 2)} | ${fixed(run.load.p99, 2)} | ${fixed(run.startRssMb)} → ${fixed(run.peakRssMb)} | ${run.redis ? fixed(run.redis.commands, 1) : ''} | ${run.redis ? fixed(run.redis.exchanges, 1) : ''} | ${run.redis ? fixed(run.redis.waves, 1) : ''} | ${run.load.errors} | ${against('bare')} | ${against('anchor-express')} | ${against('anchor-https')} |${base ? ` ${against('base')} |` : ''}`);
   }
   lines.push('');
   pageLatencies(lines, report.runs);

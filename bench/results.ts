@@ -39,6 +39,7 @@ export interface RedisPerOperation {
 
 export const TARGET_LABELS: Record<Target, string> = {
   ours: 'ours',
+  base: 'base (BENCH_BASE)',
   bare: 'bare',
   'anchor-express': 'anchor (a): oidc-provider in Express',
   'anchor-https': 'anchor (b): oidc-provider on node:https',

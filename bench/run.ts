@@ -46,8 +46,8 @@ async function measureAll(context: Context): Promise<{ runs: RunResult[]; growth
       if (!config.scenarios.includes(scenario)) continue;
       log(`${SCENARIO_TITLES[scenario]}, ${storage}`);
       runs.push(...await runScenario(context, scenario, storage));
-      const against = (target: 'bare' | 'anchor-express') => ratio(runs, scenario, storage, true, target)?.toFixed(2) ?? '–';
-      log(`  ours per CPU second: ${against('bare')} of bare, ${against('anchor-express')} of anchor (a)`);
+      const against = (target: 'bare' | 'base' | 'anchor-express') => ratio(runs, scenario, storage, true, target)?.toFixed(2) ?? '–';
+      log(`  ours per CPU second: ${against('bare')} of bare, ${against('anchor-express')} of anchor (a)${config.base ? `, ${against('base')} of base` : ''}`);
     }
   }
   let growth: GrowthResult | undefined;
@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       connections: String(config.connections),
       pinning: config.pin ? `servers on CPU ${serverCpu}, load generator on ${driverCpus}` : 'none',
       redis: context.redis ? (process.env.REDIS_URL ? 'REDIS_URL' : 'redis-server (no persistence)') : 'not used',
+      ...(config.base ? { base: config.base } : {}),
     },
     ...measured,
     checks: checks(measured.runs, measured.growth, measured.leak),

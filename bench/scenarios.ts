@@ -9,7 +9,7 @@ import { authorizationFlow, FORM, form, keepAliveAgent, send, type Endpoint, typ
 import { autocannonLoad, closedLoop, type LoadResult } from './load.js';
 import { config } from './options.js';
 import type { BenchPki } from './pki.js';
-import { BARE_CLIENT_ID, isAnchor, REDIRECT_URI, RESOURCE_SERVER, type StorageName, type Target } from './protocol.js';
+import { BARE_CLIENT_ID, isAnchor, isProduct, REDIRECT_URI, RESOURCE_SERVER, type StorageName, type Target } from './protocol.js';
 import type { BenchRedis } from './redis.js';
 import type { ScenarioName } from './results.js';
 import { ServerChild } from './server-child.js';
@@ -57,7 +57,7 @@ export async function openSession(context: Context, target: Target, storage: Sto
   });
   const endpoint: Endpoint = { port: server.port, ca: context.pki.serverCaPem };
   let clientId = BARE_CLIENT_ID;
-  if (target === 'ours') {
+  if (isProduct(target)) {
     // Registered as a TPP does (RFC 7591 over mutual TLS): the roles of its certificate give it
     // aisp (authorization code, refresh) and pisp (client credentials).
     const reply = await send(endpoint, {

@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 
-import { benchDir, nodeCommand, rootDir, serverCpu } from './options.js';
+import { benchDir, config, nodeCommand, rootDir, serverCpu } from './options.js';
 import type { FromServer, ServerConfig, ServerStats, ToServer } from './protocol.js';
 
 export class ServerChild {
@@ -23,8 +23,11 @@ export class ServerChild {
   }
 
   static async start(serverConfig: ServerConfig): Promise<ServerChild> {
-    const [command, args] = nodeCommand(['--expose-gc', '--import', 'tsx', join(benchDir, 'server.ts')], serverCpu);
-    const child = spawn(command, args, { cwd: rootDir, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
+    // `base`: the other checkout's own server child, serving its product as `ours`.
+    const base = serverConfig.target === 'base' ? config.base : undefined;
+    if (serverConfig.target === 'base' && !base) throw new Error('the base target needs BENCH_BASE, the checkout to compare with');
+    const [command, args] = nodeCommand(['--expose-gc', '--import', 'tsx', join(base ? join(base, 'bench') : benchDir, 'server.ts')], serverCpu);
+    const child = spawn(command, args, { cwd: base ?? rootDir, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, NODE_ENV: 'production' } });
     const ready = await new Promise<{ port: number; pid: number; node: string }>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`the server child exited with ${code} before it was ready`));
       child.once('exit', onExit);
@@ -36,7 +39,7 @@ export class ServerChild {
           reject(new Error(`the server child failed: ${message.message}`));
         }
       });
-      child.send({ type: 'start', config: serverConfig } satisfies ToServer);
+      child.send({ type: 'start', config: base ? { ...serverConfig, target: 'ours' } : serverConfig } satisfies ToServer);
     });
     return new ServerChild(child, ready.port, ready.pid, ready.node);
   }
