@@ -29,6 +29,8 @@ export interface ServerLimits {
 
 export interface ExampleConfig {
   readonly port: number;
+  /** `METRICS_PORT`: the operations listener's port on 127.0.0.1; undefined when not set. */
+  readonly metricsPort: number | undefined;
   readonly server: ServerLimits;
   readonly tls: { readonly cert: string; readonly key: string; readonly ca: string[] };
   readonly options: AuthorizationServerOptions;
@@ -90,6 +92,15 @@ function wholeNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number,
   return number;
 }
 
+/** A port number from `variable` (0: any free port), or undefined when it is not set. */
+function portFrom(env: NodeJS.ProcessEnv, variable: string): number | undefined {
+  const value = env[variable];
+  if (value === undefined || value === '') return undefined;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`${variable}=${value} is not a port number`);
+  return port;
+}
+
 /** The HTTPS server's limits, from the environment; defaults fit TPPs and PSU browsers alike. */
 function serverLimits(env: NodeJS.ProcessEnv): ServerLimits {
   const limits = {
@@ -126,6 +137,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     maxAge: revocationMaxAge(env.REVOCATION_MAX_AGE),
   };
   const qtspPort = qtspPortFrom(env.QTSP_PORT);
+  const metricsPort = portFrom(env, 'METRICS_PORT');
   const server = serverLimits(env);
   // Sandbox consents short enough for TPPs to test their re-consent path (60 s to 180 days).
   const sandboxConsentLifetime = env.CONSENT_LIFETIME_SANDBOX ? wholeNumber(env, 'CONSENT_LIFETIME_SANDBOX', 0, 60, 180 * 86_400) : undefined;
@@ -189,5 +201,5 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   };
   const devAnchors = dev && !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS;
   const devQtsp = devAnchors ? { dir: dev.dir, port: qtspPort, authorities: { sandbox: dev.sandboxQtsp, bank: dev.bankQtsp } } : undefined;
-  return { port, server, tls, options, warnings, devPkiDir: dev?.dir, devQtsp };
+  return { port, metricsPort, server, tls, options, warnings, devPkiDir: dev?.dir, devQtsp };
 }

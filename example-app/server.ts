@@ -2,27 +2,19 @@
 import { writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 
+import { stderrLogger } from '../lib/logger.js';
 import { createExampleApp } from './app.js';
 import { loadConfig, type ExampleConfig } from './config.js';
 import { createDevQtspServer, DEFAULT_QTSP_PORT, QTSP_URL_FILE, qtspBaseUrl } from '../tools/dev-pki/dev-qtsp.js';
+import { listenAt } from './loopback.js';
+import { startOperations } from './operations.js';
 import { connectRedis, type ExampleRedis } from './redis.js';
 
 function refuse(error: unknown): never {
   console.error(`The example app cannot start: ${(error as Error).message}`);
   process.exit(1);
-}
-
-function listen(server: Server, port: number): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 /**
@@ -31,17 +23,13 @@ function listen(server: Server, port: number): Promise<number> {
  */
 async function startDevQtsp(devQtsp: NonNullable<ExampleConfig['devQtsp']>): Promise<{ server: Server; base: string }> {
   const server = createDevQtspServer(devQtsp.dir, devQtsp.authorities);
-  let port: number;
-  try {
-    port = await listen(server, devQtsp.port ?? DEFAULT_QTSP_PORT);
-  } catch (error) {
-    if (devQtsp.port !== undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
-      throw new Error(`the development QTSPs cannot listen on 127.0.0.1:${devQtsp.port ?? DEFAULT_QTSP_PORT} (QTSP_PORT): ${(error as Error).message}`, { cause: error });
-    }
-    port = await listen(server, 0);
-    console.warn(`WARNING: port ${DEFAULT_QTSP_PORT} is in use: the development QTSPs answer on port ${port} instead; `
-      + 'certificates minted earlier name the port they were minted with (set QTSP_PORT to keep one)');
-  }
+  const port = await listenAt(server, {
+    what: 'the development QTSPs',
+    variable: 'QTSP_PORT',
+    port: devQtsp.port,
+    fallback: DEFAULT_QTSP_PORT,
+    moved: (other) => `the development QTSPs answer on port ${other} instead; certificates minted earlier name the port they were minted with (set QTSP_PORT to keep one)`,
+  }, (message) => console.warn(`WARNING: ${message}`));
   const base = qtspBaseUrl(port);
   writeFileSync(join(devQtsp.dir, QTSP_URL_FILE), `${base}\n`);
   return { server, base };
@@ -53,7 +41,7 @@ const qtsp = config.devQtsp ? await startDevQtsp(config.devQtsp).catch(refuse) :
 
 // REDIS_URL switches from in-memory storage (lost at exit) to Redis.
 const redis: ExampleRedis | undefined = process.env.REDIS_URL
-  ? await connectRedis(process.env.REDIS_URL, process.env.REDIS_KEY_PREFIX || undefined, (message) => console.warn(message))
+  ? await connectRedis(process.env.REDIS_URL, process.env.REDIS_KEY_PREFIX || undefined, stderrLogger)
   : undefined;
 if (!redis) console.warn('WARNING: in-memory storage: everything is lost when the app stops (set REDIS_URL to keep it)');
 
@@ -66,6 +54,13 @@ try {
   refuse(error);
 }
 const { app, auth } = example;
+// Metrics, health and the PSD2 statistics on a private listener (METRICS_PORT, 127.0.0.1 only).
+const operations = await startOperations(auth, config.metricsPort, (message) => console.warn(`WARNING: ${message}`)).catch(async (error: unknown) => {
+  qtsp?.server.close();
+  await auth.close();
+  await redis?.close();
+  return refuse(error);
+});
 const limits = config.server;
 const server = createServer({
   cert: config.tls.cert,
@@ -90,6 +85,7 @@ server.listen(config.port, () => {
   console.log(`  issuer:   ${config.options.issuer}`);
   console.log(`  metadata: ${config.options.issuer}/.well-known/oauth-authorization-server`);
   console.log(`  storage:  ${redis ? 'Redis' : 'in memory'}`);
+  console.log(`  operations: ${operations.base}/metrics, /health/live, /health/ready, /statistics?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]`);
   console.log('  log:      JSON lines on standard error, info and up (the audit trail)');
   console.log(`  limits:   TLS handshake ${limits.handshakeTimeout} ms, headers ${limits.headersTimeout} ms, request ${limits.requestTimeout} ms, `
     + `keep-alive ${limits.keepAliveTimeout} ms, ${limits.maxConnections} connections`);
@@ -111,6 +107,7 @@ server.listen(config.port, () => {
 
 const stop = () => server.close(() => {
   qtsp?.server.close();
+  void operations.close();
   void auth.close()
     .then(() => redis?.close())
     .finally(() => process.exit(0));

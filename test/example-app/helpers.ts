@@ -21,6 +21,8 @@ export interface ExampleApp {
   readonly port: number;
   /** Port of the development QTSPs' OCSP responder and CRLs (`QTSP_PORT`). */
   readonly qtspPort: number;
+  /** The operations listener (metrics, health, statistics): `http://127.0.0.1:<METRICS_PORT>`. */
+  readonly operations: string;
   readonly base: string;
   /** The development PKI's server CA. */
   readonly ca: string;
@@ -44,8 +46,9 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
   const dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
   const port = await freePort();
   const qtspPort = env.QTSP_PORT ? Number(env.QTSP_PORT) : await freePort();
+  const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : await freePort();
   const child: ChildProcess = spawn(tsx, ['example-app/server.ts'], {
-    env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir, QTSP_PORT: String(qtspPort), ...env },
+    env: { ...process.env, PORT: String(port), DEV_PKI_DIR: dir, QTSP_PORT: String(qtspPort), METRICS_PORT: String(metricsPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -78,6 +81,7 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
     dir,
     port,
     qtspPort,
+    operations: `http://127.0.0.1:${metricsPort}`,
     base,
     ca,
     startup,
@@ -118,7 +122,7 @@ export async function startExampleApp(env: Record<string, string> = {}): Promise
 export async function startupFailure(env: Record<string, string>, ms = 20_000): Promise<{ code: number | null; output: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'dev-pki-'));
   const child = spawn(tsx, ['example-app/server.ts'], {
-    env: { ...process.env, PORT: String(await freePort()), DEV_PKI_DIR: dir, QTSP_PORT: String(await freePort()), ...env },
+    env: { ...process.env, PORT: String(await freePort()), DEV_PKI_DIR: dir, QTSP_PORT: String(await freePort()), METRICS_PORT: String(await freePort()), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
