@@ -2,7 +2,7 @@
  * What oidc-provider's events tell the metrics and the request observer: the grant type and RFC
  * error of each token request, tokens issued, refreshes refused, registrations, revocations.
  */
-import type { KoaContextWithOIDC } from 'oidc-provider';
+import type { IncomingMessage } from 'node:http';
 
 import type { ServerEvents } from '../events.js';
 import { refreshRefusalText } from '../provider/steps/token-answer.js';
@@ -10,7 +10,15 @@ import { refreshRefusalReason } from './labels.js';
 import type { ServerMetrics } from './metrics.js';
 import { noteRequest } from './requests.js';
 
-type Context = KoaContextWithOIDC;
+/** What the listeners read of oidc-provider's request context. */
+interface Context {
+  readonly req: IncomingMessage;
+  readonly oidc: {
+    readonly params?: Readonly<Record<string, unknown>>;
+    readonly client?: { metadata(): Record<string, unknown> };
+    readonly entities: { readonly AccessToken?: { scope?: string }; readonly ClientCredentials?: { scope?: string } };
+  };
+}
 
 const ERROR_EVENTS = [
   'authorization.error', 'grant.error', 'revocation.error', 'introspection.error', 'registration_create.error',
