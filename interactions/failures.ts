@@ -3,7 +3,7 @@
  * end there, else a page in the PSU's language that redirects nobody.
  */
 import type { Request, Response } from 'express';
-import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
+import { errors, type ErrorOut, type KoaContextWithOIDC } from 'oidc-provider';
 
 import { PSU_REFUSALS } from '../lib/consent.js';
 import { isUnavailable, RETRY_AFTER_SECONDS, StorageUnavailableError } from '../lib/errors.js';
@@ -56,7 +56,7 @@ export async function failPage(services: PageServices, req: Request, res: Respon
     }, step, flow.security);
     return;
   }
-  if (error instanceof SessionMismatch || (error as { name?: string }).name === 'SessionNotFound') {
+  if (error instanceof SessionMismatch || error instanceof errors.SessionNotFound) {
     // The PSU's interaction is gone (expired, or never this browser's); a path the pages do not
     // have (a method given) is no journey.
     if (!(error instanceof SessionMismatch && error.method)) services.recordJourney('expired');
