@@ -8,6 +8,8 @@ import { expect } from 'chai';
 
 import { exchangeCode, pkce, redirectParams, registerClient, submit, suiteClient, type TestClient } from '../authorization/helpers.js';
 import { openSandboxConsent, openSignIn } from '../pages/helpers.js';
+import { openPayment, request as paymentRequest, sandboxSignIn } from '../payments/helpers.js';
+import { paymentsSuite } from '../support/pages.js';
 import { PsuBrowser } from '../support/psu-browser.js';
 import { logsPerTest, suiteServer } from '../support/suite.js';
 import { sample } from './helpers.js';
@@ -108,6 +110,22 @@ describe('observability: wired into the server', function wiring() {
       const before = await figures();
       expect((await browser.get(page.url)).status).to.equal(200);
       expect(await figures() - before, 'one page shown, for aisp').to.equal(1);
+    });
+  });
+
+  describe('the PSU journey of a payment authorization', () => {
+    const payments = paymentsSuite();
+    const step = async (name: string) => sample((await payments.server.auth.metrics.scrape()).body, 'psd2_as_psu_journey_total', { step: name }) ?? 0;
+
+    it('counts a payment confirmed and a payment rejected', async () => {
+      for (const decision of ['grant', 'refuse']) {
+        const opened = await payments.server.auth.payments.openInitiation(paymentRequest(payments.client));
+        const { browser, page } = await openPayment(payments.server, opened.url);
+        const payment = await sandboxSignIn(payments.server, browser, page);
+        await submit(payments.server, browser, payment, '/consent', { decision });
+      }
+      expect([await step('started'), await step('signed_in'), await step('payment_confirmed'), await step('payment_rejected')]).to.deep.equal([2, 2, 1, 1]);
+      expect(await step('consent_granted'), 'a payment is no account consent').to.equal(0);
     });
   });
 
