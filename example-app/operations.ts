@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 
 import type { AuthorizationServer } from '../lib/index.js';
 import { stderrLogger } from '../lib/logger.js';
-import { operationsListener } from '../lib/observability/index.js';
+import { operationsListener } from '../lib/index.js';
 import { listenAt } from './loopback.js';
 
 /** The default port of OpenTelemetry's Prometheus exporter, where monitoring agents look first. */

@@ -127,7 +127,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
 
   // Provider, with the payment records it checks links against and the pages it renders errors with.
   const paymentRecords = new PaymentRecords(storage, options, logger);
-  const pages = new PsuPages(options, storage, logger, isSuspended, paymentRecords);
+  const pages = new PsuPages(options, storage, logger, isSuspended, paymentRecords, metrics);
   const provider = createProvider(options, storage, {
     identities,
     isSuspended,
@@ -149,7 +149,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   };
   auditProviderEvents(provider, logger, whenStored);
   observeProviderEvents(eventsOf(provider), metrics, whenStored);
-  const management = createManagement({ provider, storage, suspensions, options, logger });
+  const management = createManagement({ provider, storage, suspensions, options, logger, metrics });
 
   // HTTP glue on top.
   const router = authorizationRouter({

@@ -49,3 +49,12 @@ export {
   type Psd2Role,
 } from './certificates/index.js';
 export { SCOPES, type Scope } from './psd2/scopes.js';
+export {
+  operationsListener,
+  type ServerMetrics,
+  type Health,
+  type HealthReport,
+  type PsdStatistics,
+  type StatisticsReport,
+  type DayFigures,
+} from './observability/index.js';

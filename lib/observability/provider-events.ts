@@ -58,4 +58,5 @@ export function observeProviderEvents(events: ServerEvents, metrics: ServerMetri
     events.on(name, (_ctx, client) => metrics.recordRegistration(action, String(client.metadata().psd2_environment)));
   }
   events.on('grant.revoked', () => metrics.recordRevocation('grant'));
+  events.on('registration_delete.success', () => metrics.recordRevocation('client_deleted'));
 }
