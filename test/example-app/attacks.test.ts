@@ -152,7 +152,8 @@ describe('the example app refuses each certificate path attack over mutual TLS',
 
   it('refuses a leaf with a 1024-bit RSA key', async () => {
     await expectRefused(
-      await register(credentials(await tpp({ key: 'RSA-1024' }))),
+      // Node 24's OpenSSL will not send a 1024-bit key at its default security level.
+      await register(credentials(await tpp({ key: 'RSA-1024' })), true),
       'weak_key',
       'the client certificate has a 1024-bit RSA key; at least 2048 bits are required',
     );
