@@ -4,13 +4,14 @@
  */
 import type { EnvironmentName } from './certificates/identity.js';
 import type { ConsentRecord } from './psd2/authorization.js';
+import { SUSPENDED_TPP } from './psd2/authorization-request.js';
 import type { PsuAccount } from './psu.js';
 
 /** What the TPP reads (`error_description`) when the PSU's way ends without a grant. */
 export const PSU_REFUSALS = {
   refused: 'the PSU refused access',
   cancelledSignIn: 'the PSU cancelled the sign-in',
-  suspended: 'the bank has suspended this TPP',
+  suspended: SUSPENDED_TPP.description,
   bankFailed: 'the bank could not complete the authorization',
 } as const;
 

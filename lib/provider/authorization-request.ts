@@ -8,6 +8,7 @@ import { errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { EnvironmentName } from '../certificates/identity.js';
 import type { ResolvedOptions } from '../options/index.js';
 import { AUTHORIZATION_PARAMETER_LIMITS, oversizedParameter } from '../parameter-limits.js';
+import type { PaymentRecords } from '../payments/records.js';
 import type { PaymentRecord } from '../payments/types.js';
 import { accountAccessRefusal, clientEnvironmentRefusal } from '../psd2/authorization-request.js';
 import { appendedChallenge } from './pkce.js';
@@ -15,12 +16,7 @@ import { refuse } from './refusals.js';
 import { stateOf } from './request-state.js';
 
 /** What the rules need of the payment authorizations the bank's payment API opened. */
-export interface PaymentLinks {
-  record(id: string): Promise<PaymentRecord | undefined>;
-  isExpired(record: PaymentRecord): boolean;
-  decide(id: string, record: PaymentRecord, status: 'expired'): Promise<unknown>;
-  firstVisit(id: string): Promise<boolean>;
-}
+export type PaymentLinks = Pick<PaymentRecords, 'record' | 'isExpired' | 'decide' | 'firstVisit'>;
 
 export interface AuthorizationRequestParts {
   readonly options: Pick<ResolvedOptions, 'environments' | 'sandbox' | 'bank' | 'mountPath'>;

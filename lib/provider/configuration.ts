@@ -5,6 +5,7 @@ import { epochSeconds } from '../clock.js';
 import { OAuthError } from '../errors.js';
 import type { ResolvedOptions } from '../options/index.js';
 import { EXPIRED_CONSENT_RETENTION, accessTokenLifetime, scopeList } from '../psd2/tokens.js';
+import { SUSPENDED_TPP } from '../psd2/authorization-request.js';
 import { issuesRefreshToken } from '../psd2/token-policy.js';
 import { SCOPES } from '../psd2/scopes.js';
 import { SENT_METADATA_FIELD } from '../registration/answer.js';
@@ -16,6 +17,7 @@ import type { Storage } from '../storage.js';
 import { authorizationRequestCheck, pushedRequestOf, type PaymentLinks } from './authorization-request.js';
 import { clientField, clientView } from './client-view.js';
 import { features } from './features.js';
+import { refuse } from './refusals.js';
 import { asyncParameterCheck, attachClientView } from './internals.js';
 import { tokenRules } from './token-rules.js';
 
@@ -130,7 +132,7 @@ export function providerConfiguration(options: ResolvedOptions, storage: Storage
     loadExistingGrant: async (ctx) => {
       const organization = clientField(ctx.oidc.client, 'provider_legal_id');
       if (typeof organization === 'string' && await parts.isSuspended(organization)) {
-        throw new errors.UnauthorizedClient('the bank has suspended this TPP');
+        refuse(SUSPENDED_TPP);
       }
       const grantId = ctx.oidc.result?.consent?.grantId;
       return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;

@@ -24,13 +24,16 @@ export interface AuthorizationRequestFacts {
   readonly scope: string | undefined;
 }
 
+/** A TPP the bank suspended gets no authorization, at the request or when the PSU comes back. */
+export const SUSPENDED_TPP: Refusal = { error: 'unauthorized_client', description: 'the bank has suspended this TPP' };
+
 /** The rules every authorization request meets, payment authorizations included. */
 export function clientEnvironmentRefusal(facts: Omit<AuthorizationRequestFacts, 'hasResource' | 'scope'>): Refusal | undefined {
   const { environment } = facts;
   if (!environment || !facts.served) {
     return { error: 'invalid_request', description: `this client is registered in the ${environment ?? 'unknown'} environment, which this server does not serve` };
   }
-  if (facts.suspended) return { error: 'unauthorized_client', description: 'the bank has suspended this TPP' };
+  if (facts.suspended) return SUSPENDED_TPP;
   if (facts.entryEnvironment && facts.entryEnvironment !== environment) {
     return {
       error: 'invalid_request',
