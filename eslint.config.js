@@ -46,7 +46,7 @@ export default tseslint.config(
   },
   {
     // Policy is pure: certificates, PSD2 rules and the registration policy know nothing of oidc-provider or HTTP.
-    files: ['lib/certificates/**/*.ts', 'lib/psd2/**/*.ts', 'lib/registration/**/*.ts'],
+    files: ['lib/certificates/**/*.ts', 'lib/psd2/**/*.ts', 'lib/registration/**/*.ts', 'lib/tpp-register/**/*.ts'],
     ignores: ['lib/registration/update-body.ts'],
     rules: {
       'no-restricted-imports': ['error', {

@@ -39,6 +39,7 @@ import { RequestIdentities, certificateSourceOf } from './request-identity.js';
 import { ROUTES } from './routes.js';
 import type { Storage } from './storage.js';
 import { Suspensions } from './suspensions.js';
+import { createTppRegister, type TppRegisterControl } from './tpp-register/index.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -77,6 +78,8 @@ export interface AuthorizationServer {
   readonly health: Health;
   /** The PSD2 availability and performance statistics (EBA/GL/2018/07), per UTC day and service. */
   readonly statistics: PsdStatistics;
+  /** The register of TPP licences (the `tppRegister` option); undefined without one. */
+  readonly tppRegister: TppRegisterControl | undefined;
   /** Stops the background work (revocation sweep, statistics flush); the host closes its storage afterwards. */
   close(): Promise<void>;
 }
@@ -124,6 +127,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const suspensions = new Suspensions(storage, options);
   const isSuspended = (organization: string): Promise<boolean> => suspensions.isSuspended(organization);
   const guard = new TppGuard({ identities, certificateStatus, suspensions, logger, metrics });
+  const tppRegister = createTppRegister(options, storage, logger, metrics);
 
   // Provider, with the payment records it checks links against and the pages it renders errors with.
   const paymentRecords = new PaymentRecords(storage, options, logger);
@@ -132,6 +136,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     identities,
     isSuspended,
     payments: paymentRecords,
+    ...(tppRegister ? { licences: tppRegister.licences } : {}),
     logger,
     recordRevocation: (kind) => metrics.recordRevocation(kind),
     metadata: {
@@ -177,7 +182,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     metrics,
     health,
     statistics,
+    tppRegister: tppRegister?.start(management),
     close: async () => {
+      await tppRegister?.close();
       await revocationChecker.close();
       await statistics.close();
     },

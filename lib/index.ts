@@ -49,6 +49,9 @@ export {
   type Psd2Role,
 } from './certificates/index.js';
 export { SCOPES, type Scope } from './psd2/scopes.js';
+export type { TppRegister, TppRegisterSnapshot, TppLicence, LicenceKey } from './tpp-register/types.js';
+export { EbaRegister, type EbaRegisterOptions } from './tpp-register/eba-register.js';
+export type { TppRegisterControl, SweepOutcome } from './tpp-register/index.js';
 export {
   operationsListener,
   type ServerMetrics,

@@ -70,6 +70,7 @@ function defineMetrics(registry: Registry, prefix: string, byOrganization: boole
     storageUp: gauge('storage_up', '1 while the storage answered the last readiness check, 0 otherwise', []),
     cache: counter('cache_lookups_total', 'Cache look-ups, by cache and result (hit or miss)', ['cache', 'result']),
     pubSubUp: gauge('pubsub_up', "1 while the storage's change announcements are heard (the shared cache is on), 0 otherwise", []),
+    registerLoads: counter('tpp_register_loads_total', 'Loads of the register of TPP licences, by outcome (loaded or failed)', ['outcome']),
   };
 }
 
@@ -77,6 +78,7 @@ function defineMetrics(registry: Registry, prefix: string, byOrganization: boole
 export class ServerMetrics {
   readonly registry: Registry;
   readonly #metrics: ReturnType<typeof defineMetrics>;
+  readonly #prefix: string;
   readonly #organizations: { readonly max: number; readonly seen: Set<string> } | undefined;
 
   constructor(options: MetricsOptions = {}) {
@@ -85,10 +87,34 @@ export class ServerMetrics {
     const max = typeof byOrganization === 'object' ? byOrganization.max ?? 1000 : 1000;
     if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`providerLegalIds.max must be a positive integer, not ${String(max)}`);
     this.#organizations = byOrganization ? { max, seen: new Set() } : undefined;
-    this.#metrics = defineMetrics(this.registry, options.prefix ?? 'psd2_as_', Boolean(byOrganization));
+    this.#prefix = options.prefix ?? 'psd2_as_';
+    this.#metrics = defineMetrics(this.registry, this.#prefix, Boolean(byOrganization));
     for (const step of JOURNEY_STEPS) this.#metrics.journey.inc({ step }, 0);
     for (const reason of REFRESH_REFUSALS) this.#metrics.refreshRefused.inc({ reason }, 0);
     for (const kind of REVOCATION_KINDS) this.#metrics.revocations.inc({ kind }, 0);
+  }
+
+  /**
+   * The age of the register of TPP licences in use, read at each scrape: the gauge
+   * `tpp_register_snapshot_age_seconds` (absent until a snapshot has loaded).
+   */
+  watchTppRegister(ageSeconds: () => number | undefined): void {
+    const registry = this.registry;
+    new Gauge({
+      name: `${this.#prefix}tpp_register_snapshot_age_seconds`,
+      help: 'Seconds since the snapshot of the register of TPP licences in use was loaded',
+      registers: [registry],
+      collect() {
+        const age = ageSeconds();
+        if (age === undefined) this.reset();
+        else this.set(age);
+      },
+    });
+  }
+
+  /** A load of the register of TPP licences. */
+  recordTppRegisterLoad(outcome: 'loaded' | 'failed'): void {
+    this.#metrics.registerLoads.inc({ outcome });
   }
 
   /** The metrics in the Prometheus text format, and the content type to answer them with. */

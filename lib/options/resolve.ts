@@ -31,7 +31,7 @@ export type ResolvedEnvironment = EnvironmentTrust & { readonly allowLoopbackRed
 
 /** Options after validation, with defaults applied. */
 export interface ResolvedOptions extends Readonly<Pick<Parsed, 'signingKeys' | 'cookieKeys' | 'tokens' | 'resourceServers'
-  | 'revocation' | 'trustProxy' | 'strictTransportSecurity' | 'suspensionCacheTtl' | 'now'>> {
+  | 'revocation' | 'tppRegister' | 'trustProxy' | 'strictTransportSecurity' | 'suspensionCacheTtl' | 'now'>> {
   /** The issuer URL without trailing slash. */
   readonly issuer: string;
   /** Path of the issuer URL without trailing slash: where the router must be mounted. */
@@ -124,6 +124,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     clientCertificateHeader: options.clientCertificateHeader,
     proxies: options.clientCertificateHeader ? new TrustedProxies(options.clientCertificateHeader.trustedProxies) : NO_PROXIES,
     revocation: options.revocation,
+    tppRegister: options.tppRegister,
     trustProxy: options.trustProxy,
     strictTransportSecurity: options.strictTransportSecurity,
     storage: options.storage,

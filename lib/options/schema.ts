@@ -13,6 +13,7 @@ import { LANGUAGES } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { AccountLookup, PsuAuthenticator } from '../psu.js';
 import { RESERVED_PATHS, entryPattern, isReservedPath } from '../routes.js';
+import type { TppRegister } from '../tpp-register/types.js';
 import { TrustedProxies } from '../trusted-proxies.js';
 import type * as Declared from './types.js';
 
@@ -159,6 +160,14 @@ const clientCertificateHeaderSchema = z.strictObject({
     }),
 });
 
+const tppRegisterSchema = z.strictObject({
+  register: functionsOf<TppRegister>(['load'], 'TppRegister').refine((register) => typeof register.name === 'string' && register.name.length > 0, 'must have a name'),
+  country: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166-1 alpha-2 code, e.g. FR'),
+  environments: z.array(z.enum(['sandbox', 'bank'])).min(1).default(['bank']),
+  refreshInterval: z.int().min(1).max(604_800).default(86_400),
+  sweepInterval: z.int().min(0).max(604_800).default(86_400),
+});
+
 const revocationModeSchema = z.enum(['hard', 'soft', 'off']);
 
 const revocationSchema = z.strictObject({
@@ -196,6 +205,7 @@ export const optionsSchema = z.strictObject({
   pages: pagesSchema.prefault({}),
   clientCertificateHeader: clientCertificateHeaderSchema.optional(),
   revocation: revocationSchema.prefault({}),
+  tppRegister: tppRegisterSchema.optional(),
   trustProxy: z.boolean().default(false),
   strictTransportSecurity: z.strictObject({ includeSubDomains: z.boolean().default(true) }).prefault({}),
   suspensionCacheTtl: z.number().min(0).max(60).default(2),
@@ -218,6 +228,7 @@ type _Agreement = Check<{
   ClientCertificateHeaderOptions: Same<Declared.ClientCertificateHeaderOptions, z.input<typeof clientCertificateHeaderSchema>>;
   RevocationOptions: Same<Declared.RevocationOptions, z.input<typeof revocationSchema>>;
   RevocationMode: Same<Declared.RevocationMode, z.input<typeof revocationModeSchema>>;
+  TppRegisterOptions: Same<Declared.TppRegisterOptions, z.input<typeof tppRegisterSchema>>;
   TokenOptions: Same<Declared.TokenOptions, z.input<typeof tokensSchema>>;
   ConsentLifetimes: Same<Declared.ConsentLifetimes, z.input<typeof consentLifetimesSchema>>;
   PaymentOptions: Same<Declared.PaymentOptions, z.input<typeof paymentsSchema>>;

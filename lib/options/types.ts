@@ -8,6 +8,9 @@ import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
 import type { PaymentOutcome } from '../payments/types.js';
 import type { AccountLookup, PsuAuthenticator, SandboxPsu } from '../psu.js';
+import type { TppRegisterOptions } from '../tpp-register/types.js';
+
+export type { TppRegisterOptions };
 
 /** Trust settings of one environment (`sandbox` or `bank`). */
 export interface EnvironmentOptions {
@@ -262,6 +265,11 @@ export interface AuthorizationServerOptions {
   clientCertificateHeader?: ClientCertificateHeaderOptions;
   /** Revocation checking of TPP certificates (OCSP and CRL). Default: on, `hard` for the bank and `soft` for the sandbox. */
   revocation?: RevocationOptions;
+  /**
+   * The register of TPP licences checked at registration, at each token request and in a daily
+   * sweep (e.g. the EBA PSD2 register, `EbaRegister`). Default: none, no licence is checked.
+   */
+  tppRegister?: TppRegisterOptions;
   /**
    * Trust `X-Forwarded-*` headers for the request's protocol and host (set when behind a proxy).
    * Default `false`.

@@ -19,7 +19,7 @@ import { clientField, clientView } from './client-view.js';
 import { features } from './features.js';
 import { refuse } from './refusals.js';
 import { asyncParameterCheck, attachClientView } from './internals.js';
-import { tokenRules } from './token-rules.js';
+import { tokenRules, type LicenceCheck } from './token-rules.js';
 
 /** Client metadata fields this server adds to RFC 7591's (its own, and the localized display fields). */
 export const EXTRA_CLIENT_METADATA = ['provider_legal_id', 'psd2_environment', ...LOCALIZED_METADATA, SENT_METADATA_FIELD] as const;
@@ -48,6 +48,8 @@ export interface ProviderParts {
   isSuspended(organization: string): Promise<boolean>;
   /** The payment authorizations opened by the bank's payment API. */
   readonly payments: PaymentLinks;
+  /** The register of TPP licences, when the bank configured one (checked at registration and token requests). */
+  readonly licences?: LicenceCheck;
   /** Renders the page a PSU sees when an authorization request cannot be answered by a redirect. */
   renderErrorPage(ctx: KoaContextWithOIDC, out: ErrorOut, error: Error): Promise<void>;
 }
@@ -68,7 +70,7 @@ function interactionPolicyOfPsd2(): ReturnType<typeof interactionPolicy.base> {
 }
 
 /** The registration policy (lib/registration/policy.ts), run once per registration or update. */
-function registrationMetadata(options: ResolvedOptions, identities: RequestIdentities): Configuration['extraClientMetadata'] {
+function registrationMetadata(options: ResolvedOptions, identities: RequestIdentities, licences?: LicenceCheck): Configuration['extraClientMetadata'] {
   const environments = new Map(options.environments.map((env) => [env.name, env]));
   return {
     properties: [...EXTRA_CLIENT_METADATA],
@@ -82,6 +84,8 @@ function registrationMetadata(options: ResolvedOptions, identities: RequestIdent
           requested: (ctx.oidc.body ?? {}) as Record<string, unknown>,
           allowLoopbackRedirectUris: environments.get(identity.environment)?.allowLoopbackRedirectUris ?? false,
         });
+        const licence = licences?.check(identity, scopeList(metadata.scope as string | undefined), 'registration');
+        if (licence?.outcome === 'refused') throw new errors.InvalidClientMetadata(licence.description);
       } catch (error) {
         // oidc-provider reports descriptions starting with "redirect_uris" as invalid_redirect_uri.
         if (error instanceof OAuthError) throw new errors.InvalidClientMetadata(error.error_description);
@@ -94,7 +98,7 @@ function registrationMetadata(options: ResolvedOptions, identities: RequestIdent
 /** Builds the oidc-provider configuration from validated options. */
 export function providerConfiguration(options: ResolvedOptions, storage: Storage, parts: ProviderParts): Configuration {
   const { mountPath, tokens } = options;
-  const rules = tokenRules({ options, identities: parts.identities });
+  const rules = tokenRules({ options, identities: parts.identities, licences: parts.licences });
   return {
     adapter: (name: string) => storage.adapterFor(name),
     jwks: options.signingKeys as Configuration['jwks'],
@@ -120,7 +124,7 @@ export function providerConfiguration(options: ResolvedOptions, storage: Storage
       tls_client_certificate_bound_access_tokens: true,
       id_token_signed_response_alg: signingAlgorithm(options.signingKeys.keys),
     },
-    extraClientMetadata: registrationMetadata(options, parts.identities),
+    extraClientMetadata: registrationMetadata(options, parts.identities, parts.licences),
     routes: { ...ROUTES, pushed_authorization_request: PUSHED_REQUEST_PATH },
     // Validators of extraParams run on every authorization request; this one carries the PSD2
     // request rules (the scope parameter itself is standard and unchanged).

@@ -10,18 +10,24 @@ import type { ResolvedOptions } from '../options/index.js';
 import type { RequestIdentities } from '../request-identity.js';
 import { consentEnd, scopeList } from '../psd2/tokens.js';
 import { CLIENT_CREDENTIALS_DEFAULT_SCOPE, clientCredentialsRefusal, missingRolesRefusal, refreshDecision } from '../psd2/token-policy.js';
+import { licenceRefusal } from '../tpp-register/decision.js';
+import type { TppLicences } from '../tpp-register/licences.js';
 import { clientField } from './client-view.js';
 import { consentOf } from './internals.js';
 import { refuse } from './refusals.js';
 
+/** The register of TPP licences, looked up in memory (lib/tpp-register/licences.ts). */
+export type LicenceCheck = Pick<TppLicences, 'check'>;
+
 export interface TokenRuleParts {
   readonly options: Pick<ResolvedOptions, 'tokens' | 'now'>;
   readonly identities: RequestIdentities;
+  readonly licences?: LicenceCheck | undefined;
 }
 
 /** oidc-provider's token hooks, carrying the PSD2 rules. */
 export function tokenRules(parts: TokenRuleParts) {
-  const { options, identities } = parts;
+  const { options, identities, licences } = parts;
   const rolesOf = (ctx: KoaContextWithOIDC) => identities.find(ctx.req)?.roles ?? [];
 
   /**
@@ -57,6 +63,10 @@ export function tokenRules(parts: TokenRuleParts) {
     /** Runs before a token is stored: the roles it needs, and the one scope of client_credentials. */
     checkToken(ctx: KoaContextWithOIDC | undefined, token: { kind: string; scope?: string | undefined }): void {
       if (ctx) refuse(missingRolesRefusal(scopeList(token.scope), rolesOf(ctx)));
+      // The register's word on the TPP presenting its certificate now (a licence may have been withdrawn).
+      const identity = ctx && licences ? identities.find(ctx.req) : undefined;
+      const licence = identity && licences?.check(identity, scopeList(token.scope), 'token');
+      if (licence) refuse(licenceRefusal(licence));
       if (token.kind === 'ClientCredentials') refuse(clientCredentialsRefusal(token.scope));
     },
 

@@ -1,0 +1,117 @@
+/**
+ * The entities of a register file, one at a time, from a stream of JSON text: the tokens of
+ * stream-json's parser are assembled into an object only for each object that is an element of an
+ * array (`[entity, …]`, or the EBA's `[[…], [entity, …]]`), so that memory holds one entity, never
+ * the file. Objects elsewhere (a metadata object of the file) are skipped.
+ */
+import { Writable, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import parser from 'stream-json/parser.js';
+
+/** A JSON object read from the register, without prototype: its keys are data. */
+export type JsonObject = Record<string, unknown>;
+
+export interface EntityLimits {
+  /** Deepest nesting of arrays and objects accepted. */
+  readonly maxDepth: number;
+  /** Longest string or key accepted, in UTF-16 code units. */
+  readonly maxStringLength: number;
+  /** Most values (scalars and containers) one entity may hold. */
+  readonly maxValuesPerEntity: number;
+}
+
+export const DEFAULT_ENTITY_LIMITS: EntityLimits = { maxDepth: 16, maxStringLength: 64 * 1024, maxValuesPerEntity: 100_000 };
+
+type Token = { readonly name: string; readonly value?: unknown };
+type Frame = { readonly container: JsonObject | unknown[]; key: string | undefined };
+
+/** Builds one entity from its tokens. */
+class EntityAssembler {
+  readonly #stack: Frame[] = [];
+  #values = 0;
+
+  constructor(private readonly limits: EntityLimits) {}
+
+  get done(): boolean {
+    return this.#stack.length === 0;
+  }
+
+  /** Takes a token; returns the entity once its last token arrived. */
+  take(token: Token): JsonObject | undefined {
+    if (++this.#values > this.limits.maxValuesPerEntity) throw new RangeError(`a register entity holds more than ${this.limits.maxValuesPerEntity} values`);
+    switch (token.name) {
+      case 'startObject': this.#stack.push({ container: Object.create(null) as JsonObject, key: undefined }); return undefined;
+      case 'startArray': this.#stack.push({ container: [], key: undefined }); return undefined;
+      case 'endObject':
+      case 'endArray': {
+        const frame = this.#stack.pop()!;
+        if (!this.#stack.length) return frame.container as JsonObject;
+        this.#add(frame.container);
+        return undefined;
+      }
+      case 'keyValue': this.#stack.at(-1)!.key = String(token.value); return undefined;
+      case 'stringValue': this.#add(String(token.value)); return undefined;
+      case 'numberValue': this.#add(Number(token.value)); return undefined;
+      case 'nullValue': this.#add(null); return undefined;
+      case 'trueValue': this.#add(true); return undefined;
+      case 'falseValue': this.#add(false); return undefined;
+      default: return undefined;
+    }
+  }
+
+  #add(value: unknown): void {
+    const top = this.#stack.at(-1)!;
+    if (Array.isArray(top.container)) top.container.push(value);
+    else top.container[top.key ?? ''] = value;
+  }
+}
+
+/** Follows the containers outside entities, and hands each entity's tokens to an assembler. */
+function entityReader(onEntity: (entity: JsonObject) => void, limits: EntityLimits): (token: Token) => void {
+  const outside: ('array' | 'object')[] = [];
+  let entity: EntityAssembler | undefined;
+  return (token) => {
+    if (entity) {
+      const done = entity.take(token);
+      if (done) {
+        entity = undefined;
+        onEntity(done);
+      }
+      return;
+    }
+    switch (token.name) {
+      case 'startArray': outside.push('array'); return;
+      case 'endArray':
+      case 'endObject': outside.pop(); return;
+      case 'startObject':
+        if (outside.at(-1) === 'array') {
+          entity = new EntityAssembler(limits);
+          entity.take(token);
+        } else outside.push('object');
+        return;
+      default: return;
+    }
+  };
+}
+
+/**
+ * Reads `source` (JSON text) to its end, calling `onEntity` for each entity as soon as its closing
+ * brace is read; rejects on a syntax error or a limit passed.
+ */
+export async function readEntities(source: Readable, onEntity: (entity: JsonObject) => void, limits: EntityLimits = DEFAULT_ENTITY_LIMITS): Promise<void> {
+  const read = entityReader(onEntity, limits);
+  const tokens = parser.asStream({ packValues: true, streamValues: false, maxDepth: limits.maxDepth, maxPackedLength: limits.maxStringLength });
+  const sink = new Writable({
+    objectMode: true,
+    write(token: Token, _encoding, callback) {
+      try {
+        read(token);
+        callback();
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+  await pipeline(source, tokens, sink);
+}
