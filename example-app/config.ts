@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 
-import type { AuthorizationServerOptions, SandboxPsu } from '../lib/index.js';
+import { EbaRegister, type AuthorizationServerOptions, type SandboxPsu } from '../lib/index.js';
 import { DemoBank } from './demo-bank.js';
 import { devPki } from '../tools/dev-pki/dev-pki.js';
 import { qtspPortFrom } from '../tools/dev-pki/dev-qtsp.js';
@@ -90,6 +90,24 @@ function wholeNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number,
   const number = Number(value);
   if (!/^\d+$/.test(value) || number < min || number > max) throw new Error(`${variable}=${value}: must be a whole number from ${min} to ${max}`);
   return number;
+}
+
+/**
+ * `EBA_REGISTER`: where the EBA PSD2 register is (an `https:`, `http:` or `file:` URL of its ZIP,
+ * or of its JSON); `BANK_COUNTRY` (default `FR`): where TPPs must be licensed;
+ * `EBA_REGISTER_REFRESH`: seconds between two loads (default a day).
+ */
+function tppRegisterFrom(env: NodeJS.ProcessEnv): AuthorizationServerOptions['tppRegister'] {
+  if (!env.EBA_REGISTER) return undefined;
+  const country = env.BANK_COUNTRY || 'FR';
+  if (!/^[A-Z]{2}$/.test(country)) throw new Error(`BANK_COUNTRY=${country}: must be a two-letter country code, e.g. FR`);
+  let register: EbaRegister;
+  try {
+    register = new EbaRegister({ url: env.EBA_REGISTER });
+  } catch (error) {
+    throw new Error(`EBA_REGISTER=${env.EBA_REGISTER}: must be an https:, http: or file: URL`, { cause: error });
+  }
+  return { register, country, refreshInterval: wholeNumber(env, 'EBA_REGISTER_REFRESH', 86_400, 1, 604_800) };
 }
 
 /** A port number from `variable` (0: any free port), or undefined when it is not set. */
@@ -177,6 +195,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     if (colon < 1) throw new Error('RESOURCE_SERVER_CREDENTIALS must hold id:secret pairs, comma-separated');
     return { id: entry.slice(0, colon), secret: entry.slice(colon + 1) };
   });
+  const tppRegister = tppRegisterFrom(env);
   const options: AuthorizationServerOptions = {
     issuer: env.ISSUER ?? `https://localhost:${port}/oauth2`,
     signingKeys,
@@ -198,6 +217,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     } : {}),
     // The status of each TPP certificate, from the OCSP responder and CRLs its certificate names.
     revocation,
+    ...(tppRegister ? { tppRegister } : {}),
   };
   const devAnchors = dev && !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS;
   const devQtsp = devAnchors ? { dir: dev.dir, port: qtspPort, authorities: { sandbox: dev.sandboxQtsp, bank: dev.bankQtsp } } : undefined;

@@ -92,6 +92,10 @@ server.listen(config.port, () => {
   if (revocation) {
     console.log(`  certificate status: bank ${revocation.bank}, sandbox ${revocation.sandbox}; a good status is kept ${revocation.maxAge} s`);
   }
+  if (config.options.tppRegister) {
+    const { register, country, environments = ['bank'] } = config.options.tppRegister;
+    console.log(`  TPP licences: the ${register.name} (EBA_REGISTER), for ${environments.join(' and ')} TPPs in ${country}`);
+  }
   if (clientCertificateHeader) {
     console.log(`  client certificates: from the ${clientCertificateHeader.header} header of ${clientCertificateHeader.trustedProxies.join(', ')}`);
   }
