@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 import { EbaSnapshot } from './snapshot.js';
 import { announcedUrl, kindOf, localFile } from './source.js';
@@ -96,10 +97,12 @@ export class EbaRegister implements TppRegister {
   async #read(text: Readable, signal: AbortSignal): Promise<EbaSnapshot> {
     const hash = createHash('sha256');
     const snapshot = new EbaSnapshot(this.#options.ncaOwnerIds);
-    const hashed = text.pipe(hashing(hash));
-    text.once('error', (error) => hashed.destroy(error));
-    signal.addEventListener('abort', () => hashed.destroy(signal.reason as Error), { once: true });
-    await readEntities(hashed, (entity) => snapshot.add(entity));
+    const hashed = hashing(hash);
+    // Either side failing (a read error, a parse error, an abort) ends both, and the file with them.
+    await Promise.all([
+      pipeline(text, hashed, { signal }),
+      readEntities(hashed, (entity) => snapshot.add(entity)),
+    ]);
     return snapshot.seal(hash.digest('hex'));
   }
 }
