@@ -13,11 +13,12 @@ import {
   type InteractionRecord,
 } from '../lib/provider/internals.js';
 import type { Flow, SignedIn } from './flow.js';
+import { seeOther } from './render-context.js';
 import type { PageServices } from './services.js';
 
 /** On to the page of the PSU's current step. */
 export function redirectToStep(services: PageServices, res: Response, flow: Flow): void {
-  res.redirect(303, `${services.base}/${flow.interaction.uid}`);
+  seeOther(res, `${services.base}/${flow.interaction.uid}`);
 }
 
 /**
@@ -26,11 +27,11 @@ export function redirectToStep(services: PageServices, res: Response, flow: Flow
  */
 export async function finish(services: PageServices, req: Request, res: Response, result: Record<string, unknown>, interaction?: InteractionRecord): Promise<void> {
   if (!interaction) {
-    res.redirect(303, await services.provider.interactionResult(req, res, result, { mergeWithLastSubmission: false }));
+    seeOther(res, await services.provider.interactionResult(req, res, result, { mergeWithLastSubmission: false }));
     return;
   }
   await saveInteractionResult(interaction, result);
-  res.redirect(303, interaction.returnTo);
+  seeOther(res, interaction.returnTo);
 }
 
 /** Back to the TPP with an OAuth error (RFC 6749 §4.1.2.1). */
@@ -48,6 +49,6 @@ export async function finishWithGrant(services: PageServices, res: Response, flo
   const psu = { psuId: progress.psuId, scaTime: progress.scaTime, amr: progress.amr };
   const { grantId, save } = mintGrant(services.provider, psu, flow.client.clientId, content, consent);
   await Promise.all([save(), saveInteractionResult(flow.interaction, grantedResult(psu, grantId))]);
-  res.redirect(303, flow.interaction.returnTo);
+  seeOther(res, flow.interaction.returnTo);
   return grantId;
 }

@@ -15,7 +15,7 @@ import type { Flow } from './flow.js';
 import { translator } from './i18n.js';
 import { interactionPageOf, languageLinksTo } from './language-links.js';
 import { BankServiceError, Finished, FormRejected, SessionMismatch } from './page-errors.js';
-import { languageFrom, pageContext, pageHeaders, sendPage } from './render-context.js';
+import { languageFrom, pageContext, pageHeaders, seeOther, sendPage } from './render-context.js';
 import type { PageServices } from './services.js';
 import { errorPage } from './views/pages.js';
 
@@ -40,7 +40,7 @@ export async function failPage(services: PageServices, req: Request, res: Respon
   const t = translator(language);
   const page = interactionPageOf(services.base, req.path);
   if (error instanceof Finished) {
-    res.redirect(303, error.returnTo);
+    seeOther(res, error.returnTo);
     return;
   }
   if (error instanceof FormRejected) {

@@ -167,7 +167,7 @@ export async function loadPost(services: PageServices, req: Request, res: Respon
   const flow = await loadFlow(services, req, res);
   const origin = req.get('origin');
   const body = (req.body ?? {}) as Record<string, unknown>;
-  if ((origin && origin !== 'null' && origin !== new URL(services.options.issuer).origin) || !sameToken(flow.progress.csrf, body.csrf)) {
+  if ((origin && origin !== 'null' && origin !== services.origin) || !sameToken(flow.progress.csrf, body.csrf)) {
     throw new FormRejected(flow);
   }
   return flow;

@@ -11,7 +11,21 @@ export const CATALOGS: Readonly<Record<Language, Readonly<Record<MessageKey, str
 /** Translates a key, replacing `{name}` placeholders; the result is text, escaped when rendered. */
 export type Translate = (key: MessageKey, params?: Readonly<Record<string, string | number>>) => string;
 
-export function translator(language: Language): Translate {
+const PLACEHOLDER = /\{(\w+)\}/g;
+
+function makeTranslator(language: Language): Translate {
   const catalog = CATALOGS[language];
-  return (key, params) => catalog[key].replace(/\{(\w+)\}/g, (whole, name: string) => (params && name in params ? String(params[name]) : whole));
+  return (key, params) => {
+    const text = catalog[key];
+    // Most messages take no parameter: they are returned as written.
+    if (!params) return text;
+    return text.replace(PLACEHOLDER, (whole, name: string) => (name in params ? String(params[name]) : whole));
+  };
+}
+
+/** One translator per language, made once. */
+const TRANSLATORS: Readonly<Record<Language, Translate>> = { de: makeTranslator('de'), en: makeTranslator('en'), fr: makeTranslator('fr') };
+
+export function translator(language: Language): Translate {
+  return TRANSLATORS[language];
 }

@@ -37,6 +37,21 @@ export function pageHeaders(options: PageOptions, security: Omit<PageSecurity, '
   return pageSecurityHeaders({ styles: stylesOf({ stylesheet: options.pages.stylesheet }), ...security });
 }
 
+/**
+ * Sends a page with its headers straight through Node: Express's `send` would hash the body for an
+ * ETag that `no-store` makes useless, look up the content type by name, and turn the text into a
+ * buffer written apart from the headers; a text body leaves with its headers in one write.
+ */
 export function sendPage(options: PageOptions, res: Response, status: number, page: Html, security: Omit<PageSecurity, 'styles'> = {}): void {
-  res.status(status).set(pageHeaders(options, security)).type('html').send(page.value);
+  const headers = pageHeaders(options, security);
+  for (const name in headers) res.setHeader(name, headers[name]!);
+  const body = page.value;
+  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Sends the PSU's browser on with `303 See Other`, an empty body, straight through Node. */
+export function seeOther(res: Response, location: string): void {
+  res.writeHead(303, { Location: location, 'Content-Length': 0 });
+  res.end();
 }

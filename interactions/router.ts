@@ -75,6 +75,7 @@ export class PsuPages {
       provider,
       limits: this.#limits,
       base: `${this.#options.mountPath}${INTERACTION_PATH}`,
+      origin: new URL(this.#options.issuer).origin,
       payments: this.#payments,
       isSuspended: this.#isSuspended,
       recordJourney: (step) => this.#metrics?.recordJourney(step),

@@ -21,9 +21,7 @@ function styleHash(css: string): string {
   return hash;
 }
 
-/** A CSP source expression for an origin; undefined for anything that is not http(s). */
-export function originOf(uri: string | undefined): string | undefined {
-  if (!uri) return undefined;
+function parsedOrigin(uri: string): string | undefined {
   try {
     const url = new URL(uri);
     // Only plain host names and IP literals: anything else could smuggle CSP syntax (; ,).
@@ -32,6 +30,20 @@ export function originOf(uri: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Origins of the URIs seen lately (a few TPPs' redirect URIs and logos): parsed once, not per page. */
+const origins = new Map<string, string | undefined>();
+const ORIGINS_KEPT = 1000;
+
+/** A CSP source expression for an origin; undefined for anything that is not http(s). */
+export function originOf(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  if (origins.has(uri)) return origins.get(uri);
+  const origin = parsedOrigin(uri);
+  if (origins.size >= ORIGINS_KEPT) origins.clear();
+  origins.set(uri, origin);
+  return origin;
 }
 
 export function pageSecurityHeaders(security: PageSecurity): Record<string, string> {

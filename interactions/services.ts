@@ -18,6 +18,8 @@ export interface PageServices {
   readonly limits: LoginLimits | undefined;
   /** Path of the pages: the mount path and the interaction path. */
   readonly base: string;
+  /** Origin of the issuer, the only one the pages' forms may be posted from. */
+  readonly origin: string;
   /** The payment authorizations opened by the bank's payment API. */
   readonly payments: PaymentRecords;
   /** Whether the bank suspended a TPP organization. */

@@ -24,10 +24,16 @@ export const LOCALIZED_METADATA: readonly string[] = LOCALIZABLE_FIELDS.flatMap(
   (field) => LANGUAGES.flatMap((language) => languageTags(language).map((tag) => `${field}#${tag}`)),
 );
 
+/** The `field#tag` names looked up per field and language, most general first: built once. */
+const LOOKUPS: ReadonlyMap<LocalizableField, ReadonlyMap<Language, readonly string[]>> = new Map(LOCALIZABLE_FIELDS.map((field) => [
+  field,
+  new Map(LANGUAGES.map((language) => [language, languageTags(language).map((tag) => `${field}#${tag}`)])),
+]));
+
 /** The value of `field` for `language`: `field#fr`, else a regional `field#fr-XX`, else `field`. */
 export function localizedValue(metadata: Readonly<Record<string, unknown>>, field: LocalizableField, language: Language): string | undefined {
-  for (const tag of languageTags(language)) {
-    const value = metadata[`${field}#${tag}`];
+  for (const name of LOOKUPS.get(field)?.get(language) ?? []) {
+    const value = metadata[name];
     if (typeof value === 'string' && value) return value;
   }
   const value = metadata[field];
