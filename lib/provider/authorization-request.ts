@@ -11,6 +11,7 @@ import { AUTHORIZATION_PARAMETER_LIMITS, oversizedParameter } from '../parameter
 import type { PaymentRecords } from '../payments/records.js';
 import type { PaymentRecord } from '../payments/types.js';
 import { accountAccessRefusal, clientEnvironmentRefusal } from '../psd2/authorization-request.js';
+import { clientField } from './client-view.js';
 import { appendedChallenge } from './pkce.js';
 import { refuse } from './refusals.js';
 import { stateOf } from './request-state.js';
@@ -72,9 +73,8 @@ export function authorizationRequestCheck(parts: AuthorizationRequestParts) {
     // oidc-provider has checked by now that a pushed request is this client's: its state comes back.
     const payment = pushed ? await payments.record(pushed.jti) : undefined;
     if (payment?.state !== undefined && payment.clientId === client?.clientId) ctx.oidc.params!.state = payment.state;
-    const metadata = client?.metadata();
-    const environment = metadata?.psd2_environment as EnvironmentName | undefined;
-    const organization = metadata?.provider_legal_id;
+    const environment = clientField(client, 'psd2_environment') as EnvironmentName | undefined;
+    const organization = clientField(client, 'provider_legal_id');
     const known = environment !== undefined && served.has(environment);
     refuse(clientEnvironmentRefusal({
       environment,

@@ -15,7 +15,7 @@ import type { RequestIdentities } from '../request-identity.js';
 import { INTERACTION_PATH, PUSHED_REQUEST_PATH, ROUTES } from '../routes.js';
 import type { Storage } from '../storage.js';
 import { authorizationRequestCheck, pushedRequestOf, type PaymentLinks } from './authorization-request.js';
-import { clientField, clientView } from './client-view.js';
+import { clientField, clientViewOfClient } from './client-view.js';
 import { features } from './features.js';
 import { refuse } from './refusals.js';
 import { asyncParameterCheck, attachClientView } from './internals.js';
@@ -146,7 +146,7 @@ export function providerConfiguration(options: ResolvedOptions, storage: Storage
       // client from the interaction instead of from the storage at each step.
       Interaction: (ctx, interaction) => {
         const client = ctx?.oidc?.client;
-        if (client) attachClientView(interaction, clientView(client.metadata() as Record<string, unknown>));
+        if (client) attachClientView(interaction, clientViewOfClient(client));
         return options.pages.interactionLifetime;
       },
       Session: options.pages.interactionLifetime,
