@@ -3,7 +3,7 @@
  * pages in render.ts and views/, what a failure shows in failures.ts; the decisions themselves
  * are the library's (lib/consent.ts, lib/payments/decisions.ts).
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 
@@ -27,6 +27,12 @@ import { secondFactor } from './steps/second-factor.js';
 import { signIn } from './steps/signin.js';
 
 type Step = (services: PageServices, flow: Flow, req: Request, res: Response) => Promise<void>;
+
+/** The steps a page's form posts to, by the last segment of its path. */
+const STEPS: ReadonlyMap<string, Step> = new Map([['signin', signIn], ['second-factor', secondFactor], ['consent', consent], ['cancel', cancel]]);
+
+/** `/{uid}` of a page, `/{uid}/{step}` of its form. */
+const PAGE_PATH = /^\/([^/]+)(?:\/([^/]+))?\/?$/;
 
 /** Where the pages count the PSU's journey: the server's metrics. */
 export interface JourneyMetrics {
@@ -85,18 +91,7 @@ export class PsuPages {
     provider.on('interaction.started', () => services.recordJourney('started'));
     const router = express.Router();
     const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
-    const handle = (handler: (req: Request, res: Response) => Promise<void>) => async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-      try {
-        await handler(req, res);
-      } catch (error) {
-        await failPage(services, req, res, error).catch(next);
-      }
-    };
-    const post = (path: string, step: Step): void => {
-      router.post(`/:uid/${path}`, form, handle(async (req, res) => step(services, await loadPost(services, req, res), req, res)));
-    };
-
-    router.get('/:uid', handle(async (req, res) => {
+    const show = async (req: Request, res: Response): Promise<void> => {
       let flow = await loadFlow(services, req, res);
       const lang = req.query.lang;
       if (typeof lang === 'string' && (this.#options.pages.languages as readonly string[]).includes(lang) && lang !== flow.language) {
@@ -104,14 +99,34 @@ export class PsuPages {
         flow = await loadFlow(services, req, res);
       }
       await renderStep(services, res, flow);
-    }));
-    post('signin', signIn);
-    post('second-factor', secondFactor);
-    post('consent', consent);
-    post('cancel', cancel);
-    router.use(handle(async (req) => {
-      throw new SessionMismatch(req.method);
-    }));
+    };
+    // One layer for every page, chosen by its path, as the routes `GET /:uid` and `POST /:uid/<step>`
+    // would (without regard to case or a trailing slash); anything else is a session mismatch.
+    router.use((req, res, next) => {
+      const match = PAGE_PATH.exec(req.path);
+      const step = match?.[2] === undefined ? undefined : STEPS.get(match[2].toLowerCase());
+      const showing = match !== null && match[2] === undefined && (req.method === 'GET' || req.method === 'HEAD');
+      const posting = step !== undefined && req.method === 'POST';
+      let uid: string | undefined;
+      try {
+        uid = showing || posting ? decodeURIComponent(match![1]!) : undefined;
+      } catch (error) {
+        next(Object.assign(error as Error, { status: 400 }));
+        return;
+      }
+      req.params = uid === undefined ? {} : { uid };
+      const answer = async (): Promise<void> => {
+        if (showing) return show(req, res);
+        if (posting) return step(services, await loadPost(services, req, res), req, res);
+        throw new SessionMismatch(req.method);
+      };
+      const run = (): void => {
+        answer().catch((error: unknown) => failPage(services, req, res, error)).catch(next);
+      };
+      // The form's parser refuses what it cannot read as Express would: to the router's error handler.
+      if (posting) form(req, res, (error?: unknown) => (error === undefined ? run() : next(error)));
+      else run();
+    });
     return router;
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 
-import express, { type Request, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
 
 import { bodyLimitOf, limitBodies } from '../body-limits.js';
@@ -12,8 +12,8 @@ import { NotFoundError, errorAnswer, sendError, type Answer, type OAuthError } f
 import type { Logger } from '../logger.js';
 import { endpointClassifier, interactionIdMiddleware, requestObserver, type PsdStatistics, type ServerMetrics } from '../observability/index.js';
 import type { ResolvedOptions } from '../options/index.js';
-import { INTERACTION_PATH, PUSHED_REQUEST_PATH, ROUTES } from '../routes.js';
-import { expressErrors, guarded } from './express-errors.js';
+import { DOCUMENT_PATHS, INTERACTION_PATH, PUSHED_REQUEST_PATH, ROUTES } from '../routes.js';
+import { expressErrors, guarded, type Handler } from './express-errors.js';
 import { introspection, type IntrospectionParts } from './introspection-route.js';
 import { normaliseRequests } from './normalise.js';
 import type { TppGuard } from './tpp-guards.js';
@@ -34,7 +34,7 @@ export interface RouterParts extends IntrospectionParts {
 }
 
 export function authorizationRouter(parts: RouterParts): Router {
-  const { options, provider, logger, guard } = parts;
+  const { options, provider, logger } = parts;
   const { mountPath } = options;
   const callback = provider.callback();
   const oidc = (req: IncomingMessage, res: Parameters<typeof callback>[1]): void => {
@@ -65,19 +65,69 @@ export function authorizationRouter(parts: RouterParts): Router {
     }));
   });
   router.use(INTERACTION_PATH, parts.pages);
-  router.use((req, res, next) => (req.method === 'GET' || req.method === 'HEAD' ? parts.documents(req, res, next) : next()));
-  router.all(PUSHED_REQUEST_PATH, (req, res) => {
-    sendError(res, new NotFoundError(`there is no endpoint at ${req.method} ${mountPath}${PUSHED_REQUEST_PATH}: payment authorizations are opened by the bank's payment API`));
-  });
-  const requireTpp = guarded(guard.requireTpp, logger);
-  const authorizeManagement = guarded(guard.authorizeManagement(provider), logger);
-  router.post(ROUTES.registration, requireTpp);
-  router.get(`${ROUTES.registration}/:clientId`, authorizeManagement);
-  router.put(`${ROUTES.registration}/:clientId`, authorizeManagement);
-  router.delete(`${ROUTES.registration}/:clientId`, authorizeManagement);
-  router.post([ROUTES.token, ROUTES.revocation], requireTpp);
-  router.post(ROUTES.introspection, ...introspection(parts));
-  router.use(oidc);
+  // Every other path in one layer, chosen by its path: each Express route layer would match its
+  // pattern against every request that passes it.
+  router.use(endpointDispatch(parts, oidc));
   router.use(expressErrors(logger));
   return router;
+}
+
+/** Runs `handlers` one after the other, as an Express route would: each calls `next` to go on. */
+function chain(handlers: readonly ((req: Request, res: Response, next: NextFunction) => unknown)[], last: (req: Request, res: Response) => void): Handler {
+  return (req, res, next) => {
+    const step = (index: number) => (error?: unknown): void => {
+      if (error !== undefined) {
+        next(error);
+        return;
+      }
+      const handler = handlers[index];
+      if (!handler) {
+        last(req, res);
+        return;
+      }
+      Promise.resolve(handler(req, res, step(index + 1))).catch(next);
+    };
+    step(0)();
+  };
+}
+
+const DOCUMENTS = new Set<string>(Object.values(DOCUMENT_PATHS));
+const MANAGEMENT_PREFIX = `${ROUTES.registration}/`;
+
+/**
+ * The endpoints' guards in front of oidc-provider, by method and path (relative to the mount path,
+ * matched as Express routes match: without regard to case or a trailing slash).
+ */
+function endpointDispatch(parts: RouterParts, oidc: (req: Request, res: Response) => void): Handler {
+  const { options, provider, logger, guard } = parts;
+  const requireTpp = chain([guarded(guard.requireTpp, logger)], oidc);
+  const authorizeManagement = chain([guarded(guard.authorizeManagement(provider), logger)], oidc);
+  const introspect = chain(introspection(parts), oidc);
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const method = req.method;
+    const path = req.path.toLowerCase();
+    const route = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+    if ((method === 'GET' || method === 'HEAD') && DOCUMENTS.has(route)) {
+      parts.documents(req, res, () => oidc(req, res));
+    } else if (route === PUSHED_REQUEST_PATH) {
+      sendError(res, new NotFoundError(`there is no endpoint at ${method} ${options.mountPath}${PUSHED_REQUEST_PATH}: payment authorizations are opened by the bank's payment API`));
+    } else if (method === 'POST' && (route === ROUTES.token || route === ROUTES.revocation || route === ROUTES.registration)) {
+      requireTpp(req, res, next);
+    } else if (method === 'POST' && route === ROUTES.introspection) {
+      introspect(req, res, next);
+    } else if ((method === 'GET' || method === 'HEAD' || method === 'PUT' || method === 'DELETE') && route.startsWith(MANAGEMENT_PREFIX) && !route.includes('/', MANAGEMENT_PREFIX.length)) {
+      const raw = req.path.slice(MANAGEMENT_PREFIX.length).replace(/\/$/, '');
+      let clientId: string;
+      try {
+        clientId = decodeURIComponent(raw);
+      } catch (error) {
+        next(Object.assign(error as Error, { status: 400 }));
+        return;
+      }
+      req.params = { clientId };
+      authorizeManagement(req, res, next);
+    } else {
+      oidc(req, res);
+    }
+  };
 }
