@@ -6,6 +6,8 @@ import { accountOf, consumeFailure, organizationOf, ownerOf } from './records.js
 interface Entry {
   readonly model: string;
   readonly payload: AdapterPayload;
+  /** Whether the payload is JSON data, copied on every read without checks. */
+  readonly plain: boolean;
   /** Epoch milliseconds, or Infinity for records without expiry. */
   readonly expiresAt: number;
 }
@@ -48,12 +50,37 @@ function plainCopy(value: unknown, depth: number): unknown {
 }
 
 /**
+ * A deep copy of a payload stored as JSON data (checked once, when it was written): every read pays
+ * for a copy, none for the checks again.
+ */
+function copyStored(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    const copy: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i += 1) copy[i] = copyStored(value[i]);
+    return copy;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    const copied = copyStored((value as Record<string, unknown>)[key]);
+    if (key === '__proto__') Object.defineProperty(copy, key, { value: copied, enumerable: true, writable: true, configurable: true });
+    else copy[key] = copied;
+  }
+  return copy;
+}
+
+/**
  * A copy of a payload that shares nothing with it: no caller can change a stored record through the
  * object it gave or was given. Anything but JSON data goes through structuredClone, as it always did.
  */
-function copyPayload(payload: AdapterPayload): AdapterPayload {
+function copyPayload(payload: AdapterPayload): { payload: AdapterPayload; plain: boolean } {
   const copied = plainCopy(payload, 0);
-  return copied === NOT_PLAIN ? structuredClone(payload) : copied as AdapterPayload;
+  return copied === NOT_PLAIN ? { payload: structuredClone(payload), plain: false } : { payload: copied as AdapterPayload, plain: true };
+}
+
+/** A copy of a stored entry's payload for a reader. */
+function readCopy(entry: Entry): AdapterPayload {
+  return entry.plain ? copyStored(entry.payload) as AdapterPayload : structuredClone(entry.payload);
 }
 
 /**
@@ -210,7 +237,7 @@ export class MemoryStorage implements Storage {
         const key = keyOf(id);
         this.#delete(key);
         const expiresAt = typeof expiresIn === 'number' ? this.#now() + expiresIn * 1000 : Infinity;
-        this.#records.set(key, { model, payload: copyPayload(payload), expiresAt });
+        this.#records.set(key, { model, ...copyPayload(payload), expiresAt });
         if (typeof payload.grantId === 'string') this.#index(this.#byGrant, payload.grantId, key);
         const owner = ownerOf(model, id, payload);
         if (owner) this.#index(this.#byClient, owner, key);
@@ -225,17 +252,17 @@ export class MemoryStorage implements Storage {
       },
       find: async (id) => {
         const entry = this.#get(keyOf(id));
-        return entry ? copyPayload(entry.payload) : undefined;
+        return entry ? readCopy(entry) : undefined;
       },
       findByUid: async (uid) => {
         const key = this.#uid.get(`${model}:${uid}`);
         const entry = key ? this.#get(key) : undefined;
-        return entry ? copyPayload(entry.payload) : undefined;
+        return entry ? readCopy(entry) : undefined;
       },
       findByUserCode: async (userCode) => {
         const key = this.#userCode.get(`${model}:${userCode}`);
         const entry = key ? this.#get(key) : undefined;
-        return entry ? copyPayload(entry.payload) : undefined;
+        return entry ? readCopy(entry) : undefined;
       },
       consume: async (id) => {
         const entry = this.#get(keyOf(id));
