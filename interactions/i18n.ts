@@ -11,15 +11,27 @@ export const CATALOGS: Readonly<Record<Language, Readonly<Record<MessageKey, str
 /** Translates a key, replacing `{name}` placeholders; the result is text, escaped when rendered. */
 export type Translate = (key: MessageKey, params?: Readonly<Record<string, string | number>>) => string;
 
-const PLACEHOLDER = /\{(\w+)\}/g;
+/** A message cut at its `{name}` placeholders: literal text at even places, names at odd ones. */
+type Template = readonly string[];
 
 function makeTranslator(language: Language): Translate {
   const catalog = CATALOGS[language];
+  const templates = new Map<MessageKey, Template>();
   return (key, params) => {
     const text = catalog[key];
     // Most messages take no parameter: they are returned as written.
     if (!params) return text;
-    return text.replace(PLACEHOLDER, (whole, name: string) => (name in params ? String(params[name]) : whole));
+    let template = templates.get(key);
+    if (!template) {
+      template = text.split(/\{(\w+)\}/);
+      templates.set(key, template);
+    }
+    let out = template[0]!;
+    for (let i = 1; i < template.length; i += 2) {
+      const name = template[i]!;
+      out += (name in params ? String(params[name]) : `{${name}}`) + template[i + 1]!;
+    }
+    return out;
   };
 }
 

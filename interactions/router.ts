@@ -3,7 +3,7 @@
  * pages in render.ts and views/, what a failure shows in failures.ts; the decisions themselves
  * are the library's (lib/consent.ts, lib/payments/decisions.ts).
  */
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 
@@ -100,6 +100,13 @@ export class PsuPages {
       }
       await renderStep(services, res, flow);
     };
+    const answer = async (req: Request, res: Response, step: Step | undefined): Promise<void> => {
+      if (step) return step(services, await loadPost(services, req, res), req, res);
+      return show(req, res);
+    };
+    const run = (req: Request, res: Response, next: NextFunction, step: Step | undefined): void => {
+      answer(req, res, step).catch((error: unknown) => failPage(services, req, res, error)).catch(next);
+    };
     // One layer for every page, chosen by its path, as the routes `GET /:uid` and `POST /:uid/<step>`
     // would (without regard to case or a trailing slash); anything else is a session mismatch.
     router.use((req, res, next) => {
@@ -107,25 +114,19 @@ export class PsuPages {
       const step = match?.[2] === undefined ? undefined : STEPS.get(match[2].toLowerCase());
       const showing = match !== null && match[2] === undefined && (req.method === 'GET' || req.method === 'HEAD');
       const posting = step !== undefined && req.method === 'POST';
-      let uid: string | undefined;
+      if (!showing && !posting) {
+        failPage(services, req, res, new SessionMismatch(req.method)).catch(next);
+        return;
+      }
       try {
-        uid = showing || posting ? decodeURIComponent(match![1]!) : undefined;
+        req.params = { uid: decodeURIComponent(match![1]!) };
       } catch (error) {
         next(Object.assign(error as Error, { status: 400 }));
         return;
       }
-      req.params = uid === undefined ? {} : { uid };
-      const answer = async (): Promise<void> => {
-        if (showing) return show(req, res);
-        if (posting) return step(services, await loadPost(services, req, res), req, res);
-        throw new SessionMismatch(req.method);
-      };
-      const run = (): void => {
-        answer().catch((error: unknown) => failPage(services, req, res, error)).catch(next);
-      };
       // The form's parser refuses what it cannot read as Express would: to the router's error handler.
-      if (posting) form(req, res, (error?: unknown) => (error === undefined ? run() : next(error)));
-      else run();
+      if (posting) form(req, res, (error?: unknown) => (error === undefined ? run(req, res, next, step) : next(error)));
+      else run(req, res, next, undefined);
     });
     return router;
   }

@@ -72,23 +72,19 @@ export function authorizationRouter(parts: RouterParts): Router {
   return router;
 }
 
+type Step = (req: Request, res: Response, next: NextFunction) => unknown;
+
 /** Runs `handlers` one after the other, as an Express route would: each calls `next` to go on. */
-function chain(handlers: readonly ((req: Request, res: Response, next: NextFunction) => unknown)[], last: (req: Request, res: Response) => void): Handler {
-  return (req, res, next) => {
-    const step = (index: number) => (error?: unknown): void => {
-      if (error !== undefined) {
-        next(error);
-        return;
-      }
-      const handler = handlers[index];
-      if (!handler) {
-        last(req, res);
-        return;
-      }
-      Promise.resolve(handler(req, res, step(index + 1))).catch(next);
-    };
-    step(0)();
+function chain(handlers: readonly Step[], last: (req: Request, res: Response) => void): Handler {
+  const run = (index: number, req: Request, res: Response, next: NextFunction): void => {
+    const handler = handlers[index];
+    if (!handler) {
+      last(req, res);
+      return;
+    }
+    Promise.resolve(handler(req, res, (error?: unknown) => (error === undefined ? run(index + 1, req, res, next) : next(error)))).catch(next);
   };
+  return (req, res, next) => run(0, req, res, next);
 }
 
 const DOCUMENTS = new Set<string>(Object.values(DOCUMENT_PATHS));
