@@ -4,10 +4,8 @@
  * array (`[entity, …]`, or the EBA's `[[…], [entity, …]]`), so that memory holds one entity, never
  * the file. Objects elsewhere (a metadata object of the file) are skipped.
  */
-import { Writable, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-
-import parser from 'stream-json/parser.js';
+import { getManyValues, isMany, none } from 'stream-chain/core';
+import { jsonParser } from 'stream-json/parser.js';
 
 /** A JSON object read from the register, without prototype: its keys are data. */
 export type JsonObject = Record<string, unknown>;
@@ -97,21 +95,22 @@ function entityReader(onEntity: (entity: JsonObject) => void, limits: EntityLimi
 
 /**
  * Reads `source` (JSON text) to its end, calling `onEntity` for each entity as soon as its closing
- * brace is read; rejects on a syntax error or a limit passed.
+ * brace is read; rejects on a syntax error or a limit passed. The tokenizer is called on each
+ * chunk directly (not as a stream of one object per token): the register's millions of tokens
+ * cost no stream machinery each.
  */
-export async function readEntities(source: Readable, onEntity: (entity: JsonObject) => void, limits: EntityLimits = DEFAULT_ENTITY_LIMITS): Promise<void> {
+export async function readEntities(source: AsyncIterable<Buffer | string>, onEntity: (entity: JsonObject) => void, limits: EntityLimits = DEFAULT_ENTITY_LIMITS): Promise<void> {
   const read = entityReader(onEntity, limits);
-  const tokens = parser.asStream({ packValues: true, streamValues: false, maxDepth: limits.maxDepth, maxPackedLength: limits.maxStringLength });
-  const sink = new Writable({
-    objectMode: true,
-    write(token: Token, _encoding, callback) {
-      try {
-        read(token);
-        callback();
-      } catch (error) {
-        callback(error as Error);
-      }
-    },
-  });
-  await pipeline(source, tokens, sink);
+  const tokenize = jsonParser({ packValues: true, streamValues: false, maxDepth: limits.maxDepth, maxPackedLength: limits.maxStringLength });
+  const take = (out: unknown) => {
+    if (out === none) return;
+    if (isMany(out)) for (const token of getManyValues(out)) read(token as Token);
+    else read(out as Token);
+  };
+  // A character split between two chunks waits for the next one.
+  const decoder = new TextDecoder('utf-8');
+  for await (const chunk of source) take(tokenize(typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true })));
+  take(tokenize(decoder.decode()));
+  // The end of the text is told with stream-chain's `none`, which the tokenizer's declared input type leaves out.
+  take(Reflect.apply(tokenize, undefined, [none]));
 }

@@ -108,3 +108,39 @@ describe('TPP register: registration, token and sweep over mutual TLS', function
     expect(server.auth.tppRegister!.ageSeconds()).to.be.a('number');
   });
 });
+
+describe('TPP register: the scheduled sweep', function () {
+  this.timeout(30_000);
+  let files: FileServer;
+  let redis: TestRedis;
+  let server: TestServer;
+
+  before(async () => {
+    files = await fileServer();
+    files.publish('register.zip', await registerZip(copyOf({ withdrawn: { dates: ['2019-03-01'] } })));
+    redis = await startRedis();
+    server = await startServer({
+      options: {
+        storage: new RedisStorage(redis.client, { keyPrefix: redis.keyPrefix, cache: false }),
+        suspensionCacheTtl: 0,
+        tppRegister: { register: new EbaRegister({ url: files.url('register.zip') }), country: 'FR', sweepInterval: 1 },
+      },
+    });
+    await server.logged((entry) => entry.fields.event === 'tpp_register.loaded');
+  });
+  after(async () => {
+    await server?.close();
+    await redis?.close();
+    await files?.close();
+  });
+
+  it('suspends, on its own schedule, an organization withdrawn since it registered', async () => {
+    const tpp = await tppOf('FR', 'FR-ACPR', '10002', ['PSP_AI']);
+    await server.request(tpp).post('/oauth2/register').send({ redirect_uris: [REDIRECT_URI], client_name: 'Soon withdrawn' }).expect(201);
+    files.publish('register.zip', await registerZip(copyOf()));
+    await server.auth.tppRegister!.reload();
+    const audited = await server.logged((entry) => entry.fields.event === 'tpp_register.suspended');
+    expect(audited.fields).to.deep.include({ organization: 'PSDFR-ACPR-10002', reason: 'withdrawn' });
+    expect(await server.auth.management.isSuspended('PSDFR-ACPR-10002')).to.equal(true);
+  });
+});
