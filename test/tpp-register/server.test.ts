@@ -16,41 +16,46 @@ const copyOf = (changes: Partial<Record<keyof typeof CASES, Partial<(typeof CASE
 
 const tppOf = (country: string, ncaId: string, number: string, roles: Role[]) => bankTpp({ roles, country, ncaId, authorisationNumber: number, organization: `TPP ${number}` });
 
-describe('TPP register: registration, token and sweep over mutual TLS', function () {
-  this.timeout(30_000);
-  let files: FileServer;
-  let redis: TestRedis;
-  let server: TestServer;
+/** A server on Redis checking bank TPPs against a register served over HTTP (yesterday's: the withdrawn TPP still authorised). */
+interface RegisterSetup { readonly files: FileServer; readonly redis: TestRedis; readonly server: TestServer }
 
-  const register = (tpp: TppCredentials, body: Record<string, unknown> = {}) => server.request(tpp).post('/oauth2/register')
-    .send({ redirect_uris: [REDIRECT_URI], client_name: 'Licensed TPP', ...body });
-  const clientCredentials = (tpp: TppCredentials, clientId: string) => server.request(tpp).post('/oauth2/token')
-    .type('form').send({ grant_type: 'client_credentials', scope: 'pisp', client_id: clientId });
-
+function registerSuite(sweepInterval: number): RegisterSetup {
+  const setup = {} as { files: FileServer; redis: TestRedis; server: TestServer };
   before(async () => {
-    files = await fileServer();
-    files.publish('register.zip', await registerZip(copyOf({ withdrawn: { dates: ['2019-03-01'] } })));
-    redis = await startRedis();
-    server = await startServer({
+    setup.files = await fileServer();
+    setup.files.publish('register.zip', await registerZip(copyOf({ withdrawn: { dates: ['2019-03-01'] } })));
+    setup.redis = await startRedis();
+    setup.server = await startServer({
       options: {
-        storage: new RedisStorage(redis.client, { keyPrefix: redis.keyPrefix, cache: false }),
+        storage: new RedisStorage(setup.redis.client, { keyPrefix: setup.redis.keyPrefix, cache: false }),
         suspensionCacheTtl: 0,
-        tppRegister: { register: new EbaRegister({ url: files.url('register.zip') }), country: 'FR', sweepInterval: 0 },
+        tppRegister: { register: new EbaRegister({ url: setup.files.url('register.zip') }), country: 'FR', sweepInterval },
       },
     });
-    await server.logged((entry) => entry.fields.event === 'tpp_register.loaded');
+    await setup.server.logged((entry) => entry.fields.event === 'tpp_register.loaded');
   });
   after(async () => {
-    await server?.close();
-    await redis?.close();
-    await files?.close();
+    await setup.server?.close();
+    await setup.redis?.close();
+    await setup.files?.close();
   });
+  return setup;
+}
+
+describe('TPP register: registration, token and sweep over mutual TLS', function () {
+  this.timeout(30_000);
+  const setup = registerSuite(0);
+
+  const register = (tpp: TppCredentials, body: Record<string, unknown> = {}) => setup.server.request(tpp).post('/oauth2/register')
+    .send({ redirect_uris: [REDIRECT_URI], client_name: 'Licensed TPP', ...body });
+  const clientCredentials = (tpp: TppCredentials, clientId: string) => setup.server.request(tpp).post('/oauth2/token')
+    .type('form').send({ grant_type: 'client_credentials', scope: 'pisp', client_id: clientId });
 
   it('registers an authorised TPP and one the register does not list (audited), for the scopes the register allows', async () => {
     const authorised = await register(await tppOf('FR', 'FR-ACPR', '10001', ['PSP_AI', 'PSP_PI'])).expect(201);
     expect(authorised.body.scope).to.equal('aisp extended_transaction_history pisp');
     await register(await tppOf('FR', 'FR-ACPR', '55555', ['PSP_AI'])).expect(201);
-    const unknown = await server.logged((entry) => entry.fields.event === 'tpp_register.unknown' && entry.fields.organization === 'PSDFR-ACPR-55555');
+    const unknown = await setup.server.logged((entry) => entry.fields.event === 'tpp_register.unknown' && entry.fields.organization === 'PSDFR-ACPR-55555');
     expect(unknown.fields).to.deep.include({ register: 'EBA PSD2 register', at: 'registration' });
     const aisOnly = await tppOf('FR', 'FR-ACPR', '10004', ['PSP_AI', 'PSP_PI']);
     await register(aisOnly, { scope: 'aisp' }).expect(201);
@@ -72,8 +77,8 @@ describe('TPP register: registration, token and sweep over mutual TLS', function
     const { body: client } = await register(tpp).expect(201);
     await clientCredentials(tpp, client.client_id).expect(200);
 
-    files.publish('register.zip', await registerZip(copyOf()));
-    await server.auth.tppRegister!.reload();
+    setup.files.publish('register.zip', await registerZip(copyOf()));
+    await setup.server.auth.tppRegister!.reload();
     const refused = await clientCredentials(tpp, client.client_id).expect(400);
     expect(refused.body).to.deep.equal({
       error: 'unauthorized_client',
@@ -81,60 +86,40 @@ describe('TPP register: registration, token and sweep over mutual TLS', function
     });
     expect((await register(tpp).expect(400)).body.error_description).to.match(/EBA PSD2 register shows the authorisation of PSDFR-ACPR-10002 withdrawn/);
 
-    const outcome = await server.auth.tppRegister!.sweep();
+    const outcome = await setup.server.auth.tppRegister!.sweep();
     expect(outcome.suspended).to.deep.equal(['PSDFR-ACPR-10002']);
-    expect(await server.auth.management.isSuspended('PSDFR-ACPR-10002')).to.equal(true);
-    const audited = await server.logged((entry) => entry.fields.event === 'tpp_register.suspended');
+    expect(await setup.server.auth.management.isSuspended('PSDFR-ACPR-10002')).to.equal(true);
+    const audited = await setup.server.logged((entry) => entry.fields.event === 'tpp_register.suspended');
     expect(audited.fields).to.deep.include({ organization: 'PSDFR-ACPR-10002', reason: 'withdrawn', register: 'EBA PSD2 register' });
-    await server.logged((entry) => entry.fields.event === 'organization.suspended' && entry.fields.organization === 'PSDFR-ACPR-10002');
+    await setup.server.logged((entry) => entry.fields.event === 'organization.suspended' && entry.fields.organization === 'PSDFR-ACPR-10002');
     // The organizations still licensed, and the unknown one, are left alone.
-    expect(await server.auth.management.isSuspended('PSDFR-ACPR-10001')).to.equal(false);
-    expect(await server.auth.management.isSuspended('PSDFR-ACPR-55555')).to.equal(false);
-    expect((await server.auth.tppRegister!.sweep()).suspended).to.deep.equal([]);
+    expect(await setup.server.auth.management.isSuspended('PSDFR-ACPR-10001')).to.equal(false);
+    expect(await setup.server.auth.management.isSuspended('PSDFR-ACPR-55555')).to.equal(false);
+    expect((await setup.server.auth.tppRegister!.sweep()).suspended).to.deep.equal([]);
   });
 
   it('keeps the last good snapshot when tonight\'s file is corrupt: nobody is let in or shut out by it', async () => {
-    files.publish('register.zip', await registerZip(goldenCopy([]), sha256('not this one')));
-    await server.auth.tppRegister!.reload();
-    const failed = await server.logged((entry) => entry.fields.event === 'tpp_register.load_failed');
+    setup.files.publish('register.zip', await registerZip(goldenCopy([]), sha256('not this one')));
+    await setup.server.auth.tppRegister!.reload();
+    const failed = await setup.server.logged((entry) => entry.fields.event === 'tpp_register.load_failed');
     expect(String(failed.fields.error)).to.match(/does not match its SHA-256/);
     const tpp = await tppOf('FR', 'FR-ACPR', '10001', ['PSP_PI']);
     const { body: client } = await register(tpp).expect(201);
     await clientCredentials(tpp, client.client_id).expect(200);
     await register(await tppOf('DE', 'DE-BAFIN', '10003', ['PSP_AI'])).expect(400);
-    files.publish('register.zip', undefined);
-    await server.auth.tppRegister!.reload();
+    setup.files.publish('register.zip', undefined);
+    await setup.server.auth.tppRegister!.reload();
     await register(await tppOf('DE', 'DE-BAFIN', '10003', ['PSP_AI'])).expect(400);
-    expect(server.auth.tppRegister!.ageSeconds()).to.be.a('number');
+    expect(setup.server.auth.tppRegister!.ageSeconds()).to.be.a('number');
   });
 });
 
 describe('TPP register: the scheduled sweep', function () {
   this.timeout(30_000);
-  let files: FileServer;
-  let redis: TestRedis;
-  let server: TestServer;
-
-  before(async () => {
-    files = await fileServer();
-    files.publish('register.zip', await registerZip(copyOf({ withdrawn: { dates: ['2019-03-01'] } })));
-    redis = await startRedis();
-    server = await startServer({
-      options: {
-        storage: new RedisStorage(redis.client, { keyPrefix: redis.keyPrefix, cache: false }),
-        suspensionCacheTtl: 0,
-        tppRegister: { register: new EbaRegister({ url: files.url('register.zip') }), country: 'FR', sweepInterval: 1 },
-      },
-    });
-    await server.logged((entry) => entry.fields.event === 'tpp_register.loaded');
-  });
-  after(async () => {
-    await server?.close();
-    await redis?.close();
-    await files?.close();
-  });
+  const setup = registerSuite(1);
 
   it('suspends, on its own schedule, an organization withdrawn since it registered', async () => {
+    const { server, files } = setup;
     const tpp = await tppOf('FR', 'FR-ACPR', '10002', ['PSP_AI']);
     await server.request(tpp).post('/oauth2/register').send({ redirect_uris: [REDIRECT_URI], client_name: 'Soon withdrawn' }).expect(201);
     files.publish('register.zip', await registerZip(copyOf()));
