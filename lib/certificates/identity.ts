@@ -1,6 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 
 import type { EllipticCurve, SignatureHash } from './algorithms.js';
+import { anchorsOf, checkAnchorGranted, type AnchorSource } from './anchor-source.js';
 import { CertificateFactsError, factsOf } from './certificate-facts.js';
 import { pathToAnchor } from './chain.js';
 import { formatRfc4514, type DnAttribute } from './distinguished-name.js';
@@ -17,6 +18,8 @@ export type EnvironmentName = 'sandbox' | 'bank';
 export interface EnvironmentTrust {
   readonly name: EnvironmentName;
   readonly anchors: readonly X509Certificate[];
+  /** Anchors that change while the server runs (a trusted list), used besides `anchors`. */
+  readonly anchorSource?: AnchorSource;
   /** Require QcCompliance and QcType web (a qualified website authentication certificate). */
   readonly requireQualifiedStatements: boolean;
   /** Extended key usages the certificate must carry when it has the extension. */
@@ -78,6 +81,8 @@ interface Verified {
   /** The leaf's validity period (ms). */
   readonly validFrom: number;
   readonly validTo: number;
+  /** The versions of the changing anchor sets it was verified against (see {@link AnchorSource}). */
+  readonly anchorVersions: string;
   /** What the leaf says, read once: everything but the validity period depends on it alone. */
   outcome?: TppIdentity | CertificateRejectedError;
 }
@@ -119,7 +124,7 @@ export class CertificateVerifier {
   readonly #cache = new Map<string, Verified>();
   readonly #byLeaf = new WeakMap<Uint8Array, Verified>();
   /** Refusals of the path, by the leaf object a connection presents with each of its requests. */
-  readonly #refusedLeaves = new WeakMap<Uint8Array, { readonly error: CertificateRejectedError; readonly until: number }>();
+  readonly #refusedLeaves = new WeakMap<Uint8Array, { readonly error: CertificateRejectedError; readonly until: number; readonly anchorVersions: string }>();
   readonly #pathValidation: ReadonlyMap<EnvironmentTrust, PathValidationPolicy>;
 
   constructor(environments: readonly EnvironmentTrust[], now: () => Date = () => new Date()) {
@@ -196,17 +201,19 @@ export class CertificateVerifier {
   #verifyChain(presented: PresentedCertificate, now: Date): Verified {
     // The same leaf object comes back with every request of a connection: no hashing then.
     const known = this.#byLeaf.get(presented.leaf);
-    if (known && known.caValidFrom <= now.getTime() && now.getTime() <= known.caValidTo && this.#cache.get(known.thumbprint) === known) return known;
+    const anchorVersions = this.#anchorVersions();
+    if (known && known.caValidFrom <= now.getTime() && now.getTime() <= known.caValidTo && this.#cache.get(known.thumbprint) === known
+      && known.anchorVersions === anchorVersions) return known;
     // Nor is a refused certificate read again for each request the connection sends.
     const refused = this.#refusedLeaves.get(presented.leaf);
-    if (refused && now.getTime() < refused.until) {
+    if (refused && now.getTime() < refused.until && refused.anchorVersions === anchorVersions) {
       throw new CertificateRejectedError(refused.error.reason, refused.error.error_description, { cause: refused.error.cause });
     }
     let verified: Verified;
     try {
-      verified = this.#verifyChainByFingerprint(presented, now);
+      verified = this.#verifyChainByFingerprint(presented, now, anchorVersions);
     } catch (error) {
-      if (error instanceof CertificateRejectedError) this.#refusedLeaves.set(presented.leaf, { error, until: now.getTime() + REFUSAL_TTL });
+      if (error instanceof CertificateRejectedError) this.#refusedLeaves.set(presented.leaf, { error, until: now.getTime() + REFUSAL_TTL, anchorVersions });
       throw error;
     }
     this.#byLeaf.set(presented.leaf, verified);
@@ -225,7 +232,12 @@ export class CertificateVerifier {
         return false;
       }
     };
-    return intermediates.some(signed) || this.#environments.some((environment) => environment.anchors.some(signed));
+    return intermediates.some(signed) || this.#environments.some((environment) => anchorsOf(environment).some(signed));
+  }
+
+  /** The versions of the changing anchor sets now: a cached outcome holds only while they stay. */
+  #anchorVersions(): string {
+    return this.#environments.map((environment) => environment.anchorSource?.current()?.version ?? '').join(',');
   }
 
   /** Refuses a leaf whose own contents cannot be read (before the PSD2 checks read them). */
@@ -246,12 +258,12 @@ export class CertificateVerifier {
     return contents;
   }
 
-  #verifyChainByFingerprint(presented: PresentedCertificate, now: Date): Verified {
+  #verifyChainByFingerprint(presented: PresentedCertificate, now: Date, anchorVersions: string): Verified {
     // Keyed by the leaf alone: a resumed TLS session presents the leaf without its intermediates,
     // and a leaf once verified through a path stays trusted while every CA on that path is valid.
     const key = createHash('sha256').update(presented.leaf).digest('base64url');
     const cached = this.#cache.get(key);
-    if (cached && cached.caValidFrom <= now.getTime() && now.getTime() <= cached.caValidTo) {
+    if (cached && cached.caValidFrom <= now.getTime() && now.getTime() <= cached.caValidTo && cached.anchorVersions === anchorVersions) {
       this.#cache.delete(key);
       this.#cache.set(key, cached);
       return cached;
@@ -275,9 +287,10 @@ export class CertificateVerifier {
     let path: X509Certificate[] | undefined;
     let invalid: CertificateRejectedError | undefined;
     for (const candidate of this.#environments) {
-      const found = pathToAnchor(certificate, intermediates, candidate.anchors, now);
+      const found = pathToAnchor(certificate, intermediates, anchorsOf(candidate), now);
       if (!found) continue;
       try {
+        checkAnchorGranted(candidate, found, certificate);
         validatePath(found, this.#pathValidation.get(candidate) ?? pathValidationOf(candidate));
       } catch (error) {
         if (!(error instanceof CertificateRejectedError)) throw error;
@@ -299,6 +312,8 @@ export class CertificateVerifier {
     if (!environment || !path || !contents) {
       // Not checkIssued: it also requires keyCertSign, which a self-signed leaf usually lacks.
       const selfSigned = certificate.issuer === certificate.subject && verifiesItself(certificate);
+      const unloaded = this.#environments.find((candidate) => candidate.anchorSource && !candidate.anchorSource.current());
+      if (unloaded?.anchorSource && !selfSigned) reject('trust_list_unavailable', unloaded.anchorSource.unavailableReason);
       return reject(
         'issuer_untrusted',
         selfSigned
@@ -318,6 +333,7 @@ export class CertificateVerifier {
       caValidTo: Math.min(...cas.map((ca) => new Date(ca.validTo).getTime())),
       validFrom: new Date(certificate.validFrom).getTime(),
       validTo: new Date(certificate.validTo).getTime(),
+      anchorVersions,
     };
     if (this.#cache.size >= CACHE_SIZE) {
       const oldest = this.#cache.keys().next().value;

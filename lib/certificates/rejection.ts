@@ -29,7 +29,11 @@ export type CertificateRejection =
   /** RFC 5280 §6.1.3(b, c): a name outside a CA's permitted subtrees or inside its excluded ones. */
   | 'name_constraints_violated'
   /** RFC 5280 §6.1.3(f), §6.1.4(a), §6.1.5: the path's certificate policies do not satisfy its policy constraints. */
-  | 'certificate_policy_invalid';
+  | 'certificate_policy_invalid'
+  /** The QTSP service the path ends at was not granted on the trusted list when the certificate was issued. */
+  | 'issuer_not_granted'
+  /** The environment's trusted list has not been verified yet: no certificate can be checked against it. */
+  | 'trust_list_unavailable';
 
 /** A client certificate was absent or refused; `reason` says which check failed. */
 export class CertificateRejectedError extends InvalidClientError {

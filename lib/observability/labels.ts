@@ -105,7 +105,7 @@ const REJECTIONS: Record<CertificateRejection, true> = {
   organization_identifier_invalid: true, certificate_revoked: true, certificate_status_unknown: true, weak_key: true,
   weak_signature: true, unrecognised_critical_extension: true, certificate_is_ca: true, key_usage_not_client_auth: true,
   extended_key_usage_not_client_auth: true, ca_extended_key_usage_not_client_auth: true, name_constraints_violated: true,
-  certificate_policy_invalid: true,
+  certificate_policy_invalid: true, issuer_not_granted: true, trust_list_unavailable: true,
 };
 export const CERTIFICATE_OUTCOMES: readonly string[] = ['accepted', ...Object.keys(REJECTIONS)];
 

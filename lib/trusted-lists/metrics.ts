@@ -1,0 +1,32 @@
+/**
+ * The trusted lists in the server's Prometheus registry: the age of the set in use, its anchors,
+ * and the refreshes by result.
+ */
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+import type { RefreshOutcome, TrustedListSource } from './source.js';
+
+/** Registers the gauges; returns what counts a refresh. */
+export function trustedListMetrics(registry: Registry, source: TrustedListSource, prefix = 'psd2_as_'): (outcome: RefreshOutcome) => void {
+  const registers = [registry];
+  new Gauge({
+    name: `${prefix}trusted_list_age_seconds`,
+    help: 'Seconds since the EU trusted lists in use were verified; -1 while none was',
+    registers,
+    collect() {
+      this.set(source.age() ?? -1);
+    },
+  });
+  new Gauge({
+    name: `${prefix}trusted_list_anchors`,
+    help: 'QTSP certificates the verified EU trusted lists anchor',
+    registers,
+    collect() {
+      this.set(source.current()?.anchors.length ?? 0);
+    },
+  });
+  const refreshes = new Counter({ name: `${prefix}trusted_list_refreshes_total`, help: 'Readings of the EU trusted lists, by result (verified or refused)', labelNames: ['result'], registers });
+  refreshes.inc({ result: 'verified' }, 0);
+  refreshes.inc({ result: 'refused' }, 0);
+  return (outcome) => refreshes.inc({ result: outcome.ok ? 'verified' : 'refused' });
+}

@@ -1,0 +1,130 @@
+/**
+ * The XAdES signature of a trusted list (ETSI TS 119 612 §5.7, enveloped, XAdES-BES): checked with
+ * xadesjs over Node's WebCrypto (RSA PKCS#1 v1.5, RSA-PSS, ECDSA) against the keys this server
+ * expects, never against a key the document brings along: a valid signature by an unknown key
+ * proves nothing.
+ */
+import { X509Certificate, createHash, webcrypto } from 'node:crypto';
+
+import { DOMParser, XMLSerializer, type Document, type Element } from '@xmldom/xmldom';
+import * as xades from 'xadesjs';
+
+import { DSIG_NS, TrustedListError, XADES_NS, childrenOf, descendantsNamed, textOf } from './xml.js';
+
+const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
+const SIGNED_PROPERTIES = 'http://uri.etsi.org/01903#SignedProperties';
+const DIGESTS: Readonly<Record<string, string>> = {
+  'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
+  'http://www.w3.org/2001/04/xmldsig-more#sha384': 'sha384',
+  'http://www.w3.org/2001/04/xmlenc#sha512': 'sha512',
+};
+const CURVES: Readonly<Record<string, string>> = { prime256v1: 'P-256', secp384r1: 'P-384', secp521r1: 'P-521' };
+
+let engineSet = false;
+
+/** xadesjs needs a WebCrypto and a DOM implementation; set on first use, not on import. */
+function useEngine(): void {
+  if (engineSet) return;
+  xades.Application.setEngine('NodeJS', webcrypto);
+  xades.setNodeDependencies({ DOMParser, XMLSerializer });
+  engineSet = true;
+}
+
+/** The one signature of the list: a child of its root, and no other anywhere in the document. */
+function signatureOf(document: Document): Element {
+  const root = document.documentElement!;
+  const all = descendantsNamed(root, 'Signature').filter((element) => element.namespaceURI === DSIG_NS);
+  const own = childrenOf(root, DSIG_NS, 'Signature');
+  if (own.length !== 1 || all.length !== 1) throw new TrustedListError('the list must hold exactly one signature, enveloped in its root element');
+  return own[0]!;
+}
+
+/**
+ * The references must sign the whole list (URI "" or the root's Id, enveloped) and nothing but it
+ * and the XAdES signed properties: a signature over some other part proves nothing about the services.
+ */
+function checkReferences(document: Document, signature: Element): void {
+  const root = document.documentElement!;
+  const rootId = root.getAttribute('Id');
+  const references = childrenOf(childrenOf(signature, DSIG_NS, 'SignedInfo')[0], DSIG_NS, 'Reference');
+  let wholeList = false;
+  let signedProperties = false;
+  for (const reference of references) {
+    const uri = reference.getAttribute('URI');
+    const transforms = childrenOf(childrenOf(reference, DSIG_NS, 'Transforms')[0], DSIG_NS, 'Transform').map((t) => t.getAttribute('Algorithm'));
+    if (reference.getAttribute('Type') === SIGNED_PROPERTIES && uri?.startsWith('#')) {
+      const target = descendantsNamed(signature, 'SignedProperties').filter((element) => element.namespaceURI === XADES_NS);
+      if (target.length !== 1 || target[0]!.getAttribute('Id') !== uri.slice(1)) throw new TrustedListError('the signature references signed properties it does not hold');
+      signedProperties = true;
+    } else if ((uri === '' || (rootId && uri === `#${rootId}`)) && transforms.includes(ENVELOPED)) {
+      wholeList = true;
+    } else {
+      throw new TrustedListError(`the signature references ${uri === null ? 'an unnamed part' : `"${uri.slice(0, 80)}"`}, not the whole list`);
+    }
+  }
+  if (rootId && Array.from(root.getElementsByTagNameNS('*', '*')).some((element) => element.getAttribute('Id') === rootId)) {
+    throw new TrustedListError('the list repeats the Id of its root element');
+  }
+  if (!wholeList) throw new TrustedListError('the signature does not cover the whole list');
+  if (!signedProperties) throw new TrustedListError('the signature has no XAdES signed properties');
+}
+
+/** XAdES SigningCertificate(V2): the signed properties must name the signer's certificate. */
+function checkSigningCertificate(signature: Element, signer: X509Certificate): void {
+  const digests = descendantsNamed(signature, 'CertDigest').filter((element) => element.namespaceURI === XADES_NS);
+  const names = digests.some((digest) => {
+    const method = childrenOf(digest, DSIG_NS, 'DigestMethod')[0]?.getAttribute('Algorithm') ?? '';
+    const algorithm = DIGESTS[method];
+    return algorithm !== undefined && createHash(algorithm).update(signer.raw).digest('base64') === textOf(childrenOf(digest, DSIG_NS, 'DigestValue')[0]).replace(/\s/g, '');
+  });
+  if (!names) throw new TrustedListError('the signed properties do not name the signing certificate');
+}
+
+/** The algorithm to import `certificate`'s key with for a signature of `algorithm`; undefined when they do not fit. */
+function importAlgorithm(algorithm: { name: string }, certificate: X509Certificate): webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams | undefined {
+  const key = certificate.publicKey;
+  if (algorithm.name === 'ECDSA') {
+    const curve = CURVES[key.asymmetricKeyDetails?.namedCurve ?? ''];
+    return key.asymmetricKeyType === 'ec' && curve ? { name: 'ECDSA', namedCurve: curve } : undefined;
+  }
+  if (algorithm.name === 'RSASSA-PKCS1-v1_5' || algorithm.name === 'RSA-PSS') {
+    return key.asymmetricKeyType === 'rsa' ? { ...(algorithm as webcrypto.RsaHashedImportParams) } : undefined;
+  }
+  return undefined;
+}
+
+async function verifiesWith(document: Document, signature: Element, certificate: X509Certificate): Promise<boolean> {
+  const signed = new xades.SignedXml(document);
+  signed.LoadXml(signature);
+  const algorithm = signed.Algorithm as { name: string } | null;
+  const params = algorithm && importAlgorithm(algorithm, certificate);
+  if (!params) return false;
+  const key = await webcrypto.subtle.importKey('spki', certificate.publicKey.export({ type: 'spki', format: 'der' }), params, true, ['verify']);
+  // xadesjs imports the key again with the signature's algorithm, which for ECDSA must name the curve.
+  signed.Algorithm = { ...algorithm, ...params };
+  try {
+    return await signed.Verify(key);
+  } catch (error) {
+    throw new TrustedListError(`the list's signature does not verify: ${(error as Error).message.split('.')[0]}`);
+  }
+}
+
+/**
+ * Verifies the list's enveloped XAdES signature with each of `signers` in turn and returns the one
+ * that made it; throws {@link TrustedListError} when none did, or when the signature does not sign
+ * the whole list, or its signer is not valid at `now`.
+ */
+export async function verifyListSignature(document: Document, signers: readonly X509Certificate[], now: Date): Promise<X509Certificate> {
+  useEngine();
+  const signature = signatureOf(document);
+  checkReferences(document, signature);
+  for (const signer of signers) {
+    if (!(await verifiesWith(document, signature, signer))) continue;
+    if (new Date(signer.validFrom) > now || new Date(signer.validTo) < now) {
+      throw new TrustedListError(`the list's signing certificate is not valid now (${signer.validFrom} to ${signer.validTo})`);
+    }
+    checkSigningCertificate(signature, signer);
+    return signer;
+  }
+  throw new TrustedListError('the list is not signed by any of the certificates expected for it');
+}
