@@ -40,6 +40,7 @@ import { ROUTES } from './routes.js';
 import type { Storage } from './storage.js';
 import { Suspensions } from './suspensions.js';
 import { createTppRegister, type TppRegisterControl } from './tpp-register/index.js';
+import { startTrustedLists, withTrustedLists, type TrustedLists } from './trusted-lists/index.js';
 
 /** What {@link createAuthorizationServer} returns. */
 export interface AuthorizationServer {
@@ -80,7 +81,12 @@ export interface AuthorizationServer {
   readonly statistics: PsdStatistics;
   /** The register of TPP licences (the `tppRegister` option); undefined without one. */
   readonly tppRegister: TppRegisterControl | undefined;
-  /** Stops the background work (revocation sweep, statistics flush); the host closes its storage afterwards. */
+  /**
+   * The bank environment's EU trusted lists, when `environments.bank.trustedList` is set: when
+   * the first reading is done, a reading on demand, the age of the set in use.
+   */
+  readonly trustedLists: TrustedLists | undefined;
+  /** Stops the background work (revocation sweep, statistics flush, trusted-list refresh); the host closes its storage afterwards. */
   close(): Promise<void>;
 }
 
@@ -117,7 +123,8 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
 
   // Certificate → identity → policy.
   const source = certificateSourceOf(options);
-  const identities = new RequestIdentities(new CertificateVerifier(options.environments, options.now), source);
+  const trustedLists = startTrustedLists(options.trustedList, { storage, now: options.now, logger, metrics, health });
+  const identities = new RequestIdentities(new CertificateVerifier(withTrustedLists(options.environments, trustedLists), options.now), source);
   const { revocation } = options;
   const revocationChecker = new RevocationChecker(storage, revocation, { now: options.now, logger });
   const certificateStatus = new CertificateStatusPolicy(revocationChecker, revocation, logger);
@@ -183,8 +190,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     health,
     statistics,
     tppRegister: tppRegister?.start(management),
+    trustedLists,
     close: async () => {
-      await tppRegister?.close();
+      await Promise.all([tppRegister?.close(), trustedLists?.close()]);
       await revocationChecker.close();
       await statistics.close();
     },

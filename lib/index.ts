@@ -52,6 +52,7 @@ export { SCOPES, type Scope } from './psd2/scopes.js';
 export type { TppRegister, TppRegisterSnapshot, TppLicence, LicenceKey } from './tpp-register/types.js';
 export { EbaRegister, type EbaRegisterOptions } from './tpp-register/eba-register.js';
 export type { TppRegisterControl, SweepOutcome } from './tpp-register/index.js';
+export type { TrustedLists, RefreshOutcome } from './trusted-lists/source.js';
 export {
   operationsListener,
   type ServerMetrics,

@@ -5,6 +5,7 @@ import { ConfigurationError } from '../errors.js';
 import { LANGUAGES } from '../language.js';
 import type { AccountLookup, PsuAuthenticator, SandboxPsu } from '../psu.js';
 import { entryPattern } from '../routes.js';
+import type { TrustedListSettings } from '../trusted-lists/source.js';
 import { NO_PROXIES, TrustedProxies } from '../trusted-proxies.js';
 import { optionsSchema } from './schema.js';
 import type { AttemptLimit } from './types.js';
@@ -46,6 +47,8 @@ export interface ResolvedOptions extends Readonly<Pick<Parsed, 'signingKeys' | '
   readonly proxies: TrustedProxies;
   readonly storage: Parsed['storage'] | undefined;
   readonly logger: Parsed['logger'] | undefined;
+  /** The bank environment's trusted-list source settings, when it has one. */
+  readonly trustedList: TrustedListSettings | undefined;
 }
 
 function describePath(path: readonly PropertyKey[]): string {
@@ -67,7 +70,7 @@ function environmentsOf(options: Parsed): ResolvedEnvironment[] {
     if (!env) return [];
     return [{
       name,
-      anchors: env.trustAnchors,
+      anchors: env.trustAnchors ?? [],
       requireQualifiedStatements: env.requireQualifiedStatements,
       requiredExtendedKeyUsages: env.requiredExtendedKeyUsages,
       minimumRsaKeySize: env.minimumRsaKeySize,
@@ -130,6 +133,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     storage: options.storage,
     suspensionCacheTtl: options.suspensionCacheTtl,
     logger: options.logger,
+    trustedList: bank?.trustedList,
     now: options.now,
   };
 }

@@ -1,7 +1,5 @@
 // The options' one runtime schema: every rule and every default. Messages are what a host reads in
 // a ConfigurationError, after the option's path.
-import { X509Certificate } from 'node:crypto';
-
 import { z } from 'zod';
 
 import type { Storage } from '../storage.js';
@@ -15,32 +13,9 @@ import type { AccountLookup, PsuAuthenticator } from '../psu.js';
 import { RESERVED_PATHS, entryPattern, isReservedPath } from '../routes.js';
 import type { TppRegister } from '../tpp-register/types.js';
 import { TrustedProxies } from '../trusted-proxies.js';
+import { parseBundle } from './pem.js';
+import { trustedListSchema } from './trusted-list.js';
 import type * as Declared from './types.js';
-
-const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
-
-function parseBundle(value: string | Buffer, ctx: z.RefinementCtx): X509Certificate[] {
-  const blocks = String(value).match(PEM_CERTIFICATE) ?? [];
-  if (!blocks.length) {
-    ctx.addIssue({ code: 'custom', message: 'must be a PEM bundle holding at least one certificate' });
-    return z.NEVER;
-  }
-  const certificates: X509Certificate[] = [];
-  for (const [index, block] of blocks.entries()) {
-    try {
-      const certificate = new X509Certificate(block);
-      if (!certificate.ca) {
-        ctx.addIssue({ code: 'custom', message: `certificate ${index + 1} of the bundle is not a CA certificate` });
-        return z.NEVER;
-      }
-      certificates.push(certificate);
-    } catch {
-      ctx.addIssue({ code: 'custom', message: `certificate ${index + 1} of the bundle cannot be parsed` });
-      return z.NEVER;
-    }
-  }
-  return certificates;
-}
 
 const EXTENDED_KEY_USAGE_NAMES = Object.keys(EXTENDED_KEY_USAGES) as [ExtendedKeyUsageName, ...ExtendedKeyUsageName[]];
 
@@ -99,6 +74,8 @@ const sandboxSchema = z.strictObject({
 
 const bankSchema = z.strictObject({
   ...trustShape,
+  trustAnchors: trustShape.trustAnchors.optional(),
+  trustedList: trustedListSchema.optional(),
   allowLoopbackRedirectUris: trustShape.allowLoopbackRedirectUris.default(false),
   entryPath: entryPathSchema.default('/{lang}/banque/oauth2_authorization.aspx'),
   authenticator: functionsOf<PsuAuthenticator>(['verifyCredentials', 'verifySecondFactor'], 'PsuAuthenticator'),
@@ -107,7 +84,7 @@ const bankSchema = z.strictObject({
     perPsu: limitSchema.default({ attempts: 5, windowSeconds: 900 }),
     perIp: limitSchema.default({ attempts: 20, windowSeconds: 900 }),
   }).prefault({}),
-});
+}).refine((bank) => bank.trustAnchors || bank.trustedList, { message: 'is required unless trustedList is set', path: ['trustAnchors'] });
 
 const pagesSchema = z.strictObject({
   languages: z.array(z.enum(LANGUAGES)).min(1, 'must hold at least one language').default([...LANGUAGES]),
@@ -223,6 +200,7 @@ type _Agreement = Check<{
   EnvironmentOptions: Same<Declared.EnvironmentOptions, z.input<z.ZodObject<typeof trustShape>>>;
   SandboxEnvironmentOptions: Same<Declared.SandboxEnvironmentOptions, z.input<typeof sandboxSchema>>;
   BankEnvironmentOptions: Same<Declared.BankEnvironmentOptions, z.input<typeof bankSchema>>;
+  TrustedListOptions: Same<Declared.TrustedListOptions, z.input<typeof trustedListSchema>>;
   AttemptLimit: Same<Declared.AttemptLimit, z.input<typeof limitSchema>>;
   PagesOptions: Same<Declared.PagesOptions, z.input<typeof pagesSchema>>;
   ClientCertificateHeaderOptions: Same<Declared.ClientCertificateHeaderOptions, z.input<typeof clientCertificateHeaderSchema>>;

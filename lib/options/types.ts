@@ -85,8 +85,45 @@ export interface AttemptLimit {
   windowSeconds: number;
 }
 
+/**
+ * The EU list of trusted lists (LOTL, ETSI TS 119 612) as a source of trust anchors: the qualified
+ * CAs for website authentication of the national lists it points to, each list's XAdES signature
+ * checked, the LOTL's against the pinned certificates.
+ */
+export interface TrustedListOptions {
+  /**
+   * Where the LOTL is published: an `https:` or `http:` URL (the signature, not the transport, is
+   * what is trusted), or a `file:` URL of a mirrored copy (whose pointers may then be `file:` URLs
+   * too). Required.
+   */
+  url: string;
+  /**
+   * PEM bundle of the certificates allowed to sign the LOTL: those the European Commission publishes
+   * in the Official Journal of the EU. A LOTL signed by any other key is refused. Required.
+   */
+  signers: string | Buffer;
+  /** Seconds between readings at most; a list's earlier NextUpdate comes first. Default 21600 (6 hours); 60 to 604800. */
+  refreshInterval?: number;
+  /** Seconds before a failed reading is tried again. Default 300; 10 to 86400. */
+  retryInterval?: number;
+  /**
+   * Seconds the set in use may go without a successful reading before readiness fails (it stays in
+   * use meanwhile). Default 604800 (7 days); 3600 to 7776000.
+   */
+  maxAge?: number;
+  /** Milliseconds to read one list. Default 30000; 1000 to 120000. */
+  timeout?: number;
+}
+
 /** The bank environment: real PSUs, signed in by the bank's authenticator. */
-export interface BankEnvironmentOptions extends EnvironmentOptions {
+export interface BankEnvironmentOptions extends Omit<EnvironmentOptions, 'trustAnchors'> {
+  /**
+   * PEM bundle of the certificate authorities whose TPP certificates the bank accepts. Required
+   * unless `trustedList` is set; with both, both are trusted.
+   */
+  trustAnchors?: string | Buffer;
+  /** Trust the qualified CAs of the EU trusted lists, refreshed while the server runs. */
+  trustedList?: TrustedListOptions;
   /**
    * Path of the bank sign-in page, relative to the mount path; `{lang}` stands for the page's
    * language. Default `/{lang}/banque/oauth2_authorization.aspx`.

@@ -2,6 +2,7 @@
  * The bank environment's trust anchors from the EU trusted lists, wired to the server's storage,
  * metrics and readiness: see {@link TrustedListSource}.
  */
+import type { EnvironmentTrust } from '../certificates/identity.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import type { Health, ServerMetrics } from '../observability/index.js';
@@ -27,4 +28,9 @@ export function startTrustedLists(settings: TrustedListSettings | undefined, par
   parts.health.addCheck('trusted_list', async () => source.readiness());
   void source.start();
   return source;
+}
+
+/** The environments, the bank's reading its anchors from `source` too when there is one. */
+export function withTrustedLists<T extends EnvironmentTrust>(environments: readonly T[], source: TrustedListSource | undefined): readonly T[] {
+  return source ? environments.map((environment) => (environment.name === 'bank' ? { ...environment, anchorSource: source } : environment)) : environments;
 }
