@@ -1,0 +1,51 @@
+import { X509Certificate } from 'node:crypto';
+
+import { MemoryStorage } from '../../adapters/memory.js';
+import { CertificateVerifier, type TppIdentity } from '../../lib/certificates/identity.js';
+import { CertificateRejectedError } from '../../lib/certificates/rejection.js';
+import type { Logger } from '../../lib/logger.js';
+import type { Storage } from '../../lib/storage.js';
+import { TrustedListSource } from '../../lib/trusted-lists/source.js';
+import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
+import type { EuLists } from '../support/eu-lists.js';
+
+export interface Logged {
+  readonly level: 'info' | 'warn' | 'error';
+  readonly fields: Record<string, unknown>;
+  readonly message: string;
+}
+
+export function recordingLogger(): Logger & { readonly entries: Logged[] } {
+  const entries: Logged[] = [];
+  const log = (level: Logged['level']) => (fields: object, message: string) => {
+    entries.push({ level, fields: fields as Record<string, unknown>, message });
+  };
+  return { entries, info: log('info'), warn: log('warn'), error: log('error') };
+}
+
+/** A source reading `lists`' LOTL with the Official Journal key pinned (or `signers`). */
+export function sourceOf(lists: EuLists, options: { storage?: Storage; signers?: string[]; logger?: Logger; now?: () => Date } = {}): TrustedListSource {
+  return new TrustedListSource({
+    url: lists.lotlUrl,
+    signers: (options.signers ?? [lists.officialJournal.certPem]).map((pem) => new X509Certificate(pem)),
+    refreshInterval: 3600,
+    retryInterval: 300,
+    maxAge: 86_400,
+    timeout: 5000,
+  }, { storage: options.storage ?? new MemoryStorage(), now: options.now ?? (() => new Date()), logger: options.logger ?? recordingLogger() });
+}
+
+/** A verifier whose bank environment trusts `source` alone. */
+export function bankVerifier(source: TrustedListSource): CertificateVerifier {
+  return new CertificateVerifier([{ name: 'bank', anchors: [], anchorSource: source, requireQualifiedStatements: true, requiredExtendedKeyUsages: [] }]);
+}
+
+/** The identity, or the reason the certificate is refused for. */
+export function verdict(verifier: CertificateVerifier, tpp: IssuedCertificate): TppIdentity | string {
+  try {
+    return verifier.identify({ leaf: tpp.der, chain: [] });
+  } catch (error) {
+    if (error instanceof CertificateRejectedError) return error.reason;
+    throw error;
+  }
+}
