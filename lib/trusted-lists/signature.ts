@@ -94,18 +94,19 @@ function importAlgorithm(algorithm: { name: string }, certificate: X509Certifica
 }
 
 async function verifiesWith(document: Document, signature: Element, certificate: X509Certificate): Promise<boolean> {
-  const signed = new xades.SignedXml(document);
-  signed.LoadXml(signature);
-  const algorithm = signed.Algorithm as { name: string } | null;
-  const params = algorithm && importAlgorithm(algorithm, certificate);
-  if (!params) return false;
-  const key = await webcrypto.subtle.importKey('spki', certificate.publicKey.export({ type: 'spki', format: 'der' }), params, true, ['verify']);
-  // xadesjs imports the key again with the signature's algorithm, which for ECDSA must name the curve.
-  signed.Algorithm = { ...algorithm, ...params };
+  // Whatever the library throws on a malformed signature (bad base64, unknown algorithm) is a refusal.
   try {
+    const signed = new xades.SignedXml(document);
+    signed.LoadXml(signature);
+    const algorithm = signed.Algorithm as { name: string } | null;
+    const params = algorithm && importAlgorithm(algorithm, certificate);
+    if (!params) return false;
+    const key = await webcrypto.subtle.importKey('spki', certificate.publicKey.export({ type: 'spki', format: 'der' }), params, true, ['verify']);
+    // xadesjs imports the key again with the signature's algorithm, which for ECDSA must name the curve.
+    signed.Algorithm = { ...algorithm, ...params };
     return await signed.Verify(key);
   } catch (error) {
-    throw new TrustedListError(`the list's signature does not verify: ${(error as Error).message.split('.')[0]}`);
+    throw new TrustedListError(`the list's signature does not verify: ${(error instanceof Error ? error.message : String(error)).split('.')[0]!.slice(0, 200)}`);
   }
 }
 

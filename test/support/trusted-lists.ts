@@ -159,8 +159,8 @@ export function nationalListXml(spec: SchemeSpec, services: readonly ServiceSpec
 
 let engine = false;
 
-/** `xml` with an enveloped XAdES-BES signature by `signer` over the whole list. */
-export async function signList(xml: string, signer: ListSigner): Promise<string> {
+/** `xml` with an enveloped XAdES-BES signature by `signer` over the whole list (or the part `uri` names). */
+export async function signList(xml: string, signer: ListSigner, uri = ''): Promise<string> {
   if (!engine) {
     xades.Application.setEngine('NodeJS', webcrypto);
     xades.setNodeDependencies({ DOMParser, XMLSerializer });
@@ -171,7 +171,7 @@ export async function signList(xml: string, signer: ListSigner): Promise<string>
   await signed.Sign(SIGNATURE_ALGORITHMS[signer.kind], signer.keys.privateKey, document, {
     x509: [signer.base64],
     signingCertificate: signer.base64,
-    references: [{ uri: '', hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
+    references: [{ uri, hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
   });
   document.documentElement!.appendChild(signed.GetXml());
   return new XMLSerializer().serializeToString(document);
