@@ -134,6 +134,23 @@ function serverLimits(env: NodeJS.ProcessEnv): ServerLimits {
   return limits;
 }
 
+/**
+ * `EU_TRUSTED_LIST_URL` (https, http or file URL of the EU list of trusted lists) and
+ * `EU_TRUSTED_LIST_SIGNERS` (PEM file of its signing certificates as the Official Journal publishes
+ * them): the bank environment's QTSPs from the signed lists. Both or neither.
+ */
+function euTrustedList(env: NodeJS.ProcessEnv): { url: string; signers: string } | undefined {
+  const url = env.EU_TRUSTED_LIST_URL;
+  const signers = env.EU_TRUSTED_LIST_SIGNERS;
+  if (!url && !signers) return undefined;
+  if (!url || !signers) {
+    throw new Error('EU_TRUSTED_LIST_URL and EU_TRUSTED_LIST_SIGNERS go together: the list\'s location and the PEM file of the certificates '
+      + 'allowed to sign it (as published in the Official Journal of the EU)');
+  }
+  if (!/^(https?|file):/.test(url)) throw new Error(`EU_TRUSTED_LIST_URL=${url}: must be an https, http or file URL`);
+  return { url, signers: readFile('EU_TRUSTED_LIST_SIGNERS', signers) };
+}
+
 export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<ExampleConfig> {
   const warnings: string[] = [];
   const port = Number(env.PORT ?? 8443);
@@ -160,6 +177,7 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
   // Sandbox consents short enough for TPPs to test their re-consent path (60 s to 180 days).
   const sandboxConsentLifetime = env.CONSENT_LIFETIME_SANDBOX ? wholeNumber(env, 'CONSENT_LIFETIME_SANDBOX', 0, 60, 180 * 86_400) : undefined;
 
+  const trustedList = euTrustedList(env);
   const needsDev = !env.TLS_CERT || !env.TLS_KEY || !env.SANDBOX_TRUST_ANCHORS && !env.BANK_TRUST_ANCHORS
     || !env.SIGNING_KEYS || !env.COOKIE_KEYS;
   const dev = needsDev ? await devPki(env.DEV_PKI_DIR || undefined) : undefined;
@@ -173,7 +191,8 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     return env.SANDBOX_TRUST_ANCHORS || env.BANK_TRUST_ANCHORS ? undefined : fallback;
   };
   const sandboxAnchors = anchors('SANDBOX_TRUST_ANCHORS', dev?.sandboxQtsp.certPem);
-  const bankAnchors = anchors('BANK_TRUST_ANCHORS', dev?.bankQtsp.certPem);
+  // With the EU trusted lists, the bank trusts no development QTSP unless BANK_TRUST_ANCHORS names it.
+  const bankAnchors = anchors('BANK_TRUST_ANCHORS', trustedList ? undefined : dev?.bankQtsp.certPem);
 
   const tls = {
     cert: env.TLS_CERT ? readFile('TLS_CERT', env.TLS_CERT) : (dev?.serverCertPem ?? ''),
@@ -202,7 +221,9 @@ export async function loadConfig(env: NodeJS.ProcessEnv = process.env): Promise<
     cookieKeys,
     environments: {
       ...(sandboxAnchors ? { sandbox: { trustAnchors: sandboxAnchors, requireQualifiedStatements: env.SANDBOX_REQUIRE_QC_STATEMENTS === 'true', testPsus } } : {}),
-      ...(bankAnchors ? { bank: { trustAnchors: bankAnchors, authenticator: bank, accounts: bank } } : {}),
+      ...(bankAnchors || trustedList ? {
+        bank: { ...(bankAnchors ? { trustAnchors: bankAnchors } : {}), ...(trustedList ? { trustedList } : {}), authenticator: bank, accounts: bank },
+      } : {}),
     },
     ...(resourceServers.length ? { resourceServers } : {}),
     ...(sandboxConsentLifetime ? { tokens: { consentLifetime: { sandbox: sandboxConsentLifetime } } } : {}),

@@ -96,6 +96,8 @@ server.listen(config.port, () => {
     const { register, country, environments = ['bank'] } = config.options.tppRegister;
     console.log(`  TPP licences: the ${register.name} (EBA_REGISTER), for ${environments.join(' and ')} TPPs in ${country}`);
   }
+  const trustedList = config.options.environments.bank?.trustedList;
+  if (trustedList) console.log(`  bank QTSPs: the EU trusted lists from ${trustedList.url}`);
   if (clientCertificateHeader) {
     console.log(`  client certificates: from the ${clientCertificateHeader.header} header of ${clientCertificateHeader.trustedProxies.join(', ')}`);
   }
