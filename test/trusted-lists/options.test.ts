@@ -1,0 +1,100 @@
+import { X509Certificate } from 'node:crypto';
+
+import { expect } from 'chai';
+
+import { CertificateVerifier } from '../../lib/certificates/identity.js';
+import { issueTppCertificate } from '../../tools/dev-pki/pki.js';
+
+import { ConfigurationError, createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions, type BankEnvironmentOptions } from '../../lib/index.js';
+import { euLists, type EuLists } from '../support/eu-lists.js';
+import { testPki } from '../support/pki.js';
+import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
+import { testSigningKey } from '../support/server.js';
+import { recordingLogger, sourceOf, verdict } from './helpers.js';
+
+const bank = new TestBank();
+
+async function optionsWith(bankOptions: Partial<BankEnvironmentOptions>): Promise<AuthorizationServerOptions> {
+  const pki = await testPki();
+  return {
+    issuer: 'https://bank.example/oauth2',
+    signingKeys: { keys: [testSigningKey()] },
+    cookieKeys: ['0123456789abcdef0123456789abcdef'],
+    environments: {
+      sandbox: { trustAnchors: pki.sandboxRoot.certPem, testPsus: SANDBOX_PSUS },
+      bank: { authenticator: bank, accounts: bank, ...bankOptions },
+    },
+  };
+}
+
+function configurationError(build: () => unknown): ConfigurationError {
+  try {
+    build();
+  } catch (error) {
+    if (error instanceof ConfigurationError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigurationError');
+}
+
+describe('EU trusted lists: options and wiring', function () {
+  this.timeout(60_000);
+  let lists: EuLists;
+
+  before(async () => {
+    lists = await euLists();
+  });
+  after(() => lists.close());
+
+  it('need trustAnchors or trustedList for the bank, a list URL and a PEM of signers', async () => {
+    const neither = await optionsWith({});
+    expect(configurationError(() => createAuthorizationServer(neither)).message).to.contain('environments.bank.trustAnchors: is required unless trustedList is set');
+    const ftp = await optionsWith({ trustedList: { url: 'ftp://lists.example/lotl.xml', signers: lists.officialJournal.certPem } });
+    expect(configurationError(() => createAuthorizationServer(ftp)).message).to.contain('environments.bank.trustedList.url: must be an https, http or file URL');
+    const noPem = await optionsWith({ trustedList: { url: lists.lotlUrl, signers: 'not a certificate' } });
+    expect(configurationError(() => createAuthorizationServer(noPem)).message).to.contain('environments.bank.trustedList.signers: must be a PEM bundle holding at least one certificate');
+    const fast = await optionsWith({ trustedList: { url: lists.lotlUrl, signers: lists.officialJournal.certPem, refreshInterval: 10 } });
+    expect(configurationError(() => createAuthorizationServer(fast)).path).to.equal('environments.bank.trustedList.refreshInterval');
+  });
+
+  it('give the bank the lists alone, with readiness, metrics and close()', async () => {
+    const server = createAuthorizationServer({
+      ...await optionsWith({ trustedList: { url: lists.lotlUrl, signers: lists.officialJournal.certPem } }),
+      storage: new MemoryStorage(),
+      logger: recordingLogger(),
+    });
+    try {
+      expect(await server.trustedLists!.started).to.include({ ok: true, anchors: 3 });
+      expect((await server.health.ready()).checks.trusted_list).to.deep.include({ status: 'ok' });
+      const metrics = (await server.metrics.scrape()).body;
+      expect(metrics).to.match(/^psd2_as_trusted_list_anchors 3$/m);
+      expect(server.trustedLists!.age()).to.be.within(0, 5);
+      const again = await server.trustedLists!.refresh();
+      expect(again.ok).to.equal(true);
+      expect((await server.metrics.scrape()).body).to.match(/^psd2_as_trusted_list_refreshes_total\{result="verified"\} 2$/m);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('leave the bank with its bundle alone when no list is configured', async () => {
+    const pki = await testPki();
+    const server = createAuthorizationServer({ ...await optionsWith({ trustAnchors: pki.bankCa.certPem }), storage: new MemoryStorage() });
+    expect(server.trustedLists).to.equal(undefined);
+    expect((await server.health.ready()).checks).not.to.have.property('trusted_list');
+    await server.close();
+  });
+
+  it('accept both a bundle and the lists at once', async () => {
+    const pki = await testPki();
+    const source = sourceOf(lists);
+    await source.start();
+    source.close();
+    const both = new CertificateVerifier([{
+      name: 'bank', anchors: [new X509Certificate(pki.bankCa.certPem)], anchorSource: source, requireQualifiedStatements: true, requiredExtendedKeyUsages: [],
+    }]);
+    expect(verdict(both, await lists.tpp(lists.frCa))).to.have.property('environment', 'bank');
+    expect(verdict(both, await issueTppCertificate(pki.bankCa))).to.have.property('environment', 'bank');
+    expect(verdict(both, await issueTppCertificate(pki.rogueCa))).to.equal('issuer_untrusted');
+  });
+});
