@@ -106,7 +106,9 @@ async function verifiesWith(document: Document, signature: Element, certificate:
     signed.Algorithm = { ...algorithm, ...params };
     return await signed.Verify(key);
   } catch (error) {
-    throw new TrustedListError(`the list's signature does not verify: ${(error instanceof Error ? error.message : String(error)).split('.')[0]!.slice(0, 200)}`);
+    // xml-core's errors are not Error instances; their message is what says why.
+    const message = (error as { message?: unknown } | undefined)?.message;
+    throw new TrustedListError(`the list's signature does not verify: ${(typeof message === 'string' ? message : 'malformed').split('.')[0]!.slice(0, 200)}`);
   }
 }
 

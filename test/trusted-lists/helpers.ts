@@ -7,21 +7,8 @@ import type { Logger } from '../../lib/logger.js';
 import type { Storage } from '../../lib/storage.js';
 import { TrustedListSource } from '../../lib/trusted-lists/source.js';
 import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
+import { keepingLogger } from '../observability/helpers.js';
 import type { EuLists } from '../support/eu-lists.js';
-
-export interface Logged {
-  readonly level: 'info' | 'warn' | 'error';
-  readonly fields: Record<string, unknown>;
-  readonly message: string;
-}
-
-export function recordingLogger(): Logger & { readonly entries: Logged[] } {
-  const entries: Logged[] = [];
-  const log = (level: Logged['level']) => (fields: object, message: string) => {
-    entries.push({ level, fields: fields as Record<string, unknown>, message });
-  };
-  return { entries, info: log('info'), warn: log('warn'), error: log('error') };
-}
 
 /** A source reading `lists`' LOTL with the Official Journal key pinned (or `signers`). */
 export function sourceOf(lists: EuLists, options: { storage?: Storage; signers?: string[]; logger?: Logger; now?: () => Date } = {}): TrustedListSource {
@@ -32,7 +19,7 @@ export function sourceOf(lists: EuLists, options: { storage?: Storage; signers?:
     retryInterval: 300,
     maxAge: 86_400,
     timeout: 5000,
-  }, { storage: options.storage ?? new MemoryStorage(), now: options.now ?? (() => new Date()), logger: options.logger ?? recordingLogger() });
+  }, { storage: options.storage ?? new MemoryStorage(), now: options.now ?? (() => new Date()), logger: options.logger ?? keepingLogger() });
 }
 
 /** A verifier whose bank environment trusts `source` alone. */

@@ -5,7 +5,8 @@ import { expect } from 'chai';
 import { CertificateRejectedError } from '../../lib/certificates/rejection.js';
 import { euLists, type EuLists } from '../support/eu-lists.js';
 import { lotlXml, signList } from '../support/trusted-lists.js';
-import { bankVerifier, recordingLogger, sourceOf, verdict } from './helpers.js';
+import { keepingLogger } from '../observability/helpers.js';
+import { bankVerifier, sourceOf, verdict } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -72,7 +73,7 @@ describe('EU trusted lists: loading', function () {
     expect(outcome.ok).to.equal(true);
     expect(outcome.failedTerritories).to.have.length(1);
     expect(outcome.failedTerritories[0]).to.have.property('territory', 'FR');
-    expect(outcome.failedTerritories[0]!.reason).to.match(/does not verify: .*Invalid digest/);
+    expect(outcome.failedTerritories[0]!.reason, outcome.failedTerritories[0]!.reason).to.match(/does not verify: .*Invalid digest/);
     expect(verdict(bankVerifier(source), await lists.tpp(lists.frCa))).to.equal('issuer_untrusted');
     expect(verdict(bankVerifier(source), await lists.tpp(lists.deCa))).to.have.property('environment', 'bank');
   });
@@ -88,14 +89,14 @@ describe('EU trusted lists: loading', function () {
 
   it('refuses a LOTL signed by a key that is not pinned, and anchors nothing', async () => {
     await lists.publish({ lotl: { signer: lists.stranger } });
-    const logger = recordingLogger();
+    const logger = keepingLogger();
     const source = sourceOf(lists, { logger });
     const outcome = await source.start();
     source.close();
     expect(outcome).to.deep.include({ ok: false, reason: 'the list is not signed by any of the certificates expected for it', anchors: 0 });
     expect(source.current()).to.equal(undefined);
     expect(source.readiness()).to.deep.equal({ ready: false, detail: 'no verified EU trusted list yet' });
-    expect(logger.entries.map((entry) => entry.fields.event)).to.include('trusted_list.refused');
+    expect(logger.lines.map((entry) => entry.fields.event)).to.include('trusted_list.refused');
     expect(verdict(bankVerifier(source), await lists.tpp(lists.frCa))).to.equal('trust_list_unavailable');
   });
 

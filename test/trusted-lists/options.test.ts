@@ -10,7 +10,8 @@ import { euLists, type EuLists } from '../support/eu-lists.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
 import { testSigningKey } from '../support/server.js';
-import { recordingLogger, sourceOf, verdict } from './helpers.js';
+import { keepingLogger } from '../observability/helpers.js';
+import { sourceOf, verdict } from './helpers.js';
 
 const bank = new TestBank();
 
@@ -61,7 +62,7 @@ describe('EU trusted lists: options and wiring', function () {
     const server = createAuthorizationServer({
       ...await optionsWith({ trustedList: { url: lists.lotlUrl, signers: lists.officialJournal.certPem } }),
       storage: new MemoryStorage(),
-      logger: recordingLogger(),
+      logger: keepingLogger(),
     });
     try {
       expect(await server.trustedLists!.started).to.include({ ok: true, anchors: 3 });

@@ -5,7 +5,8 @@ import { RedisStorage } from '../../adapters/redis/storage.js';
 import type { Storage } from '../../lib/storage.js';
 import { euLists, type EuLists } from '../support/eu-lists.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
-import { bankVerifier, recordingLogger, sourceOf, verdict } from './helpers.js';
+import { keepingLogger } from '../observability/helpers.js';
+import { bankVerifier, sourceOf, verdict } from './helpers.js';
 
 const DAY = 86_400_000;
 
@@ -38,12 +39,12 @@ describe('EU trusted lists: the last good set across a restart', function () {
 
         lists.server.fail('/lotl.xml');
         let now = new Date();
-        const logger = recordingLogger();
+        const logger = keepingLogger();
         const restarted = sourceOf(lists, { storage, logger, now: () => now });
         const outcome = await restarted.start();
         restarted.close();
         expect(outcome).to.include({ ok: false, anchors: 3 });
-        expect(logger.entries.find((entry) => entry.fields.event === 'trusted_list.refused')?.fields).to.include({ keptAge: 0 });
+        expect(logger.lines.find((entry) => entry.fields.event === 'trusted_list.refused')?.fields).to.include({ keptAge: 0 });
         expect(verdict(bankVerifier(restarted), await lists.tpp(lists.frCa))).to.have.property('environment', 'bank');
         // The withdrawal history is stored with the set, not only the certificates.
         const late = await lists.tpp(lists.withdrawnCa, { notBefore: new Date(lists.withdrawnAt.getTime() + DAY) });
