@@ -33,12 +33,13 @@ describe('EU trusted lists: the last good set across a restart', function () {
     describe(name, () => {
       it('starts with the stored set when the publisher is down, and reports its age', async () => {
         const storage = storageOf();
-        const first = sourceOf(lists, { storage });
+        const verifiedAt = new Date();
+        const first = sourceOf(lists, { storage, now: () => verifiedAt });
         expect(await first.start()).to.include({ ok: true });
         first.close();
 
         lists.server.fail('/lotl.xml');
-        let now = new Date();
+        let now = verifiedAt;
         const logger = keepingLogger();
         const restarted = sourceOf(lists, { storage, logger, now: () => now });
         const outcome = await restarted.start();
