@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 
-import { ConfigurationError, type AuthorizationServerOptions, type TppLicence, type TppRegister } from '../../lib/index.js';
+import { type AuthorizationServerOptions, type TppLicence, type TppRegister } from '../../lib/index.js';
 import { resolveOptions } from '../../lib/options/index.js';
 import { TppLicences } from '../../lib/tpp-register/licences.js';
+import { configurationError } from '../support/options.js';
 import { testPki } from '../support/pki.js';
 import { TestBank } from '../support/psus.js';
 import { testSigningKey } from '../support/server.js';
@@ -31,16 +32,6 @@ async function options(tppRegister: unknown): Promise<AuthorizationServerOptions
     environments: { bank: { trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank } },
     tppRegister: tppRegister as AuthorizationServerOptions['tppRegister'],
   };
-}
-
-function configurationError(build: () => unknown): ConfigurationError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError');
 }
 
 describe('TPP register: the tppRegister option', () => {

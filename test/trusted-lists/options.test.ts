@@ -5,8 +5,9 @@ import { expect } from 'chai';
 import { CertificateVerifier } from '../../lib/certificates/identity.js';
 import { issueTppCertificate } from '../../tools/dev-pki/pki.js';
 
-import { ConfigurationError, createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions, type BankEnvironmentOptions } from '../../lib/index.js';
+import { createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions, type BankEnvironmentOptions } from '../../lib/index.js';
 import { euLists, type EuLists } from '../support/eu-lists.js';
+import { configurationError } from '../support/options.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
 import { testSigningKey } from '../support/server.js';
@@ -26,16 +27,6 @@ async function optionsWith(bankOptions: Partial<BankEnvironmentOptions>): Promis
       bank: { authenticator: bank, accounts: bank, ...bankOptions },
     },
   };
-}
-
-function configurationError(build: () => unknown): ConfigurationError {
-  try {
-    build();
-  } catch (error) {
-    if (error instanceof ConfigurationError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConfigurationError');
 }
 
 describe('EU trusted lists: options and wiring', function () {
