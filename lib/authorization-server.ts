@@ -22,7 +22,7 @@ import { TppGuard } from './http/tpp-guards.js';
 import { wellKnownRouter } from './http/well-known.js';
 import { stderrLogger } from './logger.js';
 import {
-  createHealth, createMetrics, createStatistics, observeProviderEvents, observedStorage, withInteractionId,
+  createHealth, createMetrics, createStatistics, observeProviderEvents, observeStorage, watchExpiries, withInteractionId,
   type Health, type PsdStatistics, type ServerMetrics,
 } from './observability/index.js';
 import { createManagement } from './management.js';
@@ -114,24 +114,29 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const options = resolveOptions(input);
   // Every log line written while a request is handled carries its x-fapi-interaction-id.
   const logger = withInteractionId(options.logger ?? stderrLogger);
-  const hostStorage: Storage = options.storage ?? new MemoryStorage();
-  const metrics = createMetrics();
-  // The parts use the storage through its metrics (latency and errors by operation).
-  const storage = observedStorage(hostStorage, metrics);
-  const statistics = createStatistics({ storage: hostStorage, now: options.now, logger });
-  const health = createHealth({ storage: hostStorage, metrics, logger });
+  const storage: Storage = options.storage ?? new MemoryStorage();
+  const metrics = createMetrics(options.metrics === false ? false : { ...options.metrics, now: options.now });
+  observeStorage(storage, metrics);
+  watchExpiries(metrics, { signingKeys: options.signingKeys.keys, anchors: options.environments.flatMap((environment) => environment.anchors) });
+  const statistics = createStatistics({ storage, now: options.now, logger });
+  const health = createHealth({ storage, metrics, logger });
+  // storage_up is right from the start, not only after the first readiness probe.
+  health.ready().catch(() => undefined);
 
   // Certificate → identity → policy.
   const source = certificateSourceOf(options);
   const trustedLists = startTrustedLists(options.trustedList, { storage, now: options.now, logger, metrics, health });
   const identities = new RequestIdentities(new CertificateVerifier(withTrustedLists(options.environments, trustedLists), options.now), source);
   const { revocation } = options;
-  const revocationChecker = new RevocationChecker(storage, revocation, { now: options.now, logger });
+  const revocationChecker = new RevocationChecker(storage, revocation, { now: options.now, logger, observer: {
+    lookup: (source, result, seconds) => metrics.recordRevocationLookup(source, result, seconds),
+    cacheLookup: (hit) => metrics.recordCacheLookup('certificate_status', hit),
+  } });
   const certificateStatus = new CertificateStatusPolicy(revocationChecker, revocation, logger);
   if (revocation.sweepInterval > 0 && options.environments.some((environment) => certificateStatus.checks(environment.name))) {
     revocationChecker.startSweep(revocation.sweepInterval);
   }
-  const suspensions = new Suspensions(storage, options);
+  const suspensions = new Suspensions(storage, options, (hit) => metrics.recordCacheLookup('suspensions', hit));
   const isSuspended = (organization: string): Promise<boolean> => suspensions.isSuspended(organization);
   const guard = new TppGuard({ identities, certificateStatus, suspensions, logger, metrics });
   const tppRegister = createTppRegister(options, storage, logger, metrics);
@@ -182,7 +187,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
     router,
     wellKnown: wellKnownRouter(options.mountPath, router),
     provider: eventsOf(provider),
-    storage: hostStorage,
+    storage,
     management,
     payments,
     identifyTpp: (req) => guard.identify(req),

@@ -66,6 +66,26 @@ export interface Storage {
    * write is stored, rejecting with the first failure. Without it, each write is awaited in turn.
    */
   batch?<T>(work: () => Promise<T>): Promise<T>;
+  /**
+   * Optional: from now on, tells `observer` the time and outcome of each call and the hits and
+   * misses of a cache it keeps. The server calls it once, with its metrics, when it is created
+   * (a storage shared by several servers reports to the last one). A storage without it is not
+   * timed: the memory storage answers within the request's own time.
+   */
+  observe?(observer: StorageObserver): void;
+  /**
+   * Optional: whether the storage hears its change announcements now (the Redis storage's shared
+   * cache), read at each scrape of `pubsub_up`.
+   */
+  readonly caching?: boolean;
+}
+
+/** What a storage tells the server's metrics; see {@link Storage.observe}. */
+export interface StorageObserver {
+  /** One call: its operation (`find`, `upsert`, `incrementCounter`, …), seconds, and whether it succeeded. */
+  recordStorage(operation: string, seconds: number, ok: boolean): void;
+  /** One look-up in the storage's record cache. */
+  recordCacheLookup(cache: 'records', hit: boolean): void;
 }
 
 /** One counter of {@link Storage.incrementCountersWithin}: its name, window and limit. */

@@ -19,9 +19,13 @@ export class Suspensions {
    */
   readonly #known = new Map<string, { readonly suspended: Promise<boolean>; readonly until: number }>();
 
-  constructor(storage: Storage, options: Pick<ResolvedOptions, 'suspensionCacheTtl' | 'now'>) {
+  readonly #onLookup: ((hit: boolean) => void) | undefined;
+
+  /** `onLookup` is told whether each check found the state remembered (the metrics' hit ratio). */
+  constructor(storage: Storage, options: Pick<ResolvedOptions, 'suspensionCacheTtl' | 'now'>, onLookup?: (hit: boolean) => void) {
     this.#storage = storage;
     this.#options = options;
+    this.#onLookup = onLookup;
   }
 
   /** Milliseconds other instances may take to read a new suspension. */
@@ -42,7 +46,9 @@ export class Suspensions {
     const read = () => this.#records().find(organization).then((record) => record !== undefined);
     if (this.propagationDelay === 0) return read();
     const cached = this.#known.get(organization);
-    if (cached && cached.until > performance.now()) return cached.suspended;
+    const hit = cached !== undefined && cached.until > performance.now();
+    this.#onLookup?.(hit);
+    if (hit) return cached.suspended;
     const suspended = read();
     this.#remember(organization, suspended);
     // A failed read is not remembered.

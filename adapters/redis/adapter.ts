@@ -16,25 +16,25 @@ const PIPELINED = { upsert: new Set(['AccessToken', 'RefreshToken', 'Authorizati
 
 export function redisAdapter(model: string, records: RedisRecords, calls: RedisCalls): Adapter {
   const { keys, redis } = records;
-  const find = (id: string) => calls.call(() => records.find(model, keys.record(model, id)));
-  const findBy = (kind: 'uid' | 'userCode') => (value: string) => calls.call(async () => {
+  const find = (id: string) => calls.call('find', () => records.find(model, keys.record(model, id)));
+  const findBy = (kind: 'uid' | 'userCode') => (value: string) => calls.call(kind === 'uid' ? 'findByUid' : 'findByUserCode', async () => {
     const id = await redis.get(keys.pointer(kind, model, value));
     return id ? records.find(model, keys.record(model, id)) : undefined;
   });
 
   return {
-    upsert: (id, payload, expiresIn) => calls.write(PIPELINED.upsert.has(model), () => records.write(model, id, payload, expiresIn)),
+    upsert: (id, payload, expiresIn) => calls.write('upsert', PIPELINED.upsert.has(model), () => records.write(model, id, payload, expiresIn)),
     find,
     findByUid: findBy('uid'),
     findByUserCode: findBy('userCode'),
-    consume: (id) => calls.call(async () => {
+    consume: (id) => calls.call('consume', async () => {
       const outcome = await records.consume(model, id);
       // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
       // record revoked or expired meanwhile is not redeemed either.
       if (outcome !== 1) throw consumeFailure(model, outcome === 0 ? `${model} already consumed` : `${model} no longer exists`);
     }),
-    destroy: (id) => calls.write(PIPELINED.destroy.has(model), () => records.destroy(model, id)),
-    revokeByGrantId: (grantId) => calls.call(async () => {
+    destroy: (id) => calls.write('destroy', PIPELINED.destroy.has(model), () => records.destroy(model, id)),
+    revokeByGrantId: (grantId) => calls.call('revokeByGrantId', async () => {
       const foreign = await revokeListed(redis, keys.grantIndex(grantId), modelMarker(model), keys.grantSlot(grantId));
       for (const key of foreign) await redis.del(key);
     }),

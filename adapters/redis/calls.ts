@@ -7,6 +7,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { errors } from 'oidc-provider';
 
 import { StorageUnavailableError } from '../../lib/errors.js';
+import type { StorageObserver } from '../../lib/storage.js';
 import type { RedisCommands } from './client.js';
 
 /** Writes of a batch not yet answered; `open` until the batch waits for them. */
@@ -17,6 +18,8 @@ interface Batch {
 
 export class RedisCalls {
   readonly #batches = new AsyncLocalStorage<Batch>();
+  /** Told of every call's time and outcome, once the server observes the storage. */
+  #observer: StorageObserver | undefined;
 
   constructor(
     private readonly redis: RedisCommands,
@@ -24,8 +27,30 @@ export class RedisCalls {
     private readonly timeout: number,
   ) {}
 
-  /** Runs one storage call, failing fast when Redis is not connected and after the timeout otherwise. */
-  async call<T>(operation: () => Promise<T>): Promise<T> {
+  /** From now on, every call is timed into `observer` (see {@link RedisStorage.observe}). */
+  observe(observer: StorageObserver | undefined): void {
+    this.#observer = observer;
+  }
+
+  /**
+   * Runs one storage call, `name` the operation it is counted under, failing fast when Redis is
+   * not connected and after the timeout otherwise.
+   */
+  async call<T>(name: string, operation: () => Promise<T>): Promise<T> {
+    const observer = this.#observer;
+    // Read only when someone listens: the clock is the cost of a timed call.
+    const started = observer ? performance.now() : 0;
+    let ok = false;
+    try {
+      const value = await this.#send(operation);
+      ok = true;
+      return value;
+    } finally {
+      observer?.recordStorage(name, (performance.now() - started) / 1000, ok);
+    }
+  }
+
+  async #send<T>(operation: () => Promise<T>): Promise<T> {
     if (!this.redis.isReady) throw new StorageUnavailableError('the token store is not connected');
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -44,8 +69,8 @@ export class RedisCalls {
   }
 
   /** A write: awaited, or inside a batch, when `pipelined`, sent now and answered for by the batch. */
-  write(pipelined: boolean, operation: () => Promise<void>): Promise<void> {
-    const write = this.call(operation);
+  write(name: string, pipelined: boolean, operation: () => Promise<void>): Promise<void> {
+    const write = this.call(name, operation);
     const batch = this.#batches.getStore();
     if (!pipelined || !batch?.open) return write;
     write.catch(() => undefined);

@@ -8,7 +8,7 @@
  * counted by Redis itself, which no clock of the product can move; the expiry scores of the indexes
  * (compared with the time here) must agree with those TTLs.
  */
-import type { RecordPayload as AdapterPayload } from '../../lib/storage.js';
+import type { RecordPayload as AdapterPayload, StorageObserver } from '../../lib/storage.js';
 
 import type { RecordCache } from '../record-cache.js';
 import { accountOf, organizationOf, ownerOf } from '../records.js';
@@ -26,6 +26,9 @@ interface StoredRecord {
 }
 
 export class RedisRecords {
+  /** Told of each look-up in the cache (hit or miss), once the server observes the storage. */
+  observer: Pick<StorageObserver, 'recordCacheLookup'> | undefined;
+
   constructor(
     readonly redis: RedisCommands,
     readonly keys: RedisKeys,
@@ -144,6 +147,7 @@ export class RedisRecords {
   /** A record of a cached model: from memory when kept, else read and kept (unless consumed). */
   async #readKept(key: string, cache: RecordCache): Promise<AdapterPayload | undefined> {
     const json = cache.get(key);
+    this.observer?.recordCacheLookup('records', json !== undefined);
     if (json !== undefined) return JSON.parse(json) as AdapterPayload;
     const done = cache.beginRead(key);
     let stored: StoredRecord | undefined;

@@ -1,6 +1,6 @@
 import type { RecordAdapter as Adapter } from '../../lib/storage.js';
 
-import { checkCounterGroup, type CounterLimit, type Storage } from '../../lib/storage.js';
+import { checkCounterGroup, type CounterLimit, type Storage, type StorageObserver } from '../../lib/storage.js';
 import { RecordCache } from '../record-cache.js';
 import { redisAdapter } from './adapter.js';
 import { SharedRecordCache } from './cache.js';
@@ -77,6 +77,15 @@ export class RedisStorage implements Storage {
     this.#records = new RedisRecords(this.#redis, this.#keys, this.#cache);
   }
 
+  /**
+   * Times every call into `observer` (the server's metrics, `storage_operation_duration_seconds`)
+   * and counts the record cache's hits and misses; the server calls it once it is created.
+   */
+  observe(observer: StorageObserver): void {
+    this.#calls.observe(observer);
+    this.#records.observer = observer;
+  }
+
   /** Whether records are kept in memory now (the cache is on and hears its own heartbeat). */
   get caching(): boolean {
     return this.#cache?.kept !== undefined;
@@ -110,7 +119,7 @@ export class RedisStorage implements Storage {
   }
 
   removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
-    return this.#calls.call(async () => {
+    return this.#calls.call('removeClient', async () => {
       const index = this.#keys.clientIndex(clientId);
       const keys = await this.#redis.zRange(index, 0, -1);
       const kept = (key: string) => options.keepMetadata && (isRecordOf(key, 'Client', clientId) || isRecordOf(key, 'RegistrationAccessToken'));
@@ -134,15 +143,15 @@ export class RedisStorage implements Storage {
   }
 
   grantIdsOf(accountId: string): Promise<string[]> {
-    return this.#calls.call(() => this.#records.existing(this.#keys.accountIndex(accountId), 'Grant'));
+    return this.#calls.call('grantIdsOf', () => this.#records.existing(this.#keys.accountIndex(accountId), 'Grant'));
   }
 
   clientIdsOf(organization: string): Promise<string[]> {
-    return this.#calls.call(() => this.#records.existing(this.#keys.organizationIndex(organization), 'Client'));
+    return this.#calls.call('clientIdsOf', () => this.#records.existing(this.#keys.organizationIndex(organization), 'Client'));
   }
 
   incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
-    return this.#calls.call(async () => {
+    return this.#calls.call('incrementCounter', async () => {
       const key = this.#keys.counter(name);
       const [value] = await this.#redis.multi().incrBy(key, amount).expire(key, windowSeconds, 'NX').exec();
       return Number(value);
@@ -152,15 +161,15 @@ export class RedisStorage implements Storage {
   async incrementCountersWithin(counters: readonly CounterLimit[]): Promise<boolean> {
     checkCounterGroup(counters);
     if (!counters.length) return true;
-    return this.#calls.call(() => countWithin(this.#redis, counters.map(({ name }) => this.#keys.counter(name)), counters));
+    return this.#calls.call('incrementCountersWithin', () => countWithin(this.#redis, counters.map(({ name }) => this.#keys.counter(name)), counters));
   }
 
   readCounter(name: string): Promise<number> {
-    return this.#calls.call(async () => Number(await this.#redis.get(this.#keys.counter(name)) ?? 0));
+    return this.#calls.call('readCounter', async () => Number(await this.#redis.get(this.#keys.counter(name)) ?? 0));
   }
 
   resetCounter(name: string): Promise<void> {
-    return this.#calls.call(async () => {
+    return this.#calls.call('resetCounter', async () => {
       await this.#redis.del(this.#keys.counter(name));
     });
   }

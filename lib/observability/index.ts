@@ -6,11 +6,13 @@
  * Composition root (`createAuthorizationServer`), once, after the storage is chosen:
  * 1. `const metrics = createMetrics({ registry: hostRegistry, providerLegalIds: false })`
  *    (host's prom-client `Registry` to merge into, else a new one: `metrics.registry`).
- * 2. `const observed = observedStorage(storage, metrics)`: hand `observed` to every part instead
- *    of `storage` (storage latency and errors by operation); the host still closes its own.
+ * 2. `observeStorage(storage, metrics)`: a storage with `observe` (Redis) times its own calls and
+ *    counts its cache's hits; `pubsub_up` reads its `caching` at each scrape. `watchExpiries(metrics,
+ *    { signingKeys, anchors })` for `expiry_days`; the host gives `metrics.setServerCertificate(pem)`.
  * 3. `const statistics = createStatistics({ storage, now: options.now, logger })` and
  *    `const health = createHealth({ storage, metrics, logger })`, with the raw `storage` (their
- *    own calls are not request traffic); later, `health.addCheck('trust-anchors', () => …)` for
+ *    own calls are not request traffic), then `health.ready()` once, so that `storage_up` is right
+ *    from the start; later, `health.addCheck('trust-anchors', () => …)` for
  *    each source of trust anchors that can fail to load.
  * 4. `logger = withInteractionId(logger)` before giving the logger to any part: every entry
  *    written while a request is handled carries `interactionId`; and write `err` fields with
@@ -50,10 +52,9 @@
  *    (`signed_in`), consent (`consent_granted` / `consent_refused`), an expired interaction
  *    (`expired`), payment decision (`payment_confirmed` / `payment_rejected`); and
  *    `noteRequest(req, { services: servicesOf({ scope }) })` once the interaction's scope is read.
- * 12. Certificate status: `metrics.recordRevocationLookup('ocsp' | 'crl' | 'cache', result,
- *    seconds)`; caches: `metrics.recordCacheLookup(cache, hit)`; the Redis cache's heartbeat:
- *    `metrics.setPubSubHealthy(storage.caching)`; at start and daily: `metrics.setExpiryDays(
- *    'server_certificate' | 'signing_key', days)`.
+ * 12. Certificate status: the RevocationChecker's `observer` → `metrics.recordRevocationLookup(
+ *    'ocsp' | 'crl' | 'cache', result, seconds)` and `recordCacheLookup('certificate_status', hit)`;
+ *    the suspensions' `onLookup` → `recordCacheLookup('suspensions', hit)`.
  */
 export { endpointClassifier, endpointOf, type EndpointClassifierOptions } from './endpoints.js';
 export { errorForLog, errorReplacer, redactText, type ErrorForLogOptions, type LoggedError } from './errors-for-log.js';
@@ -69,5 +70,6 @@ export { factsOf, noteRequest, requestObserver, type RequestFacts, type RequestO
 export { PsdStatistics, createStatistics, type RequestOutcome, type StatisticsOptions, type TrackedRequest } from './statistics.js';
 export { SERVICES, StatisticsRangeError, servicesOf, type Service } from './statistics-keys.js';
 export { toCsv, type DayFigures, type StatisticsReport } from './statistics-report.js';
-export { observedStorage, type StorageRecorder } from './storage-metrics.js';
+export { observeStorage, observedStorage, type StorageRecorder } from './storage-metrics.js';
+export { watchExpiries } from './expiry.js';
 export { observeProviderEvents } from './provider-events.js';

@@ -2,12 +2,16 @@
  * The server's Prometheus metrics (prom-client), with label values from closed sets only
  * (labels.ts): whatever a request carries, a label holds no token, PSU id or free text.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { X509Certificate } from 'node:crypto';
+
+import { Gauge, Registry } from 'prom-client';
+
+import { Children, defineMetrics } from './metric-definitions.js';
 
 import {
   CACHES, CERTIFICATE_OUTCOMES, ENDPOINTS, ENVIRONMENTS, ERROR_CODES, EXPIRY_KINDS, GRANT_TYPE_VALUES, JOURNEY_STEPS,
   OTHER, PROVIDER_LEGAL_ID, REFRESH_REFUSALS, REGISTRATION_ACTIONS, REVOCATION_KINDS, REVOCATION_RESULTS,
-  REVOCATION_SOURCES, STORAGE_OPERATIONS, closed, scopeLabel, statusClass,
+  REVOCATION_SOURCES, STORAGE_OPERATIONS, closed, scopeLabel,
 } from './labels.js';
 
 export interface MetricsOptions {
@@ -26,6 +30,8 @@ export interface MetricsOptions {
    * and values that are not an organizationIdentifier, are counted as `other`.
    */
   readonly providerLegalIds?: boolean | { readonly max?: number };
+  /** The clock `expiry_days` counts from (the server's `now` option). Default the system clock. */
+  readonly now?: () => Date;
 }
 
 /** One answered request. */
@@ -43,55 +49,64 @@ export interface RequestRecord {
   readonly providerLegalId?: string;
 }
 
-const SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
-const RESPONDER_SECONDS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30];
-const STORAGE_SECONDS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-function defineMetrics(registry: Registry, prefix: string, byOrganization: boolean) {
-  const registers = [registry];
-  const organization = byOrganization ? ['provider_legal_id'] as const : [];
-  const counter = <T extends string>(name: string, help: string, labelNames: readonly T[]) => new Counter<T>({ name: prefix + name, help, labelNames, registers });
-  const gauge = <T extends string>(name: string, help: string, labelNames: readonly T[]) => new Gauge<T>({ name: prefix + name, help, labelNames, registers });
-  const histogram = <T extends string>(name: string, help: string, labelNames: readonly T[], buckets: number[]) => new Histogram<T>({ name: prefix + name, help, labelNames, buckets, registers });
-  return {
-    requests: counter('http_requests_total', 'Requests answered, by endpoint and status class; for the token endpoint by grant_type; by RFC error code', ['endpoint', 'status', 'grant_type', 'error', ...organization]),
-    duration: histogram('http_request_duration_seconds', 'Time to answer a request, by endpoint', ['endpoint'], SECONDS),
-    tokens: counter('tokens_issued_total', 'Access tokens issued, by grant type and scope', ['grant_type', 'scope', ...organization]),
-    refreshRefused: counter('refresh_refused_total', 'Refresh requests refused, by reason', ['reason']),
-    revocations: counter('revocations_total', 'Tokens and grants revoked, by kind', ['kind']),
-    registrations: counter('registrations_total', 'Client registrations, updates, deletions and refusals, by environment', ['action', 'environment']),
-    journey: counter('psu_journey_total', 'PSU journeys through the pages, by step', ['step']),
-    certificates: counter('certificate_checks_total', 'TPP certificates checked, by outcome (accepted or the refusal reason)', ['outcome']),
-    lookups: counter('revocation_lookups_total', 'Certificate status look-ups, by source and result', ['source', 'result']),
-    responder: histogram('revocation_lookup_duration_seconds', 'Time of a certificate status look-up (OCSP or CRL responder), by source', ['source'], RESPONDER_SECONDS),
-    expiry: gauge('expiry_days', "Days until the bank's server certificate, signing keys or trust anchors expire (the earliest of each kind)", ['kind']),
-    storage: histogram('storage_operation_duration_seconds', 'Time of a storage operation, by operation', ['operation'], STORAGE_SECONDS),
-    storageErrors: counter('storage_errors_total', 'Storage operations failed, by operation', ['operation']),
-    storageUp: gauge('storage_up', '1 while the storage answered the last readiness check, 0 otherwise', []),
-    cache: counter('cache_lookups_total', 'Cache look-ups, by cache and result (hit or miss)', ['cache', 'result']),
-    pubSubUp: gauge('pubsub_up', "1 while the storage's change announcements are heard (the shared cache is on), 0 otherwise", []),
-    registerLoads: counter('tpp_register_loads_total', 'Loads of the register of TPP licences, by outcome (loaded or failed)', ['outcome']),
-  };
-}
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'];
+const closedSet = <T extends string>(values: readonly T[]): ReadonlySet<string> => new Set(values);
+const ENDPOINT_SET = closedSet(ENDPOINTS);
+const GRANT_TYPE_SET = closedSet(GRANT_TYPE_VALUES);
+const ERROR_CODE_SET = closedSet(ERROR_CODES);
+const inSet = (set: ReadonlySet<string>, value: unknown): string => (typeof value === 'string' && set.has(value) ? value : OTHER);
+const MS_PER_DAY = 86_400_000;
 
 /** What the metrics record; see {@link createMetrics}. */
 export class ServerMetrics {
   readonly registry: Registry;
-  readonly #metrics: ReturnType<typeof defineMetrics>;
+  /** Undefined when the metrics are off: every record call returns at once. */
+  readonly #metrics: ReturnType<typeof defineMetrics> | undefined;
   readonly #prefix: string;
   readonly #organizations: { readonly max: number; readonly seen: Set<string> } | undefined;
+  readonly #now: () => Date;
+  readonly #expiries = new Map<(typeof EXPIRY_KINDS)[number], number>();
+  #pubSub: (() => boolean) | undefined;
+  readonly #requests;
+  readonly #durations;
+  readonly #storage = new Map<string, { readonly time: { observe(value: number): void }; readonly errors: { inc(): void } }>();
+  readonly #lookups;
+  readonly #responder;
+  readonly #cache = new Map<string, { inc(): void }>();
 
-  constructor(options: MetricsOptions = {}) {
-    this.registry = options.registry ?? new Registry();
-    const byOrganization = options.providerLegalIds;
+  constructor(options: MetricsOptions | false = {}) {
+    const settings = options === false ? {} : options;
+    this.registry = settings.registry ?? new Registry();
+    this.#now = settings.now ?? (() => new Date());
+    const byOrganization = settings.providerLegalIds;
     const max = typeof byOrganization === 'object' ? byOrganization.max ?? 1000 : 1000;
     if (!Number.isSafeInteger(max) || max < 1) throw new TypeError(`providerLegalIds.max must be a positive integer, not ${String(max)}`);
     this.#organizations = byOrganization ? { max, seen: new Set() } : undefined;
-    this.#prefix = options.prefix ?? 'psd2_as_';
-    this.#metrics = defineMetrics(this.registry, this.#prefix, Boolean(byOrganization));
-    for (const step of JOURNEY_STEPS) this.#metrics.journey.inc({ step }, 0);
-    for (const reason of REFRESH_REFUSALS) this.#metrics.refreshRefused.inc({ reason }, 0);
-    for (const kind of REVOCATION_KINDS) this.#metrics.revocations.inc({ kind }, 0);
+    this.#prefix = settings.prefix ?? 'psd2_as_';
+    const metrics = options === false ? undefined : defineMetrics(this.registry, this.#prefix, Boolean(byOrganization), {
+      expiry: (gauge) => this.#collectExpiries(gauge),
+      pubSubUp: (gauge) => {
+        if (this.#pubSub) gauge.set(this.#pubSub() ? 1 : 0);
+      },
+    });
+    this.#metrics = metrics;
+    this.#requests = metrics ? new Children(metrics.requests) : undefined;
+    this.#durations = metrics ? new Children(metrics.duration) : undefined;
+    this.#lookups = metrics ? new Children(metrics.lookups) : undefined;
+    this.#responder = metrics ? new Children(metrics.responder) : undefined;
+    if (!metrics) return;
+    for (const step of JOURNEY_STEPS) metrics.journey.inc({ step }, 0);
+    for (const reason of REFRESH_REFUSALS) metrics.refreshRefused.inc({ reason }, 0);
+    for (const kind of REVOCATION_KINDS) metrics.revocations.inc({ kind }, 0);
+    for (const cache of CACHES) {
+      for (const result of ['hit', 'miss']) this.#cache.set(`${cache} ${result}`, metrics.cache.labels({ cache, result }));
+    }
+  }
+
+  /** Whether anything is recorded: false when made with `false` (the server's `metrics: false`). */
+  get enabled(): boolean {
+    return this.#metrics !== undefined;
   }
 
   /**
@@ -99,11 +114,11 @@ export class ServerMetrics {
    * `tpp_register_snapshot_age_seconds` (absent until a snapshot has loaded).
    */
   watchTppRegister(ageSeconds: () => number | undefined): void {
-    const registry = this.registry;
+    if (!this.#metrics) return;
     new Gauge({
       name: `${this.#prefix}tpp_register_snapshot_age_seconds`,
       help: 'Seconds since the snapshot of the register of TPP licences in use was loaded',
-      registers: [registry],
+      registers: [this.registry],
       collect() {
         const age = ageSeconds();
         if (age === undefined) this.reset();
@@ -114,7 +129,7 @@ export class ServerMetrics {
 
   /** A load of the register of TPP licences. */
   recordTppRegisterLoad(outcome: 'loaded' | 'failed'): void {
-    this.#metrics.registerLoads.inc({ outcome });
+    this.#metrics?.registerLoads.inc({ outcome });
   }
 
   /** The metrics in the Prometheus text format, and the content type to answer them with. */
@@ -124,74 +139,121 @@ export class ServerMetrics {
 
   /** An answered request: call once per request, when its answer is finished. */
   recordRequest(request: RequestRecord): void {
-    const endpoint = closed(ENDPOINTS, request.endpoint);
-    this.#metrics.requests.inc({
+    if (!this.#requests || !this.#durations) return;
+    const endpoint = inSet(ENDPOINT_SET, request.endpoint);
+    const status = request.status;
+    const statusLabel = Number.isInteger(status) && status >= 100 && status <= 599 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : OTHER;
+    const grantType = endpoint === 'token' && request.grantType !== undefined ? inSet(GRANT_TYPE_SET, request.grantType) : undefined;
+    const error = request.error !== undefined ? inSet(ERROR_CODE_SET, request.error) : undefined;
+    const organization = this.#organizations ? this.#organization(request.providerLegalId).provider_legal_id : undefined;
+    const key = `${endpoint} ${statusLabel} ${grantType ?? ''} ${error ?? ''} ${organization ?? ''}`;
+    (this.#requests.of(key) ?? this.#requests.make(key, {
       endpoint,
-      status: statusClass(request.status),
-      ...(endpoint === 'token' && request.grantType !== undefined ? { grant_type: closed(GRANT_TYPE_VALUES, request.grantType) } : {}),
-      ...(request.error !== undefined ? { error: closed(ERROR_CODES, request.error) } : {}),
-      ...this.#organization(request.providerLegalId),
-    });
-    if (isSeconds(request.durationSeconds)) this.#metrics.duration.observe({ endpoint }, request.durationSeconds);
+      status: statusLabel,
+      ...(grantType !== undefined ? { grant_type: grantType } : {}),
+      ...(error !== undefined ? { error } : {}),
+      ...(organization !== undefined ? { provider_legal_id: organization } : {}),
+    })).inc();
+    if (isSeconds(request.durationSeconds)) (this.#durations.of(endpoint) ?? this.#durations.make(endpoint, { endpoint })).observe(request.durationSeconds);
   }
 
   /** An access token issued (the `grant.success` event), with its grant type and scope. */
   recordToken(token: { readonly grantType: string; readonly scope?: string; readonly providerLegalId?: string }): void {
-    this.#metrics.tokens.inc({ grant_type: closed(GRANT_TYPE_VALUES, token.grantType), scope: scopeLabel(token.scope), ...this.#organization(token.providerLegalId) });
+    this.#metrics?.tokens.inc({ grant_type: closed(GRANT_TYPE_VALUES, token.grantType), scope: scopeLabel(token.scope), ...this.#organization(token.providerLegalId) });
   }
 
   /** A refresh refused; see `refreshRefusalReason` for the reason of a token endpoint answer. */
   recordRefreshRefused(reason: string): void {
-    this.#metrics.refreshRefused.inc({ reason: closed(REFRESH_REFUSALS, reason) });
+    this.#metrics?.refreshRefused.inc({ reason: closed(REFRESH_REFUSALS, reason) });
   }
 
   recordRevocation(kind: (typeof REVOCATION_KINDS)[number]): void {
-    this.#metrics.revocations.inc({ kind: closed(REVOCATION_KINDS, kind) });
+    this.#metrics?.revocations.inc({ kind: closed(REVOCATION_KINDS, kind) });
   }
 
   recordRegistration(action: (typeof REGISTRATION_ACTIONS)[number], environment: string | undefined): void {
-    this.#metrics.registrations.inc({ action: closed(REGISTRATION_ACTIONS, action), environment: closed(ENVIRONMENTS, environment) });
+    this.#metrics?.registrations.inc({ action: closed(REGISTRATION_ACTIONS, action), environment: closed(ENVIRONMENTS, environment) });
   }
 
   recordJourney(step: (typeof JOURNEY_STEPS)[number]): void {
-    this.#metrics.journey.inc({ step: closed(JOURNEY_STEPS, step) });
+    this.#metrics?.journey.inc({ step: closed(JOURNEY_STEPS, step) });
   }
 
   /** A TPP certificate checked: `accepted`, or the refusal reason (`CertificateRejectedError.reason`). */
   recordCertificateCheck(outcome: string): void {
-    this.#metrics.certificates.inc({ outcome: closed(CERTIFICATE_OUTCOMES, outcome) });
+    this.#metrics?.certificates.inc({ outcome: closed(CERTIFICATE_OUTCOMES, outcome) });
   }
 
   /** A certificate status look-up; `seconds` is the responder's time (none for the cache). */
   recordRevocationLookup(source: (typeof REVOCATION_SOURCES)[number], result: (typeof REVOCATION_RESULTS)[number], seconds?: number): void {
+    if (!this.#lookups || !this.#responder) return;
     const label = closed(REVOCATION_SOURCES, source);
-    this.#metrics.lookups.inc({ source: label, result: closed(REVOCATION_RESULTS, result) });
-    if (seconds !== undefined && isSeconds(seconds)) this.#metrics.responder.observe({ source: label }, seconds);
+    const outcome = closed(REVOCATION_RESULTS, result);
+    const key = `${label} ${outcome}`;
+    (this.#lookups.of(key) ?? this.#lookups.make(key, { source: label, result: outcome })).inc();
+    if (seconds !== undefined && isSeconds(seconds)) (this.#responder.of(label) ?? this.#responder.make(label, { source: label })).observe(seconds);
   }
 
-  /** Days until the earliest expiry of a kind (negative once expired). */
+  /** Days until the earliest expiry of a kind (negative once expired), as of now. */
   setExpiryDays(kind: (typeof EXPIRY_KINDS)[number], days: number): void {
-    if (Number.isFinite(days)) this.#metrics.expiry.set({ kind: closed(EXPIRY_KINDS, kind) }, days);
+    if (Number.isFinite(days)) this.setExpiry(kind, new Date(this.#now().getTime() + days * MS_PER_DAY));
+  }
+
+  /**
+   * When a kind expires (the earliest of its certificates): `expiry_days` counts down from it at
+   * each scrape. A later call replaces it (e.g. the server certificate renewed).
+   */
+  setExpiry(kind: (typeof EXPIRY_KINDS)[number], notAfter: Date): void {
+    const at = notAfter.getTime();
+    if (Number.isFinite(at) && (EXPIRY_KINDS as readonly string[]).includes(kind)) this.#expiries.set(kind, at);
+  }
+
+  /**
+   * The bank's TLS server certificate (PEM, the leaf first, or an X509Certificate): its expiry is
+   * `expiry_days{kind="server_certificate"}`. Call again when it is renewed.
+   */
+  setServerCertificate(certificate: string | Buffer | X509Certificate): void {
+    const leaf = certificate instanceof X509Certificate ? certificate : new X509Certificate(certificate);
+    this.setExpiry('server_certificate', new Date(leaf.validTo));
   }
 
   /** A storage operation, its time, and whether it succeeded. */
   recordStorage(operation: string, seconds: number, ok: boolean): void {
-    const label = closed(STORAGE_OPERATIONS, operation);
-    if (isSeconds(seconds)) this.#metrics.storage.observe({ operation: label }, seconds);
-    if (!ok) this.#metrics.storageErrors.inc({ operation: label });
+    if (!this.#metrics) return;
+    let child = this.#storage.get(operation);
+    if (!child) {
+      const label = closed(STORAGE_OPERATIONS, operation);
+      child = { time: this.#metrics.storage.labels({ operation: label }), errors: this.#metrics.storageErrors.labels({ operation: label }) };
+      // Bounded: an operation outside the closed set shares the `other` children without a key of its own.
+      if (label !== OTHER) this.#storage.set(operation, child);
+    }
+    if (isSeconds(seconds)) child.time.observe(seconds);
+    if (!ok) child.errors.inc();
   }
 
   /** A cache look-up: the hit ratio is `hit / (hit + miss)`. */
   recordCacheLookup(cache: (typeof CACHES)[number], hit: boolean): void {
-    this.#metrics.cache.inc({ cache: closed(CACHES, cache), result: hit ? 'hit' : 'miss' });
+    this.#cache.get(`${cache} ${hit ? 'hit' : 'miss'}`)?.inc();
   }
 
+  /** Sets `pubsub_up` once; see {@link watchPubSub} to have it read at each scrape. */
   setPubSubHealthy(healthy: boolean): void {
-    this.#metrics.pubSubUp.set(healthy ? 1 : 0);
+    this.#pubSub = undefined;
+    this.#metrics?.pubSubUp.set(healthy ? 1 : 0);
+  }
+
+  /** `pubsub_up` read from `healthy` at each scrape (e.g. the Redis storage's `caching`). */
+  watchPubSub(healthy: () => boolean): void {
+    this.#pubSub = healthy;
   }
 
   setStorageReachable(reachable: boolean): void {
-    this.#metrics.storageUp.set(reachable ? 1 : 0);
+    this.#metrics?.storageUp.set(reachable ? 1 : 0);
+  }
+
+  #collectExpiries(gauge: Gauge<'kind'>): void {
+    const now = this.#now().getTime();
+    for (const [kind, at] of this.#expiries) gauge.set({ kind }, Math.round(((at - now) / MS_PER_DAY) * 100) / 100);
   }
 
   #organization(value: string | undefined): { provider_legal_id?: string } {
@@ -208,7 +270,10 @@ export class ServerMetrics {
 
 const isSeconds = (value: number) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
-/** The server's metrics, registered in `options.registry` or a registry of their own. */
-export function createMetrics(options: MetricsOptions = {}): ServerMetrics {
+/**
+ * The server's metrics, registered in `options.registry` or a registry of their own; `false`: none
+ * (nothing registered, every record call returns at once).
+ */
+export function createMetrics(options: MetricsOptions | false = {}): ServerMetrics {
   return new ServerMetrics(options);
 }

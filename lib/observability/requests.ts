@@ -80,28 +80,21 @@ export function requestObserver(parts: RequestObserverParts) {
     }
     const tracked = parts.statistics?.begin(factsOf(req).services ?? []);
     if (tracked) trackedOf.set(req, tracked);
-    let done = false;
-    const end = () => {
-      if (done) return;
-      done = true;
+    // `close` follows `finish` on every answer, and comes alone when the connection closed first:
+    // one listener sees both, and `writableFinished` tells them apart.
+    res.on('close', () => {
       const noted = factsOf(req);
       const answered = res.writableFinished;
       parts.metrics?.recordRequest({
         endpoint,
         status: answered ? res.statusCode : 499,
         durationSeconds: (performance.now() - started) / 1000,
-        ...(noted.grantType !== undefined ? { grantType: noted.grantType } : {}),
-        ...(noted.error !== undefined ? { error: noted.error } : {}),
-        ...(noted.providerLegalId !== undefined ? { providerLegalId: noted.providerLegalId } : {}),
+        grantType: noted.grantType,
+        error: noted.error,
+        providerLegalId: noted.providerLegalId,
       });
-      tracked?.end({
-        services: noted.services ?? [],
-        ...(answered ? { status: res.statusCode } : {}),
-        ...(noted.cause !== undefined ? { cause: noted.cause } : {}),
-      });
-    };
-    res.once('finish', end);
-    res.once('close', end);
+      tracked?.end({ services: noted.services ?? [], status: answered ? res.statusCode : undefined, cause: noted.cause });
+    });
     next?.();
   };
 }

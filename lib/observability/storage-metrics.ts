@@ -5,6 +5,7 @@
 import type { RecordAdapter as Adapter } from '../storage.js';
 
 import type { Storage } from '../storage.js';
+import type { ServerMetrics } from './metrics.js';
 
 /** What the wrapper records to: {@link ServerMetrics.recordStorage}. */
 export interface StorageRecorder {
@@ -68,4 +69,16 @@ export function observedStorage(storage: Storage, recorder: StorageRecorder): St
     incrementCountersWithin: (counters) => time('incrementCountersWithin', () => storage.incrementCountersWithin(counters)),
     ...(batch ? { batch: <T>(work: () => Promise<T>) => time('batch', () => batch(work)) } : {}),
   };
+}
+
+/**
+ * Hands the metrics to a storage that times its own calls ({@link Storage.observe}: the Redis
+ * storage, in its call wrapper) and reads its shared cache's health at each scrape (`pubsub_up`).
+ * A storage without `observe` is not timed (the memory storage: its calls are the request's own
+ * time); {@link observedStorage} times any storage, at the cost of a wrapper around every call.
+ */
+export function observeStorage(storage: Storage, metrics: StorageRecorder & Pick<ServerMetrics, 'enabled' | 'recordCacheLookup' | 'watchPubSub'>): void {
+  if (!metrics.enabled) return;
+  storage.observe?.(metrics);
+  if ('caching' in storage) metrics.watchPubSub(() => storage.caching === true);
 }

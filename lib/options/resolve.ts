@@ -49,6 +49,7 @@ export interface ResolvedOptions extends Readonly<Pick<Parsed, 'signingKeys' | '
   readonly logger: Parsed['logger'] | undefined;
   /** The bank environment's trusted-list source settings, when it has one. */
   readonly trustedList: TrustedListSettings | undefined;
+  readonly metrics: Parsed['metrics'];
 }
 
 function describePath(path: readonly PropertyKey[]): string {
@@ -134,6 +135,7 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     suspensionCacheTtl: options.suspensionCacheTtl,
     logger: options.logger,
     trustedList: bank?.trustedList,
+    metrics: options.metrics,
     now: options.now,
   };
 }

@@ -188,6 +188,7 @@ export const optionsSchema = z.strictObject({
   suspensionCacheTtl: z.number().min(0).max(60).default(2),
   storage: functionsOf<Storage>(['adapterFor', 'removeClient', 'grantIdsOf', 'clientIdsOf', 'incrementCounter', 'readCounter', 'resetCounter', 'incrementCountersWithin'], 'Storage').optional(),
   logger: functionsOf<Logger>(['info', 'warn', 'error']).optional(),
+  metrics: z.union([z.literal(false), z.custom<Exclude<Declared.AuthorizationServerOptions['metrics'], false | undefined>>((value) => typeof value === 'object' && value !== null && !Array.isArray(value), 'must be false or the metrics\' settings ({ registry, prefix, providerLegalIds })')]).optional(),
   // A function default is called for the value: this one gives the clock itself.
   now: aFunction<Clock>().default(() => systemClock),
 });

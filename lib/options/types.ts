@@ -6,6 +6,7 @@ import type { ExtendedKeyUsageName } from '../certificates/oids.js';
 import type { Clock } from '../clock.js';
 import type { Language } from '../language.js';
 import type { Logger } from '../logger.js';
+import type { MetricsOptions } from '../observability/metrics.js';
 import type { PaymentOutcome } from '../payments/types.js';
 import type { AccountLookup, PsuAuthenticator, SandboxPsu } from '../psu.js';
 import type { TppRegisterOptions } from '../tpp-register/types.js';
@@ -330,6 +331,12 @@ export interface AuthorizationServerOptions {
   suspensionCacheTtl?: number;
   /** Where log entries go; a pino logger fits. Default: `info` and up as JSON lines on stderr. */
   logger?: Logger;
+  /**
+   * The Prometheus metrics (`metrics` of the server): `registry` (the host's own), `prefix`,
+   * `providerLegalIds`, as in `MetricsOptions`. `false`: nothing is registered or counted and the
+   * scrape is empty (health and PSD2 statistics stay on). Default: on, in a registry of their own.
+   */
+  metrics?: false | Omit<MetricsOptions, 'now'>;
   /** The server's one clock, read by the rules that depend on the time. Default: the system clock. */
   now?: Clock;
 }

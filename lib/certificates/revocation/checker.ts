@@ -13,7 +13,7 @@ import { cachedThumbprint, infoOf, type CertificateInfo } from './certificate.js
 import { CrlStore } from './crl-store.js';
 import { nodeHttpClient, rememberingOutages, type HttpClient, type HttpLimits } from './fetch.js';
 import { askOcsp } from './ocsp.js';
-import type { SourceContext, SourceOutcome, StatusSource } from './outcome.js';
+import type { RevocationObserver, SourceContext, SourceOutcome, StatusSource } from './outcome.js';
 import { resolveSettings, type RevocationSettings } from './settings.js';
 import { Sweeper, type SweepResult } from './sweep.js';
 import { Watchlist } from './watchlist.js';
@@ -51,6 +51,8 @@ export interface RevocationDependencies {
   readonly logger: Logger;
   /** The HTTP client of OCSP and CRL requests; for tests. Default node:http and node:https. */
   readonly fetch?: HttpClient;
+  /** Told of every status look-up (the server's metrics). */
+  readonly observer?: RevocationObserver;
 }
 
 export interface CheckOptions {
@@ -86,12 +88,14 @@ export class RevocationChecker {
   readonly #sweeper: Sweeper;
   /** Lookups under way, by thumbprint: concurrent checks of one certificate share one. */
   readonly #lookups = new Map<string, Promise<StatusRecord>>();
+  readonly #observer: RevocationObserver | undefined;
 
   constructor(storage: Storage, settings: Partial<RevocationSettings>, dependencies: RevocationDependencies) {
     this.#settings = resolveSettings(settings);
     this.#clock = dependencies.now;
     this.#logger = dependencies.logger;
     this.#storage = storage;
+    this.#observer = dependencies.observer;
     const now = () => this.#now();
     this.#http = rememberingOutages(dependencies.fetch ?? nodeHttpClient, this.#settings.unreachableTtl * 1000, now);
     this.#limits = { timeout: this.#settings.timeout, maxBytes: this.#settings.maxResponseBytes };
@@ -170,17 +174,32 @@ export class RevocationChecker {
     const thumbprint = cachedThumbprint(certificate);
     const usable = (record: StatusRecord | undefined): record is StatusRecord => record !== undefined && record.expiresAt > (options.refreshBefore ?? this.#now());
     const local = this.#statuses.local(thumbprint);
-    if (usable(local)) return local;
+    if (usable(local)) return this.#kept(local);
     let lookup = this.#lookups.get(thumbprint);
     if (!lookup) {
       lookup = (async () => {
         const stored = await this.#statuses.stored(thumbprint);
-        if (usable(stored)) return stored;
+        if (usable(stored)) return this.#kept(stored);
+        this.#observer?.cacheLookup(false);
         return this.#lookUp(certificate, issuer, role, issuers);
       })().finally(() => this.#lookups.delete(thumbprint));
       this.#lookups.set(thumbprint, lookup);
     }
     return lookup;
+  }
+
+  #kept(record: StatusRecord): StatusRecord {
+    this.#observer?.cacheLookup(true);
+    this.#observer?.lookup('cache', record.status);
+    return record;
+  }
+
+  /** Asks one source, timing it for the observer. */
+  async #ask(source: StatusSource, ask: () => Promise<SourceOutcome>): Promise<SourceOutcome> {
+    const started = performance.now();
+    const outcome = await ask();
+    this.#observer?.lookup(source, outcome.kind === 'failed' ? 'unavailable' : outcome.kind, (performance.now() - started) / 1000);
+    return outcome;
   }
 
   /** Asks the network, records the answer and audits what it finds. */
@@ -205,13 +224,13 @@ export class RevocationChecker {
     let outcome: SourceOutcome | undefined;
     try {
       for (const url of subject.ocspUrls) {
-        outcome = await askOcsp(url, subject, issuerInfo, this.#http, this.#limits, () => this.#context());
+        outcome = await this.#ask('ocsp', () => askOcsp(url, subject, issuerInfo, this.#http, this.#limits, () => this.#context()));
         if (outcome.kind !== 'failed') break;
         failures.push(outcome.description);
       }
       if (outcome?.kind !== 'good' && outcome?.kind !== 'revoked') {
         for (const url of subject.crlUrls) {
-          outcome = await this.#crls.answer(url, subject, issuerInfo, () => this.#context());
+          outcome = await this.#ask('crl', () => this.#crls.answer(url, subject, issuerInfo, () => this.#context()));
           if (outcome.kind !== 'failed') break;
           failures.push(outcome.description);
         }

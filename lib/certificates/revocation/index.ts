@@ -9,7 +9,7 @@ export {
 export { DEFAULT_REVOCATION_SETTINGS, type RevocationSettings } from './settings.js';
 export type { SweepResult } from './sweep.js';
 export { HttpFailure, type HttpAnswer, type HttpClient, type HttpFailureKind, type HttpLimits, type HttpRequest } from './fetch.js';
-export type { StatusSource } from './outcome.js';
+export type { RevocationObserver, StatusSource } from './outcome.js';
 export { STATUS_MODEL } from './cache.js';
 export { CRL_MODEL } from './crl-store.js';
 export { WATCHED_MODEL, WATCH_INDEX_MODEL } from './watchlist.js';

@@ -49,3 +49,15 @@ export function freshnessProblem(thisUpdate: number, nextUpdate: number | undefi
   }
   return undefined;
 }
+
+/** What the checker tells of its look-ups; the RevocationChecker's `observer`. */
+export interface RevocationObserver {
+  /**
+   * One status looked up: from a status kept here or in the storage (`cache`), or asked of an
+   * OCSP responder or a CRL, with its time in seconds; `unavailable` when the source gave no
+   * answer to trust.
+   */
+  lookup(source: StatusSource | 'cache', result: 'good' | 'revoked' | 'unknown' | 'unavailable', seconds?: number): void;
+  /** Whether a kept status answered (hit) or the network had to be asked (miss). */
+  cacheLookup(hit: boolean): void;
+}
