@@ -25,9 +25,10 @@ export interface Operations {
  * `/statistics?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]` of `auth` on 127.0.0.1 at `port`
  * (METRICS_PORT), by default {@link DEFAULT_METRICS_PORT}.
  */
-export async function startOperations(auth: Pick<AuthorizationServer, 'metrics' | 'health' | 'statistics'>, port: number | undefined, warn: (message: string) => void): Promise<Operations> {
-  const { metrics, health, statistics } = auth;
-  const server = createServer(operationsListener({ metrics, health, statistics, logger: stderrLogger }));
+export async function startOperations(auth: Pick<AuthorizationServer, 'metrics' | 'health' | 'management'>, port: number | undefined, warn: (message: string) => void): Promise<Operations> {
+  const { metrics, health, management } = auth;
+  // The statistics as the bank's own tools read them: through the management API.
+  const server = createServer(operationsListener({ metrics, health, management, logger: stderrLogger }));
   // A scrape is small and quick: no client may hold a connection long.
   server.headersTimeout = 5000;
   server.requestTimeout = 10_000;

@@ -54,6 +54,8 @@ try {
   refuse(error);
 }
 const { app, auth } = example;
+// expiry_days{kind="server_certificate"}: the server never sees the TLS certificate it is served with.
+auth.metrics.setServerCertificate(config.tls.cert);
 // Metrics, health and the PSD2 statistics on a private listener (METRICS_PORT, 127.0.0.1 only).
 const operations = await startOperations(auth, config.metricsPort, (message) => console.warn(`WARNING: ${message}`)).catch(async (error: unknown) => {
   qtsp?.server.close();

@@ -166,7 +166,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   };
   auditProviderEvents(provider, logger, whenStored);
   observeProviderEvents(eventsOf(provider), metrics, whenStored);
-  const management = createManagement({ provider, storage, suspensions, options, logger, metrics });
+  const management = createManagement({ provider, storage, suspensions, options, logger, metrics, statistics });
 
   // HTTP glue on top.
   const router = authorizationRouter({

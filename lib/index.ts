@@ -14,7 +14,7 @@ export type {
 } from './psu.js';
 export { LANGUAGES, type Language } from './language.js';
 export type { ConsentRecord } from './psd2/authorization.js';
-export type { Management, ConsentSummary } from './management-types.js';
+export type { Management, ConsentSummary, StatisticsRange } from './management-types.js';
 export type { IntrospectionResponse } from './introspection-response.js';
 export {
   PaymentRequestError,
@@ -55,7 +55,9 @@ export type { TppRegisterControl, SweepOutcome } from './tpp-register/index.js';
 export type { TrustedLists, RefreshOutcome } from './trusted-lists/source.js';
 export {
   operationsListener,
+  StatisticsRangeError,
   type ServerMetrics,
+  type MetricsOptions,
   type Health,
   type HealthReport,
   type PsdStatistics,

@@ -1,3 +1,4 @@
+import type { StatisticsReport } from './observability/statistics-report.js';
 import type { ConsentRecord } from './psd2/authorization.js';
 
 /** A PSU's consent to a TPP, as the bank's own apps show it. */
@@ -37,4 +38,20 @@ export interface Management {
   /** Lifts a suspension; revoked consents stay revoked. */
   reinstateOrganization(providerLegalId: string): Promise<void>;
   isSuspended(providerLegalId: string): Promise<boolean>;
+  /**
+   * The PSD2 availability and performance statistics (EBA/GL/2018/07) of the UTC days `from` to
+   * `to`, both included, as the bank reports them, with every instance sharing the storage
+   * counted. Rejects with a `StatisticsRangeError` (a RangeError saying what is wrong) for a range
+   * it cannot give: a day not written `YYYY-MM-DD` or that does not exist, `from` after `to`, a day
+   * after today, more than 366 days; with the storage's error while it cannot be read.
+   */
+  statistics(range: StatisticsRange): Promise<StatisticsReport>;
+  /** {@link statistics} as CSV (RFC 4180): a header line, then a line per day and service. */
+  statisticsCsv(range: StatisticsRange): Promise<string>;
+}
+
+/** UTC days, both included, as `YYYY-MM-DD`, e.g. `{ from: '2026-10-01', to: '2026-12-31' }` for a quarter. */
+export interface StatisticsRange {
+  readonly from: string;
+  readonly to: string;
 }

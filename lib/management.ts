@@ -2,7 +2,8 @@ import type Provider from 'oidc-provider';
 
 import { epochSeconds } from './clock.js';
 import type { Logger } from './logger.js';
-import type { ConsentSummary, Management } from './management-types.js';
+import type { ConsentSummary, Management, StatisticsRange } from './management-types.js';
+import { StatisticsRangeError, type PsdStatistics } from './observability/index.js';
 import type { ResolvedOptions } from './options/index.js';
 import { consentOf, destroyGrant, findClient, findGrant } from './provider/internals.js';
 import { consentEnd } from './psd2/tokens.js';
@@ -15,11 +16,19 @@ export interface ManagementParts {
   readonly suspensions: Suspensions;
   readonly options: Pick<ResolvedOptions, 'tokens' | 'now'>;
   readonly logger: Logger;
+  /** The PSD2 statistics, read for the bank's reports. */
+  readonly statistics: Pick<PsdStatistics, 'report' | 'csv'>;
   /** Counts the revocations the bank makes here (the server's metrics). */
   readonly metrics?: { recordRevocation(kind: 'consent_withdrawn' | 'organization_suspended'): void };
 }
 
-export function createManagement({ provider, storage, suspensions, options, logger, metrics }: ManagementParts): Management {
+/** The days of `range`, which a caller in JavaScript may give as anything. */
+function daysOf(range: StatisticsRange): [unknown, unknown] {
+  if (typeof range !== 'object' || range === null) throw new StatisticsRangeError('the range must be { from, to }, days as YYYY-MM-DD');
+  return [range.from, range.to];
+}
+
+export function createManagement({ provider, storage, suspensions, options, logger, metrics, statistics }: ManagementParts): Management {
   const sweep = async (providerLegalId: string): Promise<string[]> => {
     const clientIds = await storage.clientIdsOf(providerLegalId);
     for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
@@ -91,5 +100,8 @@ export function createManagement({ provider, storage, suspensions, options, logg
     },
 
     isSuspended: (providerLegalId) => suspensions.isSuspended(providerLegalId),
+
+    statistics: async (range) => statistics.report(...daysOf(range)),
+    statisticsCsv: async (range) => statistics.csv(...daysOf(range)),
   };
 }

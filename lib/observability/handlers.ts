@@ -5,6 +5,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 
 import type { Logger } from '../logger.js';
+import type { Management } from '../management-types.js';
 import { errorForLog } from './errors-for-log.js';
 import type { Health, HealthReport } from './health.js';
 import type { ServerMetrics } from './metrics.js';
@@ -46,12 +47,18 @@ export function metricsHandler(metrics: ServerMetrics, logger?: Logger): Request
   };
 }
 
+/** Where the statistics handler reads the report: the management API, or the statistics themselves. */
+export type StatisticsSource = Pick<Management, 'statistics'> | Pick<PsdStatistics, 'report'>;
+
 /**
  * `GET /statistics?from=YYYY-MM-DD&to=YYYY-MM-DD[&format=csv]`: the PSD2 statistics of those
  * UTC days as JSON ({@link StatisticsReport}) or CSV; 400 `invalid_request` for a range it cannot
  * give, 503 `temporarily_unavailable` while the storage cannot be read.
  */
-export function statisticsHandler(statistics: PsdStatistics, logger?: Logger): RequestListener {
+export function statisticsHandler(source: StatisticsSource, logger?: Logger): RequestListener {
+  const read = 'statistics' in source
+    ? (from: string, to: string) => source.statistics({ from, to })
+    : (from: string, to: string) => source.report(from, to);
   return (req, res) => {
     const query = new URL(req.url ?? '/', 'http://localhost').searchParams;
     const format = query.get('format') ?? 'json';
@@ -59,9 +66,7 @@ export function statisticsHandler(statistics: PsdStatistics, logger?: Logger): R
       sendJson(res, 400, { error: 'invalid_request', error_description: 'format must be json or csv' });
       return;
     }
-    const from = query.get('from') ?? undefined;
-    const to = query.get('to') ?? undefined;
-    statistics.report(from, to).then((report) => {
+    read(query.get('from') ?? '', query.get('to') ?? '').then((report) => {
       if (format === 'json') sendJson(res, 200, report);
       else send(res, 200, 'text/csv; charset=utf-8', toCsv(report), { 'Content-Disposition': `attachment; filename="psd2-statistics-${report.from}-${report.to}.csv"` });
     }, (error: unknown) => {
@@ -79,6 +84,8 @@ export interface OperationsParts {
   readonly metrics?: ServerMetrics;
   readonly health?: Health;
   readonly statistics?: PsdStatistics;
+  /** The server's management API: `/statistics` reads through it (before `statistics`). */
+  readonly management?: Pick<Management, 'statistics'>;
   readonly logger?: Logger;
 }
 
@@ -93,7 +100,8 @@ export function operationsListener(parts: OperationsParts): RequestListener {
     routes.set('/health/live', livenessHandler(parts.health));
     routes.set('/health/ready', readinessHandler(parts.health));
   }
-  if (parts.statistics) routes.set('/statistics', statisticsHandler(parts.statistics, parts.logger));
+  const statistics = parts.management ?? parts.statistics;
+  if (statistics) routes.set('/statistics', statisticsHandler(statistics, parts.logger));
   return (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!;
     const route = routes.get(path);

@@ -58,7 +58,7 @@
  */
 export { endpointClassifier, endpointOf, type EndpointClassifierOptions } from './endpoints.js';
 export { errorForLog, errorReplacer, redactText, type ErrorForLogOptions, type LoggedError } from './errors-for-log.js';
-export { operationsListener, livenessHandler, readinessHandler, metricsHandler, statisticsHandler, sendHealth, type OperationsParts } from './handlers.js';
+export { operationsListener, livenessHandler, readinessHandler, metricsHandler, statisticsHandler, sendHealth, type OperationsParts, type StatisticsSource } from './handlers.js';
 export { Health, HEALTH_COUNTER, createHealth, type CheckResult, type HealthOptions, type HealthReport, type ReadinessCheck } from './health.js';
 export {
   INTERACTION_ID_HEADER, currentInteractionId, interactionIdFields, interactionIdFrom, interactionIdMiddleware, interactionIdOf,

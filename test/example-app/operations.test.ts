@@ -49,6 +49,10 @@ describe('the example app\'s operations listener', function operations() {
     expect(sample(text, 'psd2_as_tokens_issued_total', { grant_type: 'client_credentials', scope: 'pisp' })).to.equal(1);
     expect(sample(text, 'psd2_as_registrations_total', { action: 'created', environment: 'sandbox' })).to.equal(1);
     expect(text).to.match(/^psd2_as_http_request_duration_seconds_bucket\{le="0\.005",endpoint="token"\} \d+$/m);
+    // The TLS certificate the app serves, which it hands to the metrics.
+    expect(sample(text, 'psd2_as_expiry_days', { kind: 'server_certificate' })).to.be.above(1);
+    expect(sample(text, 'psd2_as_expiry_days', { kind: 'trust_anchor' })).to.be.above(1);
+    expect(sample(text, 'psd2_as_storage_up')).to.equal(1);
   });
 
   it('GET /health/live and /health/ready: 200 while the storage answers', async () => {
