@@ -5,8 +5,8 @@ import { ratio, runOf, SCENARIOS, SHORT_TITLES, type Report, type RunResult } fr
 
 const escapeXml = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-const COLORS: Record<Target, string> = { ours: '#1f6feb', base: '#8957e5', bare: '#9aa4b2', 'anchor-express': '#d29922', 'anchor-https': '#57ab5a' };
-const LEGEND: Record<Target, string> = { ours: 'ours', base: 'base', bare: 'bare', 'anchor-express': '(a) Express', 'anchor-https': '(b) node:https' };
+const COLORS: Record<Target, string> = { ours: '#1f6feb', 'ours-metrics-off': '#79c0ff', base: '#8957e5', bare: '#9aa4b2', 'anchor-express': '#d29922', 'anchor-https': '#57ab5a' };
+const LEGEND: Record<Target, string> = { ours: 'ours', 'ours-metrics-off': 'ours, metrics off', base: 'base', bare: 'bare', 'anchor-express': '(a) Express', 'anchor-https': '(b) node:https' };
 
 /** Server CPU per HTTP request, µs (a flow's divided by its requests). */
 function perRequest(run: RunResult): number {

@@ -115,6 +115,7 @@ export function combine(scenario: ScenarioName, pass: StorageName, session: Sess
     load,
     serverCpuSeconds: cpuSeconds,
     cpuMicros: completed ? (cpuSeconds * 1e6) / completed : Number.NaN,
+    sliceCpuMicros: slices.map((slice) => (slice.load.completed ? (slice.cpuSeconds * 1e6) / slice.load.completed : Number.NaN)),
     perCore: cpuSeconds > 0 ? completed / cpuSeconds : Number.NaN,
     utilization: cpuSeconds / sum((slice) => slice.wall),
     startRssMb,

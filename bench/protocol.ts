@@ -6,9 +6,10 @@ import type { SandboxPsu } from '../lib/index.js';
  * and Express mounting (the cost of the PSD2 layer); and the anchors, oidc-provider with its own
  * defaults (its in-memory adapter) mounted in Express 5 as its documentation shows
  * (`anchor-express`) or served by node:https directly (`anchor-https`); and `base`, the product
- * of another checkout (BENCH_BASE), to measure a change against what it changes.
+ * of another checkout (BENCH_BASE), to measure a change against what it changes; and
+ * `ours-metrics-off`, the product with `metrics: false`, to measure what the metrics cost.
  */
-export const TARGETS = ['ours', 'base', 'bare', 'anchor-express', 'anchor-https'] as const;
+export const TARGETS = ['ours', 'ours-metrics-off', 'base', 'bare', 'anchor-express', 'anchor-https'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export function isAnchor(target: Target): boolean {
@@ -17,7 +18,7 @@ export function isAnchor(target: Target): boolean {
 
 /** The targets running the product: they register their TPP and serve its pages. */
 export function isProduct(target: Target): boolean {
-  return target === 'ours' || target === 'base';
+  return target === 'ours' || target === 'ours-metrics-off' || target === 'base';
 }
 export type StorageName = 'memory' | 'redis';
 

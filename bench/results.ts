@@ -39,6 +39,7 @@ export interface RedisPerOperation {
 
 export const TARGET_LABELS: Record<Target, string> = {
   ours: 'ours',
+  'ours-metrics-off': 'ours with metrics: false',
   base: 'base (BENCH_BASE)',
   bare: 'bare',
   'anchor-express': 'anchor (a): oidc-provider in Express',
@@ -66,6 +67,8 @@ export interface RunResult {
   readonly serverCpuSeconds: number;
   /** Server CPU time per successful operation, µs (process.cpuUsage of the server, summed over the slices). */
   readonly cpuMicros: number;
+  /** Server CPU µs per successful operation of each slice, in the order measured. */
+  readonly sliceCpuMicros?: readonly number[];
   /** Successful operations per second of server CPU. */
   readonly perCore: number;
   /** Share of one core the server used, 0–1. */

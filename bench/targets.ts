@@ -67,10 +67,37 @@ function tripsCheck(runs: readonly RunResult[], scenario: ScenarioName, maximum:
   };
 }
 
+/**
+ * What the metrics cost on the token path: ours against ours with `metrics: false`, run in the same
+ * alternating slices. Each slice of one is paired with the other's next to it in time; the noise
+ * is twice the standard error of those paired differences (the drift of a shared machine between
+ * the slices), and the cost passes while it is within it.
+ */
+export function metricsCostCheck(runs: readonly RunResult[], storage: StorageName): TargetCheck {
+  const name = `metrics cost nothing measurable on client_credentials (keep-alive), ${storage}`;
+  const on = runOf(runs, 'client_credentials', storage, 'ours');
+  const off = runOf(runs, 'client_credentials', storage, 'ours-metrics-off');
+  if (!on || !off) return { name, value: '–', pass: undefined };
+  const cost = on.cpuMicros - off.cpuMicros;
+  const paired = (on.sliceCpuMicros ?? []).map((micros, index) => micros - (off.sliceCpuMicros?.[index] ?? Number.NaN)).filter(Number.isFinite);
+  const mean = paired.reduce((total, value) => total + value, 0) / paired.length;
+  const noise = paired.length > 1
+    ? 2 * Math.sqrt(paired.reduce((total, value) => total + (value - mean) ** 2, 0) / (paired.length - 1) / paired.length)
+    : Number.NaN;
+  const measured = Number.isFinite(cost) && Number.isFinite(noise);
+  return {
+    name,
+    value: `metrics cost on client_credentials = ${fixed(cost, 1)} µs/request (±${fixed(noise, 1)} noise, ${paired.length} paired slices): on ${perRequest(on)}, off ${perRequest(off)} CPU per request`,
+    pass: measured ? cost <= noise : undefined,
+  };
+}
+
 export function checks(runs: readonly RunResult[], growth: GrowthResult | undefined, leak: LeakResult | undefined): TargetCheck[] {
   return [
     ...anchorChecks(runs),
     ...bareChecks(runs),
+    metricsCostCheck(runs, 'memory'),
+    metricsCostCheck(runs, 'redis'),
     tripsCheck(runs, 'client_credentials', 3),
     tripsCheck(runs, 'authorization_code', 8),
     {

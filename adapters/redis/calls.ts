@@ -40,31 +40,24 @@ export class RedisCalls {
     const observer = this.#observer;
     // Read only when someone listens: the clock is the cost of a timed call.
     const started = observer ? performance.now() : 0;
+    let timer: NodeJS.Timeout | undefined;
     let ok = false;
     try {
-      const value = await this.#send(operation);
-      ok = true;
-      return value;
-    } finally {
-      observer?.recordStorage(name, (performance.now() - started) / 1000, ok);
-    }
-  }
-
-  async #send<T>(operation: () => Promise<T>): Promise<T> {
-    if (!this.redis.isReady) throw new StorageUnavailableError('the token store is not connected');
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await Promise.race([
+      if (!this.redis.isReady) throw new StorageUnavailableError('the token store is not connected');
+      const value = await Promise.race([
         operation(),
         new Promise<never>((_resolve, reject) => {
           timer = setTimeout(() => reject(new StorageUnavailableError(`the token store did not answer within ${this.timeout} ms`)), this.timeout);
         }),
       ]);
+      ok = true;
+      return value;
     } catch (error) {
       if (error instanceof StorageUnavailableError || error instanceof errors.OIDCProviderError) throw error;
       throw new StorageUnavailableError('the token store failed', { cause: error });
     } finally {
       clearTimeout(timer);
+      observer?.recordStorage(name, (performance.now() - started) / 1000, ok);
     }
   }
 

@@ -6,7 +6,7 @@ import { X509Certificate } from 'node:crypto';
 
 import { Gauge, Registry } from 'prom-client';
 
-import { Children, defineMetrics } from './metric-definitions.js';
+import { defineMetrics, type Series, type TallyEntry } from './metric-definitions.js';
 
 import {
   CACHES, CERTIFICATE_OUTCOMES, ENDPOINTS, ENVIRONMENTS, ERROR_CODES, EXPIRY_KINDS, GRANT_TYPE_VALUES, JOURNEY_STEPS,
@@ -68,12 +68,12 @@ export class ServerMetrics {
   readonly #now: () => Date;
   readonly #expiries = new Map<(typeof EXPIRY_KINDS)[number], number>();
   #pubSub: (() => boolean) | undefined;
-  readonly #requests;
-  readonly #durations;
-  readonly #storage = new Map<string, { readonly time: { observe(value: number): void }; readonly errors: { inc(): void } }>();
-  readonly #lookups;
-  readonly #responder;
-  readonly #cache = new Map<string, { inc(): void }>();
+  /** The storage operations' series and error counts, by operation (a closed set). */
+  readonly #storage = new Map<string, { readonly time: Series; readonly errors: TallyEntry }>();
+  /** Each cache's hit and miss counts, made at start-up. */
+  readonly #caches = new Map<string, readonly [TallyEntry, TallyEntry]>();
+  /** Scope strings of tokens and their labels, up to a bound (scopes come from the server's grants). */
+  readonly #scopes = new Map<string, string>();
 
   constructor(options: MetricsOptions | false = {}) {
     const settings = options === false ? {} : options;
@@ -91,16 +91,12 @@ export class ServerMetrics {
       },
     });
     this.#metrics = metrics;
-    this.#requests = metrics ? new Children(metrics.requests) : undefined;
-    this.#durations = metrics ? new Children(metrics.duration) : undefined;
-    this.#lookups = metrics ? new Children(metrics.lookups) : undefined;
-    this.#responder = metrics ? new Children(metrics.responder) : undefined;
     if (!metrics) return;
     for (const step of JOURNEY_STEPS) metrics.journey.inc({ step }, 0);
     for (const reason of REFRESH_REFUSALS) metrics.refreshRefused.inc({ reason }, 0);
     for (const kind of REVOCATION_KINDS) metrics.revocations.inc({ kind }, 0);
     for (const cache of CACHES) {
-      for (const result of ['hit', 'miss']) this.#cache.set(`${cache} ${result}`, metrics.cache.labels({ cache, result }));
+      this.#caches.set(cache, [metrics.cache.entry(`${cache} hit`, () => ({ cache, result: 'hit' })), metrics.cache.entry(`${cache} miss`, () => ({ cache, result: 'miss' }))]);
     }
   }
 
@@ -139,27 +135,34 @@ export class ServerMetrics {
 
   /** An answered request: call once per request, when its answer is finished. */
   recordRequest(request: RequestRecord): void {
-    if (!this.#requests || !this.#durations) return;
+    const metrics = this.#metrics;
+    if (!metrics) return;
     const endpoint = inSet(ENDPOINT_SET, request.endpoint);
     const status = request.status;
     const statusLabel = Number.isInteger(status) && status >= 100 && status <= 599 ? STATUS_CLASSES[Math.floor(status / 100) - 1]! : OTHER;
     const grantType = endpoint === 'token' && request.grantType !== undefined ? inSet(GRANT_TYPE_SET, request.grantType) : undefined;
     const error = request.error !== undefined ? inSet(ERROR_CODE_SET, request.error) : undefined;
     const organization = this.#organizations ? this.#organization(request.providerLegalId).provider_legal_id : undefined;
-    const key = `${endpoint} ${statusLabel} ${grantType ?? ''} ${error ?? ''} ${organization ?? ''}`;
-    (this.#requests.of(key) ?? this.#requests.make(key, {
+    metrics.requests.entry(`${endpoint} ${statusLabel} ${grantType ?? ''} ${error ?? ''} ${organization ?? ''}`, () => ({
       endpoint,
       status: statusLabel,
       ...(grantType !== undefined ? { grant_type: grantType } : {}),
       ...(error !== undefined ? { error } : {}),
       ...(organization !== undefined ? { provider_legal_id: organization } : {}),
-    })).inc();
-    if (isSeconds(request.durationSeconds)) (this.#durations.of(endpoint) ?? this.#durations.make(endpoint, { endpoint })).observe(request.durationSeconds);
+    })).count += 1;
+    if (isSeconds(request.durationSeconds)) metrics.duration.record(metrics.duration.series(endpoint, () => ({ endpoint })), request.durationSeconds);
   }
 
   /** An access token issued (the `grant.success` event), with its grant type and scope. */
   recordToken(token: { readonly grantType: string; readonly scope?: string; readonly providerLegalId?: string }): void {
-    this.#metrics?.tokens.inc({ grant_type: closed(GRANT_TYPE_VALUES, token.grantType), scope: scopeLabel(token.scope), ...this.#organization(token.providerLegalId) });
+    const metrics = this.#metrics;
+    if (!metrics) return;
+    const grantType = inSet(GRANT_TYPE_SET, token.grantType);
+    const scope = this.#scopeLabel(token.scope);
+    const organization = this.#organizations ? this.#organization(token.providerLegalId).provider_legal_id : undefined;
+    metrics.tokens.entry(`${grantType} ${scope} ${organization ?? ''}`, () => ({
+      grant_type: grantType, scope, ...(organization !== undefined ? { provider_legal_id: organization } : {}),
+    })).count += 1;
   }
 
   /** A refresh refused; see `refreshRefusalReason` for the reason of a token endpoint answer. */
@@ -181,17 +184,18 @@ export class ServerMetrics {
 
   /** A TPP certificate checked: `accepted`, or the refusal reason (`CertificateRejectedError.reason`). */
   recordCertificateCheck(outcome: string): void {
-    this.#metrics?.certificates.inc({ outcome: closed(CERTIFICATE_OUTCOMES, outcome) });
+    const label = closed(CERTIFICATE_OUTCOMES, outcome);
+    if (this.#metrics) this.#metrics.certificates.entry(label, () => ({ outcome: label })).count += 1;
   }
 
   /** A certificate status look-up; `seconds` is the responder's time (none for the cache). */
   recordRevocationLookup(source: (typeof REVOCATION_SOURCES)[number], result: (typeof REVOCATION_RESULTS)[number], seconds?: number): void {
-    if (!this.#lookups || !this.#responder) return;
+    const metrics = this.#metrics;
+    if (!metrics) return;
     const label = closed(REVOCATION_SOURCES, source);
     const outcome = closed(REVOCATION_RESULTS, result);
-    const key = `${label} ${outcome}`;
-    (this.#lookups.of(key) ?? this.#lookups.make(key, { source: label, result: outcome })).inc();
-    if (seconds !== undefined && isSeconds(seconds)) (this.#responder.of(label) ?? this.#responder.make(label, { source: label })).observe(seconds);
+    metrics.lookups.entry(`${label} ${outcome}`, () => ({ source: label, result: outcome })).count += 1;
+    if (seconds !== undefined && isSeconds(seconds)) metrics.responder.record(metrics.responder.series(label, () => ({ source: label })), seconds);
   }
 
   /** Days until the earliest expiry of a kind (negative once expired), as of now. */
@@ -219,21 +223,23 @@ export class ServerMetrics {
 
   /** A storage operation, its time, and whether it succeeded. */
   recordStorage(operation: string, seconds: number, ok: boolean): void {
-    if (!this.#metrics) return;
-    let child = this.#storage.get(operation);
-    if (!child) {
+    const metrics = this.#metrics;
+    if (!metrics) return;
+    let entry = this.#storage.get(operation);
+    if (!entry) {
       const label = closed(STORAGE_OPERATIONS, operation);
-      child = { time: this.#metrics.storage.labels({ operation: label }), errors: this.#metrics.storageErrors.labels({ operation: label }) };
-      // Bounded: an operation outside the closed set shares the `other` children without a key of its own.
-      if (label !== OTHER) this.#storage.set(operation, child);
+      entry = { time: metrics.storage.series(label, () => ({ operation: label })), errors: metrics.storageErrors.entry(label, () => ({ operation: label })) };
+      // Bounded: an operation outside the closed set is counted as `other` without a key of its own.
+      if (label !== OTHER) this.#storage.set(operation, entry);
     }
-    if (isSeconds(seconds)) child.time.observe(seconds);
-    if (!ok) child.errors.inc();
+    if (isSeconds(seconds)) metrics.storage.record(entry.time, seconds);
+    if (!ok) entry.errors.count += 1;
   }
 
   /** A cache look-up: the hit ratio is `hit / (hit + miss)`. */
   recordCacheLookup(cache: (typeof CACHES)[number], hit: boolean): void {
-    this.#cache.get(`${cache} ${hit ? 'hit' : 'miss'}`)?.inc();
+    const entries = this.#caches.get(cache);
+    if (entries) entries[hit ? 0 : 1].count += 1;
   }
 
   /** Sets `pubsub_up` once; see {@link watchPubSub} to have it read at each scrape. */
@@ -249,6 +255,17 @@ export class ServerMetrics {
 
   setStorageReachable(reachable: boolean): void {
     this.#metrics?.storageUp.set(reachable ? 1 : 0);
+  }
+
+  /** {@link scopeLabel}, remembered for the scopes seen (a few: the grants' combinations). */
+  #scopeLabel(scope: string | undefined): string {
+    if (scope === undefined) return scopeLabel(scope);
+    let label = this.#scopes.get(scope);
+    if (label === undefined) {
+      label = scopeLabel(scope);
+      if (this.#scopes.size < 256) this.#scopes.set(scope, label);
+    }
+    return label;
   }
 
   #collectExpiries(gauge: Gauge<'kind'>): void {
