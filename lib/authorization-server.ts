@@ -20,7 +20,7 @@ import { authorizationRouter } from './http/router.js';
 import { introspectionAuthMethods } from './http/introspection-route.js';
 import { TppGuard } from './http/tpp-guards.js';
 import { wellKnownRouter } from './http/well-known.js';
-import { stderrLogger } from './logger.js';
+import { stderrLogger, type Logger } from './logger.js';
 import {
   createHealth, createMetrics, createStatistics, observeProviderEvents, observeStorage, watchExpiries, withInteractionId,
   type Health, type PsdStatistics, type ServerMetrics,
@@ -29,7 +29,7 @@ import { createManagement } from './management.js';
 import type { Management } from './management-types.js';
 import { openApiDocument } from './openapi/index.js';
 import { openApiRouter } from './openapi/routes.js';
-import { resolveOptions, type AuthorizationServerOptions } from './options/index.js';
+import { resolveOptions, type AuthorizationServerOptions, type ResolvedOptions } from './options/index.js';
 import { createPayments } from './payments/open.js';
 import { PaymentRecords } from './payments/records.js';
 import type { Payments } from './payments/types.js';
@@ -106,6 +106,18 @@ function errorPages(pages: PsuPages): Pick<ProviderAssembly, 'renderErrorPage' |
   };
 }
 
+/** The metrics (fed by the storage, and counting down the expiries), the statistics and the health. */
+function operationsParts(options: ResolvedOptions, storage: Storage, logger: Logger) {
+  const metrics = createMetrics(options.metrics === false ? false : { ...options.metrics, now: options.now });
+  observeStorage(storage, metrics);
+  watchExpiries(metrics, { signingKeys: options.signingKeys.keys, anchors: options.environments.flatMap((environment) => environment.anchors) });
+  const statistics = createStatistics({ storage, now: options.now, logger });
+  const health = createHealth({ storage, metrics, logger });
+  // storage_up is right from the start, not only after the first readiness probe.
+  health.ready().catch(() => undefined);
+  return { metrics, statistics, health };
+}
+
 /**
  * Creates the PSD2 authorization server: validates `options` (throwing a ConfigurationError that
  * names the option) and returns an Express router to mount under the issuer's path.
@@ -115,23 +127,15 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   // Every log line written while a request is handled carries its x-fapi-interaction-id.
   const logger = withInteractionId(options.logger ?? stderrLogger);
   const storage: Storage = options.storage ?? new MemoryStorage();
-  const metrics = createMetrics(options.metrics === false ? false : { ...options.metrics, now: options.now });
-  observeStorage(storage, metrics);
-  watchExpiries(metrics, { signingKeys: options.signingKeys.keys, anchors: options.environments.flatMap((environment) => environment.anchors) });
-  const statistics = createStatistics({ storage, now: options.now, logger });
-  const health = createHealth({ storage, metrics, logger });
-  // storage_up is right from the start, not only after the first readiness probe.
-  health.ready().catch(() => undefined);
+  const { metrics, statistics, health } = operationsParts(options, storage, logger);
 
   // Certificate → identity → policy.
   const source = certificateSourceOf(options);
   const trustedLists = startTrustedLists(options.trustedList, { storage, now: options.now, logger, metrics, health });
   const identities = new RequestIdentities(new CertificateVerifier(withTrustedLists(options.environments, trustedLists), options.now), source);
   const { revocation } = options;
-  const revocationChecker = new RevocationChecker(storage, revocation, { now: options.now, logger, observer: {
-    lookup: (source, result, seconds) => metrics.recordRevocationLookup(source, result, seconds),
-    cacheLookup: (hit) => metrics.recordCacheLookup('certificate_status', hit),
-  } });
+  const observer = { lookup: metrics.recordRevocationLookup.bind(metrics), cacheLookup: (hit: boolean) => metrics.recordCacheLookup('certificate_status', hit) };
+  const revocationChecker = new RevocationChecker(storage, revocation, { now: options.now, logger, observer });
   const certificateStatus = new CertificateStatusPolicy(revocationChecker, revocation, logger);
   if (revocation.sweepInterval > 0 && options.environments.some((environment) => certificateStatus.checks(environment.name))) {
     revocationChecker.startSweep(revocation.sweepInterval);
