@@ -13,6 +13,17 @@ import { DSIG_NS, TrustedListError, XADES_NS, childrenOf, descendantsNamed, text
 
 const ENVELOPED = 'http://www.w3.org/2000/09/xmldsig#enveloped-signature';
 const SIGNED_PROPERTIES = 'http://uri.etsi.org/01903#SignedProperties';
+/**
+ * Transforms a reference may apply: the enveloped one and canonicalizations. Any other (an XPath
+ * filter, say) could leave parts of the list out of what is signed.
+ */
+const TRANSFORMS = new Set([
+  ENVELOPED,
+  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315',
+  'http://www.w3.org/TR/2001/REC-xml-c14n-20010315#WithComments',
+  'http://www.w3.org/2001/10/xml-exc-c14n#',
+  'http://www.w3.org/2001/10/xml-exc-c14n#WithComments',
+]);
 const DIGESTS: Readonly<Record<string, string>> = {
   'http://www.w3.org/2001/04/xmlenc#sha256': 'sha256',
   'http://www.w3.org/2001/04/xmldsig-more#sha384': 'sha384',
@@ -52,6 +63,8 @@ function checkReferences(document: Document, signature: Element): void {
   for (const reference of references) {
     const uri = reference.getAttribute('URI');
     const transforms = childrenOf(childrenOf(reference, DSIG_NS, 'Transforms')[0], DSIG_NS, 'Transform').map((t) => t.getAttribute('Algorithm'));
+    const other = transforms.find((transform) => !TRANSFORMS.has(transform ?? ''));
+    if (other !== undefined) throw new TrustedListError(`the signature applies the transform ${String(other).slice(0, 100)}, which may leave parts of the list unsigned`);
     if (reference.getAttribute('Type') === SIGNED_PROPERTIES && uri?.startsWith('#')) {
       const target = descendantsNamed(signature, 'SignedProperties').filter((element) => element.namespaceURI === XADES_NS);
       if (target.length !== 1 || target[0]!.getAttribute('Id') !== uri.slice(1)) throw new TrustedListError('the signature references signed properties it does not hold');

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import * as x509 from '@peculiar/x509';
 import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
 import * as xades from 'xadesjs';
+import type { OptionsSignTransform } from 'xmldsigjs';
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
@@ -159,8 +160,11 @@ export function nationalListXml(spec: SchemeSpec, services: readonly ServiceSpec
 
 let engine = false;
 
-/** `xml` with an enveloped XAdES-BES signature by `signer` over the whole list (or the part `uri` names). */
-export async function signList(xml: string, signer: ListSigner, uri = ''): Promise<string> {
+/**
+ * `xml` with an enveloped XAdES-BES signature by `signer` over the whole list (or the part `uri`
+ * names), with the reference's `transforms`.
+ */
+export async function signList(xml: string, signer: ListSigner, uri = '', transforms: OptionsSignTransform[] = ['enveloped', 'exc-c14n']): Promise<string> {
   if (!engine) {
     xades.Application.setEngine('NodeJS', webcrypto);
     xades.setNodeDependencies({ DOMParser, XMLSerializer });
@@ -171,7 +175,7 @@ export async function signList(xml: string, signer: ListSigner, uri = ''): Promi
   await signed.Sign(SIGNATURE_ALGORITHMS[signer.kind], signer.keys.privateKey, document, {
     x509: [signer.base64],
     signingCertificate: signer.base64,
-    references: [{ uri, hash: 'SHA-256', transforms: ['enveloped', 'exc-c14n'] }],
+    references: [{ uri, hash: 'SHA-256', transforms }],
   });
   document.documentElement!.appendChild(signed.GetXml());
   return new XMLSerializer().serializeToString(document);

@@ -86,6 +86,13 @@ describe('EU trusted lists: signatures', function () {
     expect(await ours(signed, [signers.rsa])).to.equal('refused: the signature references "#part", not the whole list');
   });
 
+  it('refuse a signature whose transforms leave the trust service providers unsigned', async () => {
+    const filtered = await signList(list, signers.rsa, '', ['enveloped', { name: 'xpath', selector: 'not(ancestor-or-self::tsl:TrustServiceProviderList)', namespaces: { tsl: 'http://uri.etsi.org/02231/v2#' } }, 'exc-c14n']);
+    const refusal = 'refused: the signature applies the transform http://www.w3.org/TR/1999/REC-xpath-19991116, which may leave parts of the list unsigned';
+    expect(await ours(filtered, [signers.rsa])).to.equal(refusal);
+    expect(await ours(filtered.replace('FR QWAC CA', 'Forged CA'), [signers.rsa])).to.equal(refusal);
+  });
+
   it('refuse a second signature, a list without signature, a DTD, and a document that is not a list', async () => {
     const signed = await signList(list, signers.rsa);
     const signature = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(signed)![0];
