@@ -105,6 +105,11 @@ export class ServerMetrics {
     return this.#metrics !== undefined;
   }
 
+  /** What every metric's name starts with, for metrics other parts register (`psd2_as_` by default). */
+  get prefix(): string {
+    return this.#prefix;
+  }
+
   /**
    * The age of the register of TPP licences in use, read at each scrape: the gauge
    * `tpp_register_snapshot_age_seconds` (absent until a snapshot has loaded).

@@ -24,7 +24,7 @@ export interface TrustedListParts {
 export function startTrustedLists(settings: TrustedListSettings | undefined, parts: TrustedListParts): TrustedListSource | undefined {
   if (!settings) return undefined;
   const source = new TrustedListSource(settings, { storage: parts.storage, now: parts.now, logger: parts.logger });
-  source.observe(trustedListMetrics(parts.metrics.registry, source));
+  source.observe(trustedListMetrics(parts.metrics, source));
   parts.health.addCheck('trusted_list', async () => source.readiness());
   void source.start();
   return source;

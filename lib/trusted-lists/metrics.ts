@@ -2,13 +2,16 @@
  * The trusted lists in the server's Prometheus registry: the age of the set in use, its anchors,
  * and the refreshes by result.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 
+import type { ServerMetrics } from '../observability/index.js';
 import type { RefreshOutcome, TrustedListSource } from './source.js';
 
-/** Registers the gauges; returns what counts a refresh. */
-export function trustedListMetrics(registry: Registry, source: TrustedListSource, prefix = 'psd2_as_'): (outcome: RefreshOutcome) => void {
-  const registers = [registry];
+/** Registers the gauges (none when the server's metrics are off); returns what counts a refresh. */
+export function trustedListMetrics(metrics: ServerMetrics, source: TrustedListSource): (outcome: RefreshOutcome) => void {
+  if (!metrics.enabled) return () => {};
+  const { prefix } = metrics;
+  const registers = [metrics.registry];
   new Gauge({
     name: `${prefix}trusted_list_age_seconds`,
     help: 'Seconds since the EU trusted lists in use were verified; -1 while none was',

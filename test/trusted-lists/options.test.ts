@@ -69,6 +69,20 @@ describe('EU trusted lists: options and wiring', function () {
     }
   });
 
+  it('name their metrics with the metrics prefix, and register none when metrics are off', async () => {
+    const trustedList = { url: lists.lotlUrl, signers: lists.officialJournal.certPem };
+    const prefixed = createAuthorizationServer({ ...await optionsWith({ trustedList }), metrics: { prefix: 'bank_' }, storage: new MemoryStorage(), logger: keepingLogger() });
+    const off = createAuthorizationServer({ ...await optionsWith({ trustedList }), metrics: false, storage: new MemoryStorage(), logger: keepingLogger() });
+    try {
+      await Promise.all([prefixed.trustedLists!.started, off.trustedLists!.started]);
+      expect((await prefixed.metrics.scrape()).body).to.match(/^bank_trusted_list_anchors 3$/m);
+      expect((await off.metrics.scrape()).body).not.to.contain('trusted_list');
+      expect(off.trustedLists!.age()).to.be.a('number');
+    } finally {
+      await Promise.all([prefixed.close(), off.close()]);
+    }
+  });
+
   it('leave the bank with its bundle alone when no list is configured', async () => {
     const pki = await testPki();
     const server = createAuthorizationServer({ ...await optionsWith({ trustAnchors: pki.bankCa.certPem }), storage: new MemoryStorage() });
