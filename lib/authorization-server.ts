@@ -12,6 +12,7 @@ import { refusedFormPage } from '../interactions/refused-form.js';
 import { PsuPages } from '../interactions/router.js';
 import { auditProviderEvents } from './audit.js';
 import { CertificateStatusPolicy } from './certificate-status.js';
+import { anchorsOf } from './certificates/anchor-source.js';
 import { CertificateVerifier, type TppIdentity } from './certificates/identity.js';
 import { RevocationChecker } from './certificates/revocation/index.js';
 import { StorageUnavailableError } from './errors.js';
@@ -110,7 +111,8 @@ function errorPages(pages: PsuPages): Pick<ProviderAssembly, 'renderErrorPage' |
 function operationsParts(options: ResolvedOptions, storage: Storage, logger: Logger) {
   const metrics = createMetrics(options.metrics === false ? false : { ...options.metrics, now: options.now });
   observeStorage(storage, metrics);
-  watchExpiries(metrics, { signingKeys: options.signingKeys.keys, anchors: options.environments.flatMap((environment) => environment.anchors) });
+  // The anchors as they are at each scrape: a trusted list changes them while the server runs.
+  watchExpiries(metrics, { signingKeys: options.signingKeys.keys, anchors: () => options.environments.flatMap((environment) => anchorsOf(environment)) });
   const statistics = createStatistics({ storage, now: options.now, logger });
   const health = createHealth({ storage, metrics, logger });
   // storage_up is right from the start, not only after the first readiness probe.
@@ -134,7 +136,7 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   const trustedLists = startTrustedLists(options.trustedList, { storage, now: options.now, logger, metrics, health });
   const identities = new RequestIdentities(new CertificateVerifier(withTrustedLists(options.environments, trustedLists), options.now), source);
   const { revocation } = options;
-  const observer = { lookup: metrics.recordRevocationLookup.bind(metrics), cacheLookup: (hit: boolean) => metrics.recordCacheLookup('certificate_status', hit) };
+  const observer = { lookup: metrics.recordRevocationLookup.bind(metrics), cacheLookup: metrics.recordCacheLookup.bind(metrics) };
   const revocationChecker = new RevocationChecker(storage, revocation, { now: options.now, logger, observer });
   const certificateStatus = new CertificateStatusPolicy(revocationChecker, revocation, logger);
   if (revocation.sweepInterval > 0 && options.environments.some((environment) => certificateStatus.checks(environment.name))) {

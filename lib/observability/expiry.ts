@@ -24,13 +24,12 @@ function keyCertificate(jwk: Record<string, unknown>): X509Certificate | undefin
   }
 }
 
-/** Sets the expiries of the signing keys with a certificate and of the trust anchors. */
+/** Sets the expiry of the signing keys with a certificate; the trust anchors' is read at each scrape. */
 export function watchExpiries(
-  metrics: Pick<ServerMetrics, 'setExpiry'>,
-  sources: { readonly signingKeys: readonly Record<string, unknown>[]; readonly anchors: readonly X509Certificate[] },
+  metrics: Pick<ServerMetrics, 'setExpiry' | 'watchExpiry'>,
+  sources: { readonly signingKeys: readonly Record<string, unknown>[]; readonly anchors: () => readonly X509Certificate[] },
 ): void {
   const keys = earliest(sources.signingKeys.map(keyCertificate).filter((certificate) => certificate !== undefined));
   if (keys) metrics.setExpiry('signing_key', keys);
-  const anchors = earliest(sources.anchors);
-  if (anchors) metrics.setExpiry('trust_anchor', anchors);
+  metrics.watchExpiry('trust_anchor', () => earliest(sources.anchors()));
 }

@@ -53,7 +53,7 @@
  *    (`expired`), payment decision (`payment_confirmed` / `payment_rejected`); and
  *    `noteRequest(req, { services: servicesOf({ scope }) })` once the interaction's scope is read.
  * 12. Certificate status: the RevocationChecker's `observer` → `metrics.recordRevocationLookup(
- *    'ocsp' | 'crl' | 'cache', result, seconds)` and `recordCacheLookup('certificate_status', hit)`;
+ *    'ocsp' | 'crl' | 'cache', result, seconds)` and `recordCacheLookup('certificate_status' | 'crl', hit)`;
  *    the suspensions' `onLookup` → `recordCacheLookup('suspensions', hit)`.
  */
 export { endpointClassifier, endpointOf, type EndpointClassifierOptions } from './endpoints.js';

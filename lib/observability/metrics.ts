@@ -66,7 +66,8 @@ export class ServerMetrics {
   readonly #prefix: string;
   readonly #organizations: { readonly max: number; readonly seen: Set<string> } | undefined;
   readonly #now: () => Date;
-  readonly #expiries = new Map<(typeof EXPIRY_KINDS)[number], number>();
+  /** When each kind expires: a time (epoch ms), or how to read it at each scrape. */
+  readonly #expiries = new Map<(typeof EXPIRY_KINDS)[number], number | (() => Date | undefined)>();
   #pubSub: (() => boolean) | undefined;
   /** The storage operations' series and error counts, by operation (a closed set). */
   readonly #storage = new Map<string, { readonly time: Series; readonly errors: TallyEntry }>();
@@ -217,6 +218,11 @@ export class ServerMetrics {
     if (Number.isFinite(at) && (EXPIRY_KINDS as readonly string[]).includes(kind)) this.#expiries.set(kind, at);
   }
 
+  /** When a kind expires, read at each scrape (e.g. anchors that change); no sample while undefined. */
+  watchExpiry(kind: (typeof EXPIRY_KINDS)[number], notAfter: () => Date | undefined): void {
+    if ((EXPIRY_KINDS as readonly string[]).includes(kind)) this.#expiries.set(kind, notAfter);
+  }
+
   /**
    * The bank's TLS server certificate (PEM, the leaf first, or an X509Certificate): its expiry is
    * `expiry_days{kind="server_certificate"}`. Call again when it is renewed.
@@ -275,7 +281,11 @@ export class ServerMetrics {
 
   #collectExpiries(gauge: Gauge<'kind'>): void {
     const now = this.#now().getTime();
-    for (const [kind, at] of this.#expiries) gauge.set({ kind }, Math.round(((at - now) / MS_PER_DAY) * 100) / 100);
+    gauge.reset();
+    for (const [kind, expiry] of this.#expiries) {
+      const at = typeof expiry === 'number' ? expiry : expiry()?.getTime();
+      if (at !== undefined && Number.isFinite(at)) gauge.set({ kind }, Math.round(((at - now) / MS_PER_DAY) * 100) / 100);
+    }
   }
 
   #organization(value: string | undefined): { provider_legal_id?: string } {

@@ -67,12 +67,22 @@ describe('observability: certificate status look-ups in the metrics', function r
     expect(await lookups('ocsp', 'revoked')).to.equal(before + 1);
   });
 
-  it('counts a CRL look-up when the certificate names no OCSP responder', async () => {
+  it('counts a CRL look-up when the certificate names no OCSP responder, and the CRL held as a cache hit', async () => {
+    const crlCache = (result: 'hit' | 'miss') => count('psd2_as_cache_lookups_total', { cache: 'crl', result });
     const issued = await qtsp.issue({ roles: ['PSP_AI'], organization: 'Metrics Crl', ocsp: false });
-    const [good, timed] = [await lookups('crl', 'good'), await count('psd2_as_revocation_lookup_duration_seconds_count', { source: 'crl' })];
+    const [good, timed, misses] = [await lookups('crl', 'good'), await count('psd2_as_revocation_lookup_duration_seconds_count', { source: 'crl' }), await crlCache('miss')];
     expect((await register(credentials(issued))).status).to.equal(201);
     expect(await lookups('crl', 'good')).to.equal(good + 1);
     expect(await count('psd2_as_revocation_lookup_duration_seconds_count', { source: 'crl' })).to.equal(timed + 1);
+    expect(await crlCache('miss')).to.equal(misses + 1);
+
+    // Another certificate of the same CRL: answered by the CRL held, without fetching it again.
+    const hits = await crlCache('hit');
+    const other = await qtsp.issue({ roles: ['PSP_AI'], organization: 'Metrics Crl Two', ocsp: false });
+    qtsp.resetCounts();
+    expect((await register(credentials(other))).status).to.equal(201);
+    expect(await crlCache('hit')).to.equal(hits + 1);
+    expect(qtsp.requests.crl).to.equal(0);
   });
 
   it('counts a responder that does not answer as unavailable', async () => {

@@ -100,7 +100,7 @@ export class RevocationChecker {
     this.#http = rememberingOutages(dependencies.fetch ?? nodeHttpClient, this.#settings.unreachableTtl * 1000, now);
     this.#limits = { timeout: this.#settings.timeout, maxBytes: this.#settings.maxResponseBytes };
     this.#statuses = new StatusCache(storage, now, this.#logger);
-    this.#crls = new CrlStore(storage, this.#http, this.#limits, this.#logger, this.#settings.unreachableTtl * 1000);
+    this.#crls = new CrlStore(storage, this.#http, this.#limits, this.#logger, this.#settings.unreachableTtl * 1000, (hit) => this.#observer?.cacheLookup('crl', hit));
     this.#watchlist = new Watchlist(storage, now, this.#logger);
     this.#sweeper = new Sweeper({
       storage,
@@ -180,7 +180,7 @@ export class RevocationChecker {
       lookup = (async () => {
         const stored = await this.#statuses.stored(thumbprint);
         if (usable(stored)) return this.#kept(stored);
-        this.#observer?.cacheLookup(false);
+        this.#observer?.cacheLookup('certificate_status', false);
         return this.#lookUp(certificate, issuer, role, issuers);
       })().finally(() => this.#lookups.delete(thumbprint));
       this.#lookups.set(thumbprint, lookup);
@@ -189,7 +189,7 @@ export class RevocationChecker {
   }
 
   #kept(record: StatusRecord): StatusRecord {
-    this.#observer?.cacheLookup(true);
+    this.#observer?.cacheLookup('certificate_status', true);
     this.#observer?.lookup('cache', record.status);
     return record;
   }

@@ -46,6 +46,8 @@ export class CrlStore {
     private readonly logger: Logger,
     /** Milliseconds a fruitless fetch is remembered (the checker's unreachableTtl). */
     private readonly retryAfter: number,
+    /** Told whether each answer came from a CRL held and fresh (hit) or needed a fetch (miss). */
+    private readonly onLookup?: (hit: boolean) => void,
   ) {
     this.#records = recordsOf(storage, CRL_MODEL, isStoredCrl);
   }
@@ -55,7 +57,9 @@ export class CrlStore {
     const from = `the CRL ${url}`;
     let known = this.#parsed.get(url);
     if (!known || crlStaleness(known, context())) known = (await this.#stored(url)) ?? known;
-    if (known && !crlStaleness(known, context())) {
+    const fresh = known !== undefined && !crlStaleness(known, context());
+    this.onLookup?.(fresh);
+    if (known && fresh) {
       const mismatch = crlMismatch(known, subject, issuer);
       return mismatch ? failed(`${from} ${mismatch}`) : crlAnswer(known, subject, context());
     }

@@ -58,6 +58,10 @@ export interface RevocationObserver {
    * answer to trust.
    */
   lookup(source: StatusSource | 'cache', result: 'good' | 'revoked' | 'unknown' | 'unavailable', seconds?: number): void;
-  /** Whether a kept status answered (hit) or the network had to be asked (miss). */
-  cacheLookup(hit: boolean): void;
+  /**
+   * `certificate_status`: whether a kept status answered (hit) or the network had to be asked
+   * (miss); `crl`: whether a CRL held here or in the storage, still fresh, answered (hit) or it
+   * had to be fetched (miss).
+   */
+  cacheLookup(cache: 'certificate_status' | 'crl', hit: boolean): void;
 }
