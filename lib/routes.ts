@@ -23,9 +23,14 @@ export const DOCUMENT_PATHS = { json: '/openapi.json', yaml: '/openapi.yaml', vi
 /** Paths an entry page alias must not shadow. */
 export const RESERVED_PATHS: readonly string[] = [...Object.values(ROUTES), ...Object.values(DOCUMENT_PATHS), INTERACTION_PATH, PUSHED_REQUEST_PATH, '/.well-known', '/session'];
 
+const RESERVED_PREFIXES: readonly string[] = RESERVED_PATHS.map((reserved) => `${reserved}/`);
+
 /** Whether `path` is an endpoint path or lies under one. */
 export function isReservedPath(path: string): boolean {
-  return RESERVED_PATHS.some((reserved) => path === reserved || path.startsWith(`${reserved}/`));
+  for (let i = 0; i < RESERVED_PATHS.length; i += 1) {
+    if (path === RESERVED_PATHS[i] || path.startsWith(RESERVED_PREFIXES[i]!)) return true;
+  }
+  return false;
 }
 
 /**

@@ -42,9 +42,10 @@ export function answerSteps(parts: StepParts): readonly AnswerStep[] {
   ];
 }
 
-/** Runs `steps` in order until one answers `'final'`. */
-export async function runSteps(steps: readonly AnswerStep[], ...args: Parameters<AnswerStep>): Promise<void> {
+/** Runs `steps` in order until one answers `'final'`; only a step that answers a promise is waited for. */
+export async function runSteps(steps: readonly AnswerStep[], ctx: Parameters<AnswerStep>[0], state: Parameters<AnswerStep>[1]): Promise<void> {
   for (const step of steps) {
-    if (await step(...args) === 'final') return;
+    const outcome = step(ctx, state);
+    if ((outcome instanceof Promise ? await outcome : outcome) === 'final') return;
   }
 }
