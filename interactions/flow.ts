@@ -116,9 +116,21 @@ function sameToken(expected: string, given: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/**
+ * The context and form targets of a page of the interaction `uid` (or of the placeholders a page
+ * template is rendered with): its language links and the addresses its forms post to.
+ */
+export function pageTargets(services: PageServices, language: Language, environment: EnvironmentName, uid: string, csrf: string): Pick<Flow, 'context' | 'forms'> {
+  const base = `${services.base}/${uid}`;
+  return {
+    context: pageContext(services.options, language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`),
+    forms: (action) => ({ csrf, action: `${base}/${action}`, cancel: `${base}/cancel` }),
+  };
+}
+
 /** The flow of the interaction in the URL, which must be the one of the PSU's browser. */
 export async function loadFlow(services: PageServices, req: Request, res: Response): Promise<Flow> {
-  const { options, provider, base: pages } = services;
+  const { options, provider } = services;
   const interaction = await interactionOf(provider, req, res);
   if (interaction.uid !== req.params.uid) throw new SessionMismatch();
   // The services of the authorization, for the PSD2 statistics of this request.
@@ -134,12 +146,11 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
   const progress = interaction.result?.[PROGRESS] as Progress | undefined ?? { step: 'signin', csrf: csrfFor(services, interaction.uid) };
   const uiLocales = String(interaction.params.ui_locales ?? '').split(' ').filter(Boolean);
   const language = progress.language ?? languageFrom(options, uiLocales.length ? uiLocales : acceptLanguageTags(req.get('accept-language')));
-  const base = `${pages}/${interaction.uid}`;
-  const context = pageContext(options, language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`);
+  const { csrf } = progress;
+  const { context, forms } = pageTargets(services, language, environment, interaction.uid, csrf);
   const logoUri = localizedValue(metadata, 'logo_uri', language);
   const logo = logoUri?.startsWith('https://') ? logoUri : undefined;
   const redirectOrigin = originOf(String(interaction.params.redirect_uri ?? ''));
-  const { csrf } = progress;
   return {
     payment: paymentOf(interaction),
     interaction,
@@ -154,7 +165,7 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
       legalId: typeof metadata.provider_legal_id === 'string' ? metadata.provider_legal_id : undefined,
       logoUri: logo,
     },
-    forms: (action) => ({ csrf, action: `${base}/${action}`, cancel: `${base}/cancel` }),
+    forms,
     security: {
       formTargets: redirectOrigin ? [redirectOrigin] : [],
       imageOrigins: [originOf(logo)].filter((origin): origin is string => origin !== undefined),

@@ -7,8 +7,8 @@ import type { Response } from 'express';
 import type { PsuAccount } from '../lib/psu.js';
 import { issuesRefreshToken } from '../lib/psd2/token-policy.js';
 import { scopeList } from '../lib/psd2/tokens.js';
-import { accountsOf, type Flow } from './flow.js';
-import type { Html } from './html.js';
+import { accountsOf, pageTargets, type Flow } from './flow.js';
+import { Html } from './html.js';
 import { sendPage } from './render-context.js';
 import type { PageServices } from './services.js';
 import {
@@ -36,31 +36,62 @@ function scopesShown(scope: string): string[] {
   return scope.split(' ').sort((a, b) => (a === 'aisp' ? -1 : b === 'aisp' ? 1 : 0));
 }
 
-async function stepPage(services: PageServices, flow: Flow, state: StepState): Promise<Html> {
-  const { context, tpp, progress } = flow;
-  if (state.locked) return lockedPage(context, { tpp, forms: flow.forms('signin') });
+/** The page of a step, drawn with the context and form targets it is given. */
+interface StepPage {
+  /**
+   * When the page differs from PSU to PSU only by the interaction and the form token: what else it
+   * shows, the key of its template.
+   */
+  readonly key?: string;
+  render(targets: Pick<Flow, 'context' | 'forms'>): Html;
+}
+
+async function stepPage(services: PageServices, flow: Flow, state: StepState): Promise<StepPage> {
+  const { tpp, progress } = flow;
+  // What the last post left (an error, the login typed, the choice made) makes the page the PSU's own.
+  const shared = Object.keys(state).length === 0;
+  const keyOf = (...parts: unknown[]): string | undefined => (shared ? JSON.stringify([flow.language, flow.environment, tpp, ...parts]) : undefined);
+  if (state.locked) return { render: ({ context, forms }) => lockedPage(context, { tpp, forms: forms('signin') }) };
   const error = state.error ? { error: state.error } : {};
   if (progress.step === 'signin' && flow.environment === 'sandbox') {
-    return sandboxSignInPage(context, { tpp, psus: services.options.sandbox?.testPsus ?? [], forms: flow.forms('signin'), ...error });
+    const psus = services.options.sandbox?.testPsus ?? [];
+    return { key: keyOf('sandbox-signin'), render: ({ context, forms }) => sandboxSignInPage(context, { tpp, psus, forms: forms('signin'), ...error }) };
   }
-  if (progress.step === 'signin') return bankSignInPage(context, { tpp, forms: flow.forms('signin'), ...(state.login ? { login: state.login } : {}), ...error });
+  if (progress.step === 'signin') {
+    return { key: keyOf('bank-signin'), render: ({ context, forms }) => bankSignInPage(context, { tpp, forms: forms('signin'), ...(state.login ? { login: state.login } : {}), ...error }) };
+  }
   if (progress.step === 'second_factor') {
-    return secondFactorPage(context, { tpp, forms: flow.forms('second-factor'), ...(progress.hint ? { hint: progress.hint } : {}), ...error });
+    return { render: ({ context, forms }) => secondFactorPage(context, { tpp, forms: forms('second-factor'), ...(progress.hint ? { hint: progress.hint } : {}), ...error }) };
   }
-  if (flow.payment) return paymentPage(context, { tpp, forms: flow.forms('consent'), detail: flow.payment.detail, ...(state.debtorNotHeld ? { debtorNotHeld: true } : {}) });
+  const { payment } = flow;
+  if (payment) return { render: ({ context, forms }) => paymentPage(context, { tpp, forms: forms('consent'), detail: payment.detail, ...(state.debtorNotHeld ? { debtorNotHeld: true } : {}) }) };
   const scope = String(flow.interaction.params.scope);
-  return consentPage(context, {
-    tpp,
-    forms: flow.forms('consent'),
-    scopes: scopesShown(scope),
-    lasting: issuesRefreshToken(flow.client.grantTypeAllowed('refresh_token'), scopeList(scope)),
-    accounts: state.accounts ?? await accountsOf(services, flow, progress.psuId),
-    ...(state.selected ? { selected: state.selected } : {}),
-    ...error,
-  });
+  const lasting = issuesRefreshToken(flow.client.grantTypeAllowed('refresh_token'), scopeList(scope));
+  const accounts = state.accounts ?? await accountsOf(services, flow, progress.psuId);
+  return {
+    key: keyOf('consent', scope, lasting, accounts),
+    render: ({ context, forms }) => consentPage(context, {
+      tpp,
+      forms: forms('consent'),
+      scopes: scopesShown(scope),
+      lasting,
+      accounts,
+      ...(state.selected ? { selected: state.selected } : {}),
+      ...error,
+    }),
+  };
+}
+
+/** The page of one PSU: from its template when it has one, else drawn for them. */
+function pageText(services: PageServices, flow: Flow, page: StepPage): string {
+  if (page.key === undefined) return page.render(flow).value;
+  const { templates } = services;
+  const template = templates.template(page.key, (uid, csrf) => page.render(pageTargets(services, flow.language, flow.environment, uid, csrf)).value);
+  return templates.fill(template, flow.interaction.uid, flow.progress.csrf);
 }
 
 /** Sends the page of the PSU's step. */
 export async function renderStep(services: PageServices, res: Response, flow: Flow, state: StepState = {}): Promise<void> {
-  sendPage(services.options, res, state.status ?? 200, await stepPage(services, flow, state), flow.security);
+  const page = await stepPage(services, flow, state);
+  sendPage(services.options, res, state.status ?? 200, new Html(pageText(services, flow, page)), flow.security);
 }

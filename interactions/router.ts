@@ -19,6 +19,7 @@ import { failPage, renderAuthorizationError } from './failures.js';
 import { loadFlow, loadPost, saveProgress, type Flow } from './flow.js';
 import { LoginLimits } from './login-limits.js';
 import { SessionMismatch } from './page-errors.js';
+import { PageTemplates } from './page-templates.js';
 import { renderStep } from './render.js';
 import type { PageServices } from './services.js';
 import { cancel } from './steps/cancel.js';
@@ -82,6 +83,7 @@ export class PsuPages {
       limits: this.#limits,
       base: `${this.#options.mountPath}${INTERACTION_PATH}`,
       origin: new URL(this.#options.issuer).origin,
+      templates: new PageTemplates(),
       payments: this.#payments,
       isSuspended: this.#isSuspended,
       recordJourney: (step) => this.#metrics?.recordJourney(step),

@@ -9,6 +9,7 @@ import type { JourneyStep } from '../lib/observability/index.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import type { PaymentRecords } from '../lib/payments/records.js';
 import type { LoginLimits } from './login-limits.js';
+import type { PageTemplates } from './page-templates.js';
 
 export interface PageServices {
   readonly options: ResolvedOptions;
@@ -20,6 +21,8 @@ export interface PageServices {
   readonly base: string;
   /** Origin of the issuer, the only one the pages' forms may be posted from. */
   readonly origin: string;
+  /** The pages rendered once per step, language and TPP. */
+  readonly templates: PageTemplates;
   /** The payment authorizations opened by the bank's payment API. */
   readonly payments: PaymentRecords;
   /** Whether the bank suspended a TPP organization. */
