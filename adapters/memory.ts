@@ -61,7 +61,8 @@ function copyStored(value: unknown): unknown {
     return copy;
   }
   const copy: Record<string, unknown> = {};
-  for (const key in value) {
+  // Object.keys, not for…in: the records' many shapes make for…in the slower of the two.
+  for (const key of Object.keys(value)) {
     const copied = copyStored((value as Record<string, unknown>)[key]);
     if (key === '__proto__') Object.defineProperty(copy, key, { value: copied, enumerable: true, writable: true, configurable: true });
     else copy[key] = copied;
