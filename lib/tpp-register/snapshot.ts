@@ -3,9 +3,9 @@
  * way a QWAC's organizationIdentifier names them.
  */
 import { ebaListingOf } from './eba-entity.js';
-import { ebaOwnerIdOf, normaliseNumber } from './nca-ids.js';
+import { ebaOwnerIdsOf, normaliseNumber, normaliseOwnerIds, unmappedAuthorities } from './nca-ids.js';
 import type { JsonObject } from './stream-json.js';
-import type { LicenceKey, TppLicence, TppRegisterSnapshot } from './types.js';
+import type { LicenceKey, RegisterNotice, TppLicence, TppRegisterSnapshot } from './types.js';
 
 const keyOf = (ownerId: string, number: string) => `${ownerId}|${normaliseNumber(number)}`;
 
@@ -18,10 +18,32 @@ function prevailing(a: TppLicence, b: TppLicence): TppLicence {
 
 export class EbaSnapshot implements TppRegisterSnapshot {
   readonly #listings = new Map<string, TppLicence>();
+  readonly #ownerIds = new Set<string>();
+  readonly #ncaOwnerIds: Readonly<Record<string, string>>;
   #digest: string | undefined;
+  #verified = false;
   #entities = 0;
+  #unreadable = 0;
+  #notices: readonly RegisterNotice[] = [];
+  #kept: { keep(): Promise<void>; discard(): Promise<void> } | undefined;
 
-  constructor(private readonly ncaOwnerIds: Readonly<Record<string, string>> = {}) {}
+  constructor(ncaOwnerIds: Readonly<Record<string, string>> = {}) {
+    this.#ncaOwnerIds = normaliseOwnerIds(ncaOwnerIds);
+  }
+
+  /** The `CA_OwnerID`s of the TPP entities read. */
+  get ownerIds(): ReadonlySet<string> {
+    return this.#ownerIds;
+  }
+
+  /** TPP entities whose entry cannot be read (taken as not listed). */
+  get unreadable(): number {
+    return this.#unreadable;
+  }
+
+  get ncaOwnerIds(): Readonly<Record<string, string>> {
+    return this.#ncaOwnerIds;
+  }
 
   get size(): number {
     return this.#entities;
@@ -36,11 +58,17 @@ export class EbaSnapshot implements TppRegisterSnapshot {
     const listing = ebaListingOf(entity);
     if (!listing) return;
     this.#entities += 1;
+    this.#ownerIds.add(listing.ownerId);
+    if (listing.licence.unreadable) this.#unreadable += 1;
     for (const number of listing.numbers) {
       const key = keyOf(listing.ownerId, number);
       const known = this.#listings.get(key);
       this.#listings.set(key, known ? prevailing(known, listing.licence) : listing.licence);
     }
+  }
+
+  get verified(): boolean {
+    return this.#verified;
   }
 
   /** Seals the snapshot with the digest of the file it was read from. */
@@ -49,7 +77,54 @@ export class EbaSnapshot implements TppRegisterSnapshot {
     return this;
   }
 
+  /** Marks the digest as checked against the one published with the file. */
+  verify(): this {
+    this.#verified = true;
+    return this;
+  }
+
+  /** Adds what the audit trail should know of the source. */
+  withNotices(notices: readonly RegisterNotice[]): this {
+    this.#notices = [...this.#notices, ...notices];
+    return this;
+  }
+
+  /** How the file it was read from is kept, or dropped, once the server decided. */
+  keptBy(kept: { keep(): Promise<void>; discard(): Promise<void> }): this {
+    this.#kept = kept;
+    return this;
+  }
+
+  async keep(): Promise<void> {
+    await this.#kept?.keep();
+  }
+
+  async discard(): Promise<void> {
+    await this.#kept?.discard();
+  }
+
+  /** The source's notices, then entries that cannot be read, and authorities the id table finds nothing under. */
+  get notices(): readonly RegisterNotice[] {
+    const notices = [...this.#notices];
+    if (this.#unreadable) {
+      notices.push({ event: 'tpp_register.unreadable_entries', message: 'register entries that cannot be read are taken as not listed', fields: { entities: this.#unreadable } });
+    }
+    const unmapped = unmappedAuthorities(this.#ownerIds, this.#ncaOwnerIds);
+    if (Object.keys(unmapped).length) {
+      notices.push({
+        event: 'tpp_register.unmapped_authority',
+        message: 'no TPP of the register is filed under these authorities\' CA_OwnerIDs: a certificate naming them finds nothing (check ncaOwnerIds)',
+        fields: { authorities: Object.entries(unmapped).map(([nca, owners]) => `${nca}→${owners.join('|')}`) },
+      });
+    }
+    return notices;
+  }
+
   find(key: LicenceKey): TppLicence | undefined {
-    return this.#listings.get(keyOf(ebaOwnerIdOf(key.ncaId, this.ncaOwnerIds), key.number));
+    for (const ownerId of ebaOwnerIdsOf(key.ncaId, this.#ncaOwnerIds)) {
+      const found = this.#listings.get(keyOf(ownerId, key.number));
+      if (found) return found;
+    }
+    return undefined;
   }
 }

@@ -28,6 +28,16 @@ export interface TppLicence {
    */
   readonly authorisationDates: readonly string[];
   /**
+   * Why the register's entry cannot be read (an `ENT_AUT` value that is no date, …): the TPP is
+   * then treated as not listed (accepted, audited), never decided on a guess.
+   */
+  readonly unreadable?: string;
+  /**
+   * The country of the authority that licensed it (ISO 3166-1 alpha-2). When the bank is there and
+   * the register lists no services under it, the services listed anywhere count there.
+   */
+  readonly homeCountry?: string;
+  /**
    * Host country (ISO 3166-1 alpha-2) → the PSD2 services (Annex I codes: `PS_070` payment
    * initiation, `PS_080` account information) it may provide there.
    */
@@ -40,8 +50,26 @@ export interface TppRegisterSnapshot {
   readonly size: number;
   /** Its fingerprint (the golden copy's SHA-256, hex), when it has one. */
   readonly digest?: string;
+  /**
+   * Whether `digest` was checked against a value published with the file (the SHA-256 inside the
+   * EBA's ZIP). False for a file read without one: its digest then only tells copies apart.
+   */
+  readonly verified?: boolean;
+  /** What the audit trail should know of this load (logged as warnings), e.g. an unsafe source. */
+  readonly notices?: readonly RegisterNotice[];
+  /** Keeps what it was read from, for `loadSaved` after a restart: called once the server accepts it. */
+  keep?(): Promise<void>;
+  /** Drops what `keep` would have kept: the server refused the snapshot. */
+  discard?(): Promise<void>;
   /** The TPP the key names, or undefined when the register does not list it. */
   find(key: LicenceKey): TppLicence | undefined;
+}
+
+/** A warning about a load: its event name (`tpp_register.…`), a message, and fields for the log line. */
+export interface RegisterNotice {
+  readonly event: string;
+  readonly message: string;
+  readonly fields?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -53,6 +81,11 @@ export interface TppRegister {
   readonly name: string;
   /** Reads the whole register; rejects when it cannot, or when what it read is not intact. */
   load(signal: AbortSignal): Promise<TppRegisterSnapshot>;
+  /**
+   * The snapshot last kept (see {@link TppRegisterSnapshot.keep}) and when, read when no snapshot
+   * is in use and `load` fails (a restart during the register's outage); undefined when none is kept.
+   */
+  loadSaved?(signal: AbortSignal): Promise<{ readonly snapshot: TppRegisterSnapshot; readonly savedAt: Date } | undefined>;
 }
 
 /** The `tppRegister` option: which register says who is licensed for what, and where. */
@@ -74,7 +107,30 @@ export interface TppRegisterOptions {
   /**
    * Seconds between two sweeps of the organizations with registered clients, which suspends those
    * the register no longer licenses for their clients' scopes. 0 turns it off. Between 0 and 604800.
-   * Default 86400.
+   * Default 86400. A sweep also runs after each load that changed the snapshot.
    */
   sweepInterval?: number;
+  /**
+   * Largest share (0 to 1) of its TPPs a new snapshot may lose against the one in use: a smaller
+   * file is refused (`tpp_register.implausible`) and the last good snapshot stays. A file without
+   * any TPP is always refused. Default 0.2.
+   */
+  maxShrink?: number;
+  /** Seconds before the first retry after a failed load; each retry waits twice as long, up to an hour. Between 1 and 3600. Default 60. */
+  retryDelay?: number;
+  /**
+   * Most organizations one sweep may suspend: a sweep that would suspend more suspends none and
+   * logs `tpp_register.sweep_halted` (an error) for the bank to look. Default 5.
+   */
+  maxSuspensions?: number;
+  /**
+   * Largest share (0 to 1) of the organizations it checks one sweep may suspend, one being always
+   * allowed: beyond, it suspends none and logs `tpp_register.sweep_halted`. Default 0.1.
+   */
+  maxSuspensionShare?: number;
+  /**
+   * Organization identifiers (`PSDFR-ACPR-12345`) the bank vouches for whatever the register says:
+   * never refused nor suspended for it. Default none.
+   */
+  exemptions?: string[];
 }
