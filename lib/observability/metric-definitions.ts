@@ -41,7 +41,7 @@ export function defineMetrics(registry: Registry, prefix: string, byOrganization
     storageUp: gauge('storage_up', '1 while the storage answered the last readiness check, 0 otherwise', []),
     cache: tallied('cache_lookups_total', 'Cache look-ups, by cache and result (hit or miss)', ['cache', 'result']),
     pubSubUp: gauge('pubsub_up', "1 while the storage's change announcements are heard (the shared cache is on), 0 otherwise", [], collectors.pubSubUp),
-    registerLoads: counter('tpp_register_loads_total', 'Loads of the register of TPP licences, by outcome (loaded or failed)', ['outcome']),
+    registerLoads: counter('tpp_register_loads_total', 'Loads of the register of TPP licences, by outcome (loaded, failed, or refused as implausible)', ['outcome']),
   };
 }
 

@@ -130,7 +130,7 @@ export class ServerMetrics {
   }
 
   /** A load of the register of TPP licences. */
-  recordTppRegisterLoad(outcome: 'loaded' | 'failed'): void {
+  recordTppRegisterLoad(outcome: 'loaded' | 'failed' | 'refused'): void {
     this.#metrics?.registerLoads.inc({ outcome });
   }
 

@@ -10,6 +10,8 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 /** Largest checksum entry read: a digest and perhaps a file name. */
 const MAX_CHECKSUM_BYTES = 4096;
 const SHA256 = /\b([0-9a-fA-F]{64})\b/;
+/** Most entries an archive may list: the EBA's holds two. */
+const MAX_ENTRIES = 16;
 
 export interface GoldenCopy {
   /** Name of the JSON entry. */
@@ -32,7 +34,8 @@ function entriesOf(zip: ZipFile): Promise<Entry[]> {
     const entries: Entry[] = [];
     zip.on('entry', (entry: Entry) => {
       entries.push(entry);
-      zip.readEntry();
+      if (entries.length > MAX_ENTRIES) reject(new Error(`the archive lists more than ${MAX_ENTRIES} entries`));
+      else zip.readEntry();
     });
     zip.once('end', () => resolve(entries));
     zip.once('error', reject);

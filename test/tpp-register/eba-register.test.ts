@@ -15,6 +15,10 @@ import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, sha256, zipOf, t
 const signal = () => new AbortController().signal;
 const key = (organization: string) => licenceKeyOf(organization)!;
 const ENTITIES = Object.values(CASES).map(ebaEntity);
+/** The `tppRegister` option as resolved with its defaults, but no sweep and no retry before the tests ask. */
+const SETTINGS = {
+  country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 0, maxShrink: 0.2, retryDelay: 3600, maxSuspensions: 5, maxSuspensionShare: 0.1, exemptions: [],
+} as const;
 
 interface Line { readonly level: 'info' | 'warn' | 'error'; readonly fields: Record<string, unknown> }
 function recordingLogger(lines: Line[]): Logger {
@@ -83,7 +87,7 @@ describe('TPP register: the EBA golden copy', () => {
     const lines: Line[] = [];
     const metrics = createMetrics();
     const licences = new TppLicences({
-      settings: { register: new EbaRegister({ url: files.url('current.zip'), directory }), country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 0 },
+      settings: { ...SETTINGS, register: new EbaRegister({ url: files.url('current.zip'), directory }) },
       logger: recordingLogger(lines),
       now: () => now,
       recordLoad: (outcome) => metrics.recordTppRegisterLoad(outcome),
