@@ -95,7 +95,10 @@ function wholeNumber(env: NodeJS.ProcessEnv, variable: string, fallback: number,
 /**
  * `EBA_REGISTER`: where the EBA PSD2 register is (an `https:`, `http:` or `file:` URL of its ZIP,
  * or of its JSON); `BANK_COUNTRY` (default `FR`): where TPPs must be licensed;
- * `EBA_REGISTER_REFRESH`: seconds between two loads (default a day).
+ * `EBA_REGISTER_REFRESH`: seconds between two loads (default a day); `EBA_REGISTER_SWEEP`: seconds
+ * between two sweeps (0: none; default a day); `EBA_REGISTER_DIR`: where downloads go and the last
+ * good file is kept for a restart; `EBA_REGISTER_EXEMPT`: organization identifiers, comma-separated,
+ * the bank vouches for.
  */
 function tppRegisterFrom(env: NodeJS.ProcessEnv): AuthorizationServerOptions['tppRegister'] {
   if (!env.EBA_REGISTER) return undefined;
@@ -103,11 +106,18 @@ function tppRegisterFrom(env: NodeJS.ProcessEnv): AuthorizationServerOptions['tp
   if (!/^[A-Z]{2}$/.test(country)) throw new Error(`BANK_COUNTRY=${country}: must be a two-letter country code, e.g. FR`);
   let register: EbaRegister;
   try {
-    register = new EbaRegister({ url: env.EBA_REGISTER });
+    register = new EbaRegister({ url: env.EBA_REGISTER, ...(env.EBA_REGISTER_DIR ? { directory: env.EBA_REGISTER_DIR } : {}) });
   } catch (error) {
     throw new Error(`EBA_REGISTER=${env.EBA_REGISTER}: must be an https:, http: or file: URL`, { cause: error });
   }
-  return { register, country, refreshInterval: wholeNumber(env, 'EBA_REGISTER_REFRESH', 86_400, 1, 604_800) };
+  const exemptions = (env.EBA_REGISTER_EXEMPT ?? '').split(',').map((organization) => organization.trim()).filter(Boolean);
+  return {
+    register,
+    country,
+    refreshInterval: wholeNumber(env, 'EBA_REGISTER_REFRESH', 86_400, 1, 604_800),
+    sweepInterval: wholeNumber(env, 'EBA_REGISTER_SWEEP', 86_400, 0, 604_800),
+    exemptions,
+  };
 }
 
 /** A port number from `variable` (0: any free port), or undefined when it is not set. */

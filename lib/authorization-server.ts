@@ -172,7 +172,9 @@ export function createAuthorizationServer(input: AuthorizationServerOptions): Au
   };
   auditProviderEvents(provider, logger, whenStored);
   observeProviderEvents(eventsOf(provider), metrics, whenStored);
-  const management = createManagement({ provider, storage, suspensions, options, logger, metrics, statistics });
+  const management = createManagement({
+    provider, storage, suspensions, options, logger, metrics, statistics, ...(tppRegister ? { onReinstated: (organization: string) => tppRegister.reinstated(organization) } : {}),
+  });
 
   // HTTP glue on top.
   const router = authorizationRouter({

@@ -20,6 +20,8 @@ export interface ManagementParts {
   readonly statistics: Pick<PsdStatistics, 'report' | 'csv'>;
   /** Counts the revocations the bank makes here (the server's metrics). */
   readonly metrics?: { recordRevocation(kind: 'consent_withdrawn' | 'organization_suspended'): void };
+  /** Told of each reinstatement (the register of TPP licences stops suspending the organization again). */
+  readonly onReinstated?: (providerLegalId: string) => Promise<void>;
 }
 
 /** The days of `range`, which a caller in JavaScript may give as anything. */
@@ -28,7 +30,7 @@ function daysOf(range: StatisticsRange): [unknown, unknown] {
   return [range.from, range.to];
 }
 
-export function createManagement({ provider, storage, suspensions, options, logger, metrics, statistics }: ManagementParts): Management {
+export function createManagement({ provider, storage, suspensions, options, logger, metrics, statistics, onReinstated }: ManagementParts): Management {
   const sweep = async (providerLegalId: string): Promise<string[]> => {
     const clientIds = await storage.clientIdsOf(providerLegalId);
     for (const clientId of clientIds) await storage.removeClient(clientId, { keepMetadata: true });
@@ -95,6 +97,7 @@ export function createManagement({ provider, storage, suspensions, options, logg
     },
 
     async reinstateOrganization(providerLegalId) {
+      await onReinstated?.(providerLegalId);
       await suspensions.reinstate(providerLegalId);
       logger.warn({ event: 'organization.reinstated', organization: providerLegalId }, 'TPP organization reinstated');
     },

@@ -143,6 +143,11 @@ const tppRegisterSchema = z.strictObject({
   environments: z.array(z.enum(['sandbox', 'bank'])).min(1).default(['bank']),
   refreshInterval: z.int().min(1).max(604_800).default(86_400),
   sweepInterval: z.int().min(0).max(604_800).default(86_400),
+  maxShrink: z.number().min(0).max(1).default(0.2),
+  retryDelay: z.int().min(1).max(3600).default(60),
+  maxSuspensions: z.int().min(1).default(5),
+  maxSuspensionShare: z.number().min(0).max(1).default(0.1),
+  exemptions: z.array(z.string().regex(/^PSD[A-Z]{2}-[A-Z0-9]{1,8}-.+$/, 'must be a PSD2 organization identifier, e.g. PSDFR-ACPR-12345')).default([]),
 });
 
 const revocationModeSchema = z.enum(['hard', 'soft', 'off']);

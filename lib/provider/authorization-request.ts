@@ -11,10 +11,13 @@ import { AUTHORIZATION_PARAMETER_LIMITS, oversizedParameter } from '../parameter
 import type { PaymentRecords } from '../payments/records.js';
 import type { PaymentRecord } from '../payments/types.js';
 import { accountAccessRefusal, clientEnvironmentRefusal } from '../psd2/authorization-request.js';
+import { scopeList } from '../psd2/tokens.js';
+import { licenceRefusal } from '../tpp-register/decision.js';
 import { clientField } from './client-view.js';
 import { appendedChallenge } from './pkce.js';
 import { refuse } from './refusals.js';
 import { stateOf } from './request-state.js';
+import type { LicenceCheck } from './token-rules.js';
 
 /** What the rules need of the payment authorizations the bank's payment API opened. */
 export type PaymentLinks = Pick<PaymentRecords, 'record' | 'isExpired' | 'decide' | 'firstVisit'>;
@@ -23,6 +26,8 @@ export interface AuthorizationRequestParts {
   readonly options: Pick<ResolvedOptions, 'environments' | 'sandbox' | 'bank' | 'mountPath'>;
   isSuspended(organization: string): Promise<boolean>;
   readonly payments: PaymentLinks;
+  /** The register of TPP licences, when the bank configured one: a TPP it refuses sends no PSU through SCA. */
+  readonly licences?: LicenceCheck | undefined;
 }
 
 type Client = { clientId: string; metadata(): Record<string, unknown> };
@@ -83,6 +88,13 @@ export function authorizationRequestCheck(parts: AuthorizationRequestParts) {
       entryEnvironment: state.entry?.environment,
       ownEntryPath: environment && known ? entryPathOf(environment) : undefined,
     }));
+    if (known && typeof organization === 'string' && parts.licences) {
+      // A payment authorization is a payment initiation whatever its scope says.
+      const paying = pushed !== undefined || ctx.oidc.params?.authorization_details !== undefined;
+      const scopes = [...new Set([...scopeList(scope), ...(paying ? ['pisp'] : [])])];
+      const licence = parts.licences.check({ organizationIdentifier: organization, environment }, scopes, 'authorization');
+      if (licence) refuse(licenceRefusal(licence));
+    }
     if (state.entry?.language) {
       ctx.oidc.params!.ui_locales = [state.entry.language, ctx.oidc.params!.ui_locales].filter(Boolean).join(' ');
     }

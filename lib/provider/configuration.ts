@@ -128,7 +128,7 @@ export function providerConfiguration(options: ResolvedOptions, storage: Storage
     routes: { ...ROUTES, pushed_authorization_request: PUSHED_REQUEST_PATH },
     // Validators of extraParams run on every authorization request; this one carries the PSD2
     // request rules (the scope parameter itself is standard and unchanged).
-    extraParams: { scope: asyncParameterCheck(authorizationRequestCheck({ options, isSuspended: parts.isSuspended, payments: parts.payments })) },
+    extraParams: { scope: asyncParameterCheck(authorizationRequestCheck({ options, isSuspended: parts.isSuspended, payments: parts.payments, licences: parts.licences })) },
     renderError: (ctx, out, error) => parts.renderErrorPage(ctx, out, error),
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: async () => ({ sub }) }),
     // Never reuse an earlier consent: only the grant made within this very authorization counts.

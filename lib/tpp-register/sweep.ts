@@ -17,12 +17,22 @@ export interface RegisterSweepParts {
   /** The management path: suspends the organization and removes its clients' grants and tokens. */
   suspend(organization: string): Promise<unknown>;
   isSuspended(organization: string): Promise<boolean>;
+  /** Reads the bank's exemptions again before deciding. */
+  refreshExemptions?(): Promise<void>;
+  /** Most suspensions per sweep, as a number and as a share of the organizations checked (one always allowed). */
+  readonly limits: { readonly maxSuspensions: number; readonly maxSuspensionShare: number };
 }
 
 export interface SweepOutcome {
   readonly checked: number;
   readonly suspended: readonly string[];
+  /** The organizations the sweep would have suspended had it not been halted at its limit. */
+  readonly halted?: readonly string[];
+  /** Organizations it could not decide (a storage error), logged. */
+  readonly failed?: number;
 }
+
+type Candidate = { readonly organization: string; readonly reason: string; readonly description: string };
 
 /** The counter that elects the instance sweeping in an interval. */
 const TURN = 'tpp-register-sweep';
@@ -49,6 +59,17 @@ export class RegisterSweep {
     return (await this.parts.storage.incrementCounter(TURN, Math.max(1, seconds - 1))) === 1;
   }
 
+  /**
+   * Sweeps after a load put a new snapshot in use, on the one instance that first sees it (so a
+   * server restarted every day still sweeps); errors are logged.
+   */
+  afterLoad(digest: string | undefined): void {
+    const elected = digest ? this.parts.storage.incrementCounter(`${TURN}:${digest}`, 7 * 86_400).then((turn) => turn === 1) : Promise.resolve(true);
+    void elected.then((mine) => (mine ? this.run() : undefined)).catch((error: unknown) => {
+      this.parts.logger.warn({ event: 'tpp_register.sweep_failed', err: error }, 'register sweep failed');
+    });
+  }
+
   /** One sweep (joins one under way); skipped while no snapshot has loaded. */
   run(): Promise<SweepOutcome> {
     this.#running ??= this.#sweep().finally(() => {
@@ -71,28 +92,64 @@ export class RegisterSweep {
     return [...scopes];
   }
 
+  /** The refusal the snapshot in use gives `organization` for its clients' scopes, if it is not yet suspended. */
+  async #candidate(organization: string): Promise<Candidate | 'checked' | 'none'> {
+    const { licences, organizations } = this.parts;
+    const scopes = await this.#scopesOf(organization);
+    if (!scopes) {
+      await organizations.forget(organization);
+      return 'none';
+    }
+    if (!scopes.length) return 'none';
+    const decision = licences.decide(organization, scopes);
+    if (decision?.outcome !== 'refused' || await this.parts.isSuspended(organization)) return 'checked';
+    return { organization, reason: decision.reason, description: decision.description };
+  }
+
+  /** Whether suspending `count` of `checked` organizations passes the limits. */
+  #withinLimits(count: number, checked: number): boolean {
+    const { maxSuspensions, maxSuspensionShare } = this.parts.limits;
+    return count <= 1 || (count <= maxSuspensions && count <= maxSuspensionShare * checked);
+  }
+
   async #sweep(): Promise<SweepOutcome> {
     const { licences, organizations, logger } = this.parts;
     if (licences.ageSeconds() === undefined) return { checked: 0, suspended: [] };
-    const suspended: string[] = [];
+    await this.parts.refreshExemptions?.();
+    const candidates: Candidate[] = [];
     let checked = 0;
+    let failed = 0;
     for (const organization of await organizations.all()) {
-      const scopes = await this.#scopesOf(organization);
-      if (!scopes) {
-        await organizations.forget(organization);
-        continue;
+      try {
+        const found = await this.#candidate(organization);
+        if (found === 'none') continue;
+        checked += 1;
+        if (found !== 'checked') candidates.push(found);
+      } catch (error) {
+        failed += 1;
+        logger.warn({ event: 'tpp_register.sweep_failed', organization, err: error }, 'register sweep: organization not decided');
       }
-      if (!scopes.length) continue;
-      checked += 1;
-      const decision = licences.decide(organization, scopes);
-      if (decision?.outcome !== 'refused' || await this.parts.isSuspended(organization)) continue;
-      await this.parts.suspend(organization);
-      suspended.push(organization);
-      logger.warn({
-        event: 'tpp_register.suspended', register: licences.registerName, organization, reason: decision.reason, description: decision.description,
-      }, 'TPP organization suspended: the register no longer licenses it for its clients');
     }
-    return { checked, suspended };
+    const register = licences.registerName;
+    if (!this.#withinLimits(candidates.length, checked)) {
+      const halted = candidates.map((candidate) => candidate.organization);
+      logger.error({
+        event: 'tpp_register.sweep_halted', register, checked, organizations: halted, limits: this.parts.limits,
+      }, 'register sweep halted: it would suspend more organizations than allowed; none suspended (check the register, or suspend by hand)');
+      return { checked, suspended: [], halted, failed };
+    }
+    const suspended: string[] = [];
+    for (const { organization, reason, description } of candidates) {
+      try {
+        await this.parts.suspend(organization);
+        suspended.push(organization);
+        logger.warn({ event: 'tpp_register.suspended', register, organization, reason, description }, 'TPP organization suspended: the register no longer licenses it for its clients');
+      } catch (error) {
+        failed += 1;
+        logger.warn({ event: 'tpp_register.sweep_failed', organization, err: error }, 'register sweep: organization not suspended');
+      }
+    }
+    return { checked, suspended, failed };
   }
 
   async close(): Promise<void> {

@@ -47,7 +47,8 @@ describe('Example app: TPP licences from the EBA register (EBA_REGISTER)', funct
     // Yesterday's register: the TPP withdrawn tonight is still authorised.
     const yesterday = goldenCopy(Object.values({ ...CASES, withdrawn: { ...CASES.withdrawn, dates: ['2019-03-01'] } }).map(ebaEntity));
     await publish(yesterday);
-    app = await startExampleApp({ EBA_REGISTER: pathToFileURL(zipPath()).href, BANK_COUNTRY: 'FR', EBA_REGISTER_REFRESH: '1' });
+    // No sweep: the refusals themselves are under test, not the suspension a sweep would add.
+    app = await startExampleApp({ EBA_REGISTER: pathToFileURL(zipPath()).href, BANK_COUNTRY: 'FR', EBA_REGISTER_REFRESH: '1', EBA_REGISTER_SWEEP: '0' });
     await app.waitForOutput(`"sha256":"${sha256(yesterday)}"`, 20_000);
   });
   after(() => {

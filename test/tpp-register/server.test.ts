@@ -1,46 +1,8 @@
 import { expect } from 'chai';
 
-import { EbaRegister, RedisStorage } from '../../lib/index.js';
-import { bankTpp, sandboxTpp, type TppCredentials } from '../support/pki.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
-import { startServer, type TestServer } from '../support/server.js';
-import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, sha256, type FileServer } from './fixtures.js';
-
-const REDIRECT_URI = 'https://tpp.example/callback';
-type Role = 'PSP_AI' | 'PSP_PI';
-
-/** Tonight's register: what the cases say, `changes` applied. */
-const copyOf = (changes: Partial<Record<keyof typeof CASES, Partial<(typeof CASES)[keyof typeof CASES]>>> = {}) => goldenCopy(
-  Object.entries(CASES).map(([name, spec]) => ebaEntity({ ...spec, ...changes[name as keyof typeof CASES] })),
-);
-
-const tppOf = (country: string, ncaId: string, number: string, roles: Role[]) => bankTpp({ roles, country, ncaId, authorisationNumber: number, organization: `TPP ${number}` });
-
-/** A server on Redis checking bank TPPs against a register served over HTTP (yesterday's: the withdrawn TPP still authorised). */
-interface RegisterSetup { readonly files: FileServer; readonly redis: TestRedis; readonly server: TestServer }
-
-function registerSuite(sweepInterval: number): RegisterSetup {
-  const setup = {} as { files: FileServer; redis: TestRedis; server: TestServer };
-  before(async () => {
-    setup.files = await fileServer();
-    setup.files.publish('register.zip', await registerZip(copyOf({ withdrawn: { dates: ['2019-03-01'] } })));
-    setup.redis = await startRedis();
-    setup.server = await startServer({
-      options: {
-        storage: new RedisStorage(setup.redis.client, { keyPrefix: setup.redis.keyPrefix, cache: false }),
-        suspensionCacheTtl: 0,
-        tppRegister: { register: new EbaRegister({ url: setup.files.url('register.zip') }), country: 'FR', sweepInterval },
-      },
-    });
-    await setup.server.logged((entry) => entry.fields.event === 'tpp_register.loaded');
-  });
-  after(async () => {
-    await setup.server?.close();
-    await setup.redis?.close();
-    await setup.files?.close();
-  });
-  return setup;
-}
+import { sandboxTpp, type TppCredentials } from '../support/pki.js';
+import { goldenCopy, registerZip, sha256 } from './fixtures.js';
+import { copyOf, REDIRECT_URI, registerSuite, tppOf } from './suite.js';
 
 describe('TPP register: registration, token and sweep over mutual TLS', function () {
   this.timeout(30_000);
