@@ -49,7 +49,7 @@ export {
   type Psd2Role,
 } from './certificates/index.js';
 export { SCOPES, type Scope } from './psd2/scopes.js';
-export type { TppRegister, TppRegisterSnapshot, TppLicence, LicenceKey } from './tpp-register/types.js';
+export type { TppRegister, TppRegisterSnapshot, TppLicence, LicenceKey, RegisterNotice } from './tpp-register/types.js';
 export { EbaRegister, type EbaRegisterOptions } from './tpp-register/eba-register.js';
 export type { TppRegisterControl, SweepOutcome } from './tpp-register/index.js';
 export type { TrustedLists, RefreshOutcome } from './trusted-lists/source.js';

@@ -304,8 +304,9 @@ export interface AuthorizationServerOptions {
   /** Revocation checking of TPP certificates (OCSP and CRL). Default: on, `hard` for the bank and `soft` for the sandbox. */
   revocation?: RevocationOptions;
   /**
-   * The register of TPP licences checked at registration, at each token request and in a daily
-   * sweep (e.g. the EBA PSD2 register, `EbaRegister`). Default: none, no licence is checked.
+   * The register of TPP licences checked at registration, at each authorization and token request,
+   * and in a daily sweep (e.g. the EBA PSD2 register, `EbaRegister`). Default: none, no licence is
+   * checked.
    */
   tppRegister?: TppRegisterOptions;
   /**
