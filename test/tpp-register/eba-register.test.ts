@@ -10,15 +10,11 @@ import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/observability/index.js';
 import { TppLicences } from '../../lib/tpp-register/licences.js';
 import { licenceKeyOf } from '../../lib/tpp-register/nca-ids.js';
-import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, sha256, zipOf, type FileServer } from './fixtures.js';
+import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, SETTINGS, sha256, zipOf, type FileServer } from './fixtures.js';
 
 const signal = () => new AbortController().signal;
 const key = (organization: string) => licenceKeyOf(organization)!;
 const ENTITIES = Object.values(CASES).map(ebaEntity);
-/** The `tppRegister` option as resolved with its defaults, but no sweep and no retry before the tests ask. */
-const SETTINGS = {
-  country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 0, maxShrink: 0.2, retryDelay: 3600, maxSuspensions: 5, maxSuspensionShare: 0.1, exemptions: [],
-} as const;
 
 interface Line { readonly level: 'info' | 'warn' | 'error'; readonly fields: Record<string, unknown> }
 function recordingLogger(lines: Line[]): Logger {

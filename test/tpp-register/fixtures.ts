@@ -115,3 +115,8 @@ export const CASES = {
   /** Account information only, in France. */
   aisOnly: { owner: 'FR_ACPR', number: '10004', type: 'PSD_AISP', dates: ['2020-01-15'], services: { FR: 'PS_080' } },
 } as const satisfies Record<string, EntitySpec>;
+
+/** The `tppRegister` option as resolved with its defaults, without its register; no sweep, no retry before a test asks. */
+export const SETTINGS = {
+  country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 0, maxShrink: 0.2, retryDelay: 3600, maxSuspensions: 5, maxSuspensionShare: 0.1, exemptions: [],
+} as const;

@@ -37,7 +37,9 @@ async function options(tppRegister: unknown): Promise<AuthorizationServerOptions
 describe('TPP register: the tppRegister option', () => {
   it('defaults to the bank environment, a daily load and a daily sweep', async () => {
     const resolved = resolveOptions(await options({ register, country: 'FR' }));
-    expect(resolved.tppRegister).to.deep.include({ country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 86_400 });
+    expect(resolved.tppRegister).to.deep.include({
+      country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 86_400, retryDelay: 60, maxShrink: 0.2, maxSuspensions: 5, maxSuspensionShare: 0.1, exemptions: [],
+    });
     expect(resolveOptions(await options(undefined)).tppRegister).to.equal(undefined);
   });
 
@@ -49,6 +51,8 @@ describe('TPP register: the tppRegister option', () => {
       [{ register, country: 'FR', refreshInterval: 0 }, 'tppRegister.refreshInterval', /1/],
       [{ register, country: 'FR', environments: ['production'] }, 'tppRegister.environments[0]', /sandbox|bank/],
       [{ register, country: 'FR', everyDay: true }, 'tppRegister.everyDay', /unknown option/],
+      [{ register, country: 'FR', exemptions: ['ACME'] }, 'tppRegister.exemptions[0]', /PSD2 organization identifier/],
+      [{ register, country: 'FR', maxShrink: 1.5 }, 'tppRegister.maxShrink', /1/],
     ];
     for (const [value, path, message] of cases) {
       const input = await options(value);

@@ -14,12 +14,9 @@ import { EbaRegister } from '../../lib/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/observability/index.js';
 import { TppLicences, type ResolvedTppRegister } from '../../lib/tpp-register/licences.js';
-import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, sha256, type FileServer } from './fixtures.js';
+import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, SETTINGS, sha256, type FileServer } from './fixtures.js';
 
 const ENTITIES = Object.values(CASES).map(ebaEntity);
-const SETTINGS = {
-  country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 0, maxShrink: 0.2, retryDelay: 3600, maxSuspensions: 5, maxSuspensionShare: 0.1, exemptions: [],
-} as const;
 const signal = () => new AbortController().signal;
 
 type Fields = Record<string, unknown>;

@@ -9,6 +9,7 @@ import type { Storage } from '../../lib/storage.js';
 import { TppLicences } from '../../lib/tpp-register/licences.js';
 import { CheckedOrganizations } from '../../lib/tpp-register/organizations.js';
 import { RegisterSweep } from '../../lib/tpp-register/sweep.js';
+import { SETTINGS } from './fixtures.js';
 
 const ORGANIZATIONS = ['PSDFR-ACPR-1', 'PSDFR-ACPR-2', 'PSDFR-ACPR-3'];
 const withdrawn: TppLicence = { entityCode: 'x', authorisationDates: ['2019-01-01', '2025-01-01'], services: new Map([['FR', new Set(['PS_080'])]]) };
@@ -40,9 +41,7 @@ describe('TPP register: the sweep, one organization at a time', () => {
       events.push(fields.event);
     };
     const logger = { info: log, warn: log, error: log };
-    const settings = {
-      register, country: 'FR', environments: ['bank'], refreshInterval: 86_400, sweepInterval: 0, maxShrink: 0.2, retryDelay: 3600, maxSuspensions: 5, maxSuspensionShare: 1, exemptions: [],
-    } as const;
+    const settings = { ...SETTINGS, register, maxSuspensionShare: 1 };
     const licences = new TppLicences({ settings, logger, now: () => new Date('2026-12-07T00:00:00Z') });
     const organizations = new CheckedOrganizations(memory, logger);
     for (const organization of ORGANIZATIONS) organizations.remember(organization);
