@@ -39,15 +39,22 @@ function sizeLimit(maxBytes: number, what: string): Transform {
   });
 }
 
+/** Why a download asked over `requested` may not be read from `landed` after redirects: https: stays https:. */
+export function downgradeOf(requested: URL, landed: URL): string | undefined {
+  if (requested.protocol !== 'https:' || landed.protocol === 'https:') return undefined;
+  return `${requested.origin}${requested.pathname} redirected to ${landed.protocol} (refused: a download started over https: stays on https:)`;
+}
+
 /** The file at `url`: a `file:` URL's own, or an `http(s)` download into a temporary directory. */
 export async function localFile(url: URL, options: { readonly maxBytes: number; readonly signal: AbortSignal; readonly directory?: string }): Promise<LocalFile> {
   if (url.protocol === 'file:') return { path: fileURLToPath(url), plainHttp: false, dispose: async () => undefined };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`${url.protocol} URLs are not read`);
   const response = await fetch(url, { signal: options.signal, redirect: 'follow' });
   const landed = new URL(response.url || url.href);
-  if (url.protocol === 'https:' && landed.protocol !== 'https:') {
+  const downgrade = downgradeOf(url, landed);
+  if (downgrade) {
     await response.body?.cancel();
-    throw new Error(`${url.origin}${url.pathname} redirected to ${landed.protocol} (refused: a download started over https: stays on https:)`);
+    throw new Error(downgrade);
   }
   if (!response.ok || !response.body) throw new Error(`${url.origin}${url.pathname} answered ${response.status}`);
   const directory = await mkdtemp(join(options.directory ?? tmpdir(), 'tpp-register-'));

@@ -17,9 +17,11 @@ export interface EntityLimits {
   readonly maxStringLength: number;
   /** Most values (scalars and containers) one entity may hold. */
   readonly maxValuesPerEntity: number;
+  /** Most characters its strings and keys may hold together, in UTF-16 code units. */
+  readonly maxCharsPerEntity: number;
 }
 
-export const DEFAULT_ENTITY_LIMITS: EntityLimits = { maxDepth: 16, maxStringLength: 64 * 1024, maxValuesPerEntity: 100_000 };
+export const DEFAULT_ENTITY_LIMITS: EntityLimits = { maxDepth: 16, maxStringLength: 64 * 1024, maxValuesPerEntity: 100_000, maxCharsPerEntity: 4 * 1024 * 1024 };
 
 type Token = { readonly name: string; readonly value?: unknown };
 type Frame = { readonly container: JsonObject | unknown[]; key: string | undefined };
@@ -28,6 +30,7 @@ type Frame = { readonly container: JsonObject | unknown[]; key: string | undefin
 class EntityAssembler {
   readonly #stack: Frame[] = [];
   #values = 0;
+  #chars = 0;
 
   constructor(private readonly limits: EntityLimits) {}
 
@@ -48,14 +51,20 @@ class EntityAssembler {
         this.#add(frame.container);
         return undefined;
       }
-      case 'keyValue': this.#stack.at(-1)!.key = String(token.value); return undefined;
-      case 'stringValue': this.#add(String(token.value)); return undefined;
+      case 'keyValue': this.#stack.at(-1)!.key = this.#counted(String(token.value)); return undefined;
+      case 'stringValue': this.#add(this.#counted(String(token.value))); return undefined;
       case 'numberValue': this.#add(Number(token.value)); return undefined;
       case 'nullValue': this.#add(null); return undefined;
       case 'trueValue': this.#add(true); return undefined;
       case 'falseValue': this.#add(false); return undefined;
       default: return undefined;
     }
+  }
+
+  #counted(text: string): string {
+    this.#chars += text.length;
+    if (this.#chars > this.limits.maxCharsPerEntity) throw new RangeError(`a register entity holds more than ${this.limits.maxCharsPerEntity} characters`);
+    return text;
   }
 
   #add(value: unknown): void {

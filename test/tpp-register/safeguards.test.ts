@@ -14,6 +14,7 @@ import { EbaRegister } from '../../lib/index.js';
 import type { Logger } from '../../lib/logger.js';
 import { createMetrics } from '../../lib/observability/index.js';
 import { TppLicences, type ResolvedTppRegister } from '../../lib/tpp-register/licences.js';
+import { downgradeOf } from '../../lib/tpp-register/source.js';
 import { CASES, ebaEntity, fileServer, goldenCopy, registerZip, SETTINGS, sha256, type FileServer } from './fixtures.js';
 
 const ENTITIES = Object.values(CASES).map(ebaEntity);
@@ -158,5 +159,12 @@ describe('TPP register: safeguards of a load', function () {
     files.publish('register.zip', await registerZip(goldenCopy(ENTITIES)));
     await loaded;
     expect(licences.ageSeconds()).to.be.a('number');
+  });
+
+  it('refuses a download that a redirect takes from https: to http:', () => {
+    const register = new URL('https://register.example/PSD2.zip');
+    expect(downgradeOf(register, new URL('http://mirror.example/PSD2.zip'))).to.equal('https://register.example/PSD2.zip redirected to http: (refused: a download started over https: stays on https:)');
+    expect(downgradeOf(register, new URL('https://mirror.example/PSD2.zip'))).to.equal(undefined);
+    expect(downgradeOf(new URL('http://register.example/PSD2.zip'), new URL('http://mirror.example/PSD2.zip'))).to.equal(undefined);
   });
 });

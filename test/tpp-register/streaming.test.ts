@@ -85,6 +85,8 @@ describe('TPP register: streaming', function () {
     expect(String(await readEntities(Readable.from([deep]), () => undefined).catch((error: unknown) => error))).to.match(/depth/i);
     const wide = `[{"a":[${Array.from({ length: 120_000 }, () => '1').join(',')}]}]`;
     expect(String(await readEntities(Readable.from([wide]), () => undefined).catch((error: unknown) => error))).to.match(/more than 100000 values/);
+    const long = `[{"a":[${Array.from({ length: 80 }, () => JSON.stringify('x'.repeat(60_000))).join(',')}]}]`;
+    expect(String(await readEntities(Readable.from([long]), () => undefined).catch((error: unknown) => error))).to.match(/more than 4194304 characters/);
   });
 
   it('takes any JSON object as an entity without throwing, and keys like __proto__ as data', () => {
