@@ -7,6 +7,7 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type Provider from 'oidc-provider';
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 
+import { BODY_LIMITS } from '../lib/body-limits.js';
 import type { Language } from '../lib/language.js';
 import type { Logger } from '../lib/logger.js';
 import type { JourneyStep } from '../lib/observability/index.js';
@@ -19,6 +20,7 @@ import { failPage, renderAuthorizationError } from './failures.js';
 import { loadFlow, loadPost, saveProgress, type Flow } from './flow.js';
 import { LoginLimits } from './login-limits.js';
 import { SessionMismatch } from './page-errors.js';
+import { pageForms } from './form-body.js';
 import { PageTemplates } from './page-templates.js';
 import { renderStep } from './render.js';
 import type { PageServices } from './services.js';
@@ -92,7 +94,7 @@ export class PsuPages {
     // the pages: once per interaction, however often its first page is shown.
     provider.on('interaction.started', () => services.recordJourney('started'));
     const router = express.Router();
-    const form = express.urlencoded({ extended: false, limit: '16kb', parameterLimit: 50 });
+    const form = pageForms({ bytes: BODY_LIMITS.pageForm, parameters: 50 });
     const show = async (req: Request, res: Response): Promise<void> => {
       let flow = await loadFlow(services, req, res);
       const lang = req.query.lang;
