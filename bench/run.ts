@@ -18,8 +18,9 @@ import { svg } from './chart.js';
 import { describe } from './cpu.js';
 import { startCrlServer } from './crl.js';
 import { runGrowth, runLeak } from './longer-runs.js';
-import { config, cpuCount, driverCpus, log, pinSelf, resultsDir, serverCpu } from './options.js';
+import { config, cpuCount, driverCpus, log, pinSelf, resultsDir, rootDir, serverCpu } from './options.js';
 import { createBenchPki } from './pki.js';
+import { buildProduct, productBuild } from './product.js';
 import type { StorageName } from './protocol.js';
 import { startRedis } from './redis.js';
 import { markdown } from './report.js';
@@ -75,6 +76,9 @@ async function main(): Promise<void> {
   pinSelf(driverCpus);
   const pinning = config.pin ? `; servers on CPU ${serverCpu}, driver and Redis on CPU ${driverCpus}` : config.pinWanted ? '; not pinned (no taskset)' : '; not pinned';
   log(`bench on Node ${process.version}${config.quick ? ' (BENCH_QUICK: a smoke run, not a measurement)' : ''}: ${config.duration} s runs (+${config.warmup} s warm-up) in ${config.slices} slices, ${config.connections} connections, scenarios ${config.scenarios.join(', ')}, storage ${config.storages.join(', ')}, servers ${config.targets.join(', ')}${pinning}`);
+  buildProduct(rootDir);
+  if (config.base) buildProduct(config.base);
+  log(`product served from ${productBuild}`);
   const crls = await startCrlServer();
   const pki = await createBenchPki(crls);
   const context: Context = {
@@ -97,6 +101,7 @@ async function main(): Promise<void> {
     environment: {
       cpu: `${cpus()[0]?.model ?? '?'} × ${cpuCount}`,
       node: process.version,
+      product: productBuild,
       duration: `${config.duration} s in ${config.slices} slices${config.quick ? ' (BENCH_QUICK)' : ''}`,
       connections: String(config.connections),
       pinning: config.pin ? `servers on CPU ${serverCpu}, load generator on ${driverCpus}` : 'none',

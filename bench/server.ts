@@ -13,11 +13,14 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { createClient } from 'redis';
 
-import { createAuthorizationServer, MemoryStorage, RedisStorage, type Storage } from '../lib/index.js';
+import type { Storage } from '../lib/index.js';
 import { anchorExpressApp, anchorHandler, anchorTlsOptions, baselineClients } from './anchor.js';
 import { createBareProvider } from './bare.js';
 import { COOKIE_KEY, RESOURCE_SERVER, SANDBOX_PSU, type FromServer, type ServerConfig, type ServerStats, type ToServer } from './protocol.js';
+import { loadProduct } from './product.js';
 import { countingClient, newCounters, snapshot } from './redis.js';
+
+const { createAuthorizationServer, MemoryStorage, RedisStorage } = await loadProduct();
 
 const counters = newCounters();
 
