@@ -2,7 +2,7 @@ import { BODY_LIMITS } from '../body-limits.js';
 import type { ResolvedOptions } from '../options/index.js';
 import { INTERACTION_PATH } from '../routes.js';
 
-import { errorResponse, htmlPage, pathParameter, redirect, ref, text, tooLarge, type Schema } from './responses.js';
+import { errorResponse, htmlPage, pageRedirect, pathParameter, redirect, ref, text, tooLarge, type Schema } from './responses.js';
 
 /** A form the pages' body parser refused: a JSON error, since no page can be told from the request. */
 const unparsedForm = (status: 400 | 413 | 415) => errorResponse(
@@ -23,7 +23,7 @@ const pagePost = (name: string, description: string): Schema => ({
     requestBody: { required: true, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', required: ['csrf'], properties: { csrf: text } } } } },
     responses: {
       200: htmlPage('The step again, with the error.'),
-      303: redirect('The next step, or back to the TPP through the authorization endpoint.'),
+      303: pageRedirect('The next step, or back to the TPP through the authorization endpoint.'),
       400: {
         description: 'Invalid input, or the authorization expired: a page. A form that could not be read: a JSON error.',
         content: { 'text/html': { schema: text }, 'application/json': invalidFormJson },
@@ -54,7 +54,7 @@ export function interactionPaths(options: ResolvedOptions): Record<string, unkno
         parameters: [pathParameter('uid'), { name: 'lang', in: 'query', required: false, schema: { enum: [...options.pages.languages] } }],
         responses: {
           200: htmlPage('Sign-in, second factor, consent, or the payment to confirm.'),
-          303: redirect('The PSU already decided: on to the TPP.'),
+          303: pageRedirect('The PSU already decided: on to the TPP.'),
           400: htmlPage('The authorization expired or is unknown.'),
           503: htmlPage('The token store is unavailable.'),
         },

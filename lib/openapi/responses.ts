@@ -47,9 +47,15 @@ export const certificateRefused = (extra: Record<string, string> = {}) => errorR
 
 export const htmlPage = (description: string): Schema => ({ description, content: { 'text/html': { schema: text } } });
 
-export const redirect = (description: string): Schema => ({
+/** `303 See Other` from the PSU pages, which send no body with it. */
+export const pageRedirect = (description: string): Schema => ({
   description,
   headers: { Location: { description: 'Where the browser goes next.', required: true, schema: { type: 'string', format: 'uri-reference' } } },
+});
+
+/** `303 See Other` from oidc-provider, with a line of text naming the new address. */
+export const redirect = (description: string): Schema => ({
+  ...pageRedirect(description),
   content: {
     'text/html': { schema: { type: 'string', description: 'A line naming the new address, for clients that do not follow redirects.' } },
     'text/plain': { schema: { type: 'string', description: 'The same line, to clients that do not accept HTML.' } },
