@@ -43,3 +43,14 @@ export function checkAnchorGranted(environment: WithAnchors, path: readonly X509
   const refusal = anchor && environment.anchorSource?.current()?.refusal(anchor, new Date(leaf.validFrom));
   if (refusal) reject('issuer_not_granted', refusal);
 }
+
+/**
+ * Whether `certificate` is issued, by name, under the fixed anchors of an environment without a
+ * changing source (the sandbox's), directly or through one of `intermediates`: a list not loaded
+ * yet is then not why it does not chain.
+ */
+export function namedUnderFixedAnchors(environments: readonly WithAnchors[], certificate: X509Certificate, intermediates: readonly X509Certificate[]): boolean {
+  const names = new Set(environments.filter((environment) => !environment.anchorSource).flatMap((environment) => environment.anchors.map((anchor) => anchor.subject)));
+  for (const intermediate of intermediates) if (names.has(intermediate.issuer)) names.add(intermediate.subject);
+  return names.has(certificate.issuer);
+}

@@ -1,7 +1,7 @@
 import { X509Certificate, createHash } from 'node:crypto';
 
 import type { EllipticCurve, SignatureHash } from './algorithms.js';
-import { anchorsOf, checkAnchorGranted, type AnchorSource } from './anchor-source.js';
+import { anchorsOf, checkAnchorGranted, namedUnderFixedAnchors, type AnchorSource } from './anchor-source.js';
 import { CertificateFactsError, factsOf } from './certificate-facts.js';
 import { pathToAnchor } from './chain.js';
 import { formatRfc4514, type DnAttribute } from './distinguished-name.js';
@@ -313,7 +313,7 @@ export class CertificateVerifier {
       // Not checkIssued: it also requires keyCertSign, which a self-signed leaf usually lacks.
       const selfSigned = certificate.issuer === certificate.subject && verifiesItself(certificate);
       const unloaded = this.#environments.find((candidate) => candidate.anchorSource && !candidate.anchorSource.current());
-      if (unloaded?.anchorSource && !selfSigned) reject('trust_list_unavailable', unloaded.anchorSource.unavailableReason);
+      if (unloaded?.anchorSource && !selfSigned && !namedUnderFixedAnchors(this.#environments, certificate, intermediates)) reject('trust_list_unavailable', unloaded.anchorSource.unavailableReason);
       return reject(
         'issuer_untrusted',
         selfSigned

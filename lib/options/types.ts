@@ -114,6 +114,20 @@ export interface TrustedListOptions {
   maxAge?: number;
   /** Milliseconds to read one list. Default 30000; 1000 to 120000. */
   timeout?: number;
+  /**
+   * Seconds a national list that cannot be read again stays in use past its NextUpdate (lists are
+   * re-issued well before it); after that its QTSPs anchor nothing. Default 86400; 0 to 2592000.
+   */
+  grace?: number;
+  /** Largest list read, in bytes (national lists run below 2 MB). Default 8388608; 65536 to 67108864. */
+  maxListBytes?: number;
+  /** Most elements a list may hold, counted before it is parsed. Default 200000; 1000 to 5000000. */
+  maxElements?: number;
+  /**
+   * Milliseconds one list may take to parse and verify, in a worker thread that is ended when it
+   * takes longer (the list is then refused). Default 60000; 1000 to 600000.
+   */
+  readTimeout?: number;
 }
 
 /** The bank environment: real PSUs, signed in by the bank's authenticator. */

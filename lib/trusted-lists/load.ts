@@ -4,15 +4,14 @@
  * its pointer gives for a national list), each list's NextUpdate and sequence number checked. A
  * national list that fails leaves that territory as it was in the previous set.
  */
-import type { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 
 import type { HttpClient, HttpLimits } from '../certificates/revocation/fetch.js';
 import type { StoredTrustedSet, TerritoryList } from './anchors.js';
 import { fetchList } from './fetch.js';
-import { pointersOf, schemeInformationOf, type ListPointer, type SchemeInformation } from './scheme.js';
-import { listedServices } from './services.js';
-import { verifyListSignature } from './signature.js';
-import { TrustedListError, parseXml } from './xml.js';
+import type { ReadList } from './read.js';
+import { ListReader } from './reader.js';
+import { TrustedListError, type XmlCaps } from './xml.js';
 
 /** How to read the lists. */
 export interface LoadSettings {
@@ -21,6 +20,9 @@ export interface LoadSettings {
   /** The certificates allowed to sign the LOTL (as published in the Official Journal). */
   readonly signers: readonly X509Certificate[];
   readonly limits: HttpLimits;
+  readonly caps: XmlCaps;
+  /** Milliseconds one list may take to parse and verify. */
+  readonly readTimeout: number;
   readonly http?: HttpClient;
 }
 
@@ -37,61 +39,76 @@ export interface LoadResult {
   readonly failures: readonly TerritoryFailure[];
 }
 
-/** Refuses a list past its NextUpdate, or older than the one in use (a replayed list). */
-function checkCurrent(scheme: SchemeInformation, previous: { readonly sequenceNumber: number } | undefined, now: Date, what: string): void {
-  if (scheme.nextUpdate && scheme.nextUpdate.getTime() < now.getTime()) {
-    throw new TrustedListError(`${what} is past its NextUpdate (${scheme.nextUpdate.toISOString()})`);
+/** The SHA-256 fingerprints of `signers`, in order: what the stored set was verified against. */
+export function pinsOf(signers: readonly X509Certificate[]): string[] {
+  return signers.map((signer) => signer.fingerprint256).sort();
+}
+
+/**
+ * Refuses a list past its NextUpdate, or older than the one in use (a replayed list); `previous` is
+ * only a list this process verified, never one from the storage, whose sequence number could
+ * otherwise block every real list.
+ */
+function checkCurrent(scheme: ReadList['scheme'], previous: { readonly sequenceNumber: number } | undefined, now: Date, what: string): void {
+  if (scheme.nextUpdate !== null && scheme.nextUpdate < now.getTime()) {
+    throw new TrustedListError(`${what} is past its NextUpdate (${new Date(scheme.nextUpdate).toISOString()})`);
   }
   if (previous && scheme.sequenceNumber < previous.sequenceNumber) {
     throw new TrustedListError(`${what} has sequence number ${scheme.sequenceNumber}, older than ${previous.sequenceNumber} in use`);
   }
 }
 
-async function readSigned(location: string, signers: readonly X509Certificate[], settings: LoadSettings, now: Date, allowFile: boolean) {
-  const text = await fetchList(location, settings.limits, { allowFile, ...(settings.http ? { http: settings.http } : {}) });
-  const document = parseXml(text);
-  await verifyListSignature(document, signers, now);
-  const root = document.documentElement!;
-  return { root, scheme: schemeInformationOf(root) };
+interface Reading {
+  readonly settings: LoadSettings;
+  readonly reader: ListReader;
+  readonly now: Date;
+  readonly allowFile: boolean;
 }
 
-async function loadTerritory(pointer: ListPointer, previous: TerritoryList | undefined, settings: LoadSettings, now: Date, allowFile: boolean): Promise<TerritoryList> {
-  const { root, scheme } = await readSigned(pointer.location, pointer.signers, settings, now, allowFile);
+async function readSigned(location: string, signers: readonly string[], reading: Reading): Promise<ReadList> {
+  const { settings, now, allowFile } = reading;
+  const text = await fetchList(location, settings.limits, { allowFile, ...(settings.http ? { http: settings.http } : {}) });
+  return reading.reader.read({ text, signers, now: now.getTime(), caps: settings.caps });
+}
+
+async function loadTerritory(pointer: ReadList['pointers'][number], previous: TerritoryList | undefined, reading: Reading): Promise<TerritoryList> {
+  const { scheme, services } = await readSigned(pointer.location, pointer.signers, reading);
   if (scheme.territory !== pointer.territory) {
     throw new TrustedListError(`the list at ${pointer.location} is of ${scheme.territory}, not ${pointer.territory}`);
   }
-  checkCurrent(scheme, previous, now, `the list of ${pointer.territory}`);
-  return {
-    sequenceNumber: scheme.sequenceNumber,
-    issued: scheme.issued.getTime(),
-    nextUpdate: scheme.nextUpdate?.getTime() ?? null,
-    verifiedAt: now.getTime(),
-    location: pointer.location,
-    services: listedServices(root, scheme.territory),
-  };
+  checkCurrent(scheme, previous, reading.now, `the list of ${pointer.territory}`);
+  const { sequenceNumber, issued, nextUpdate } = scheme;
+  return { sequenceNumber, issued, nextUpdate, verifiedAt: reading.now.getTime(), location: pointer.location, services };
 }
 
 /**
  * Reads the LOTL and its national lists; throws {@link TrustedListError} when the LOTL cannot be
- * used (then nothing of the previous set changes).
+ * used (then nothing of the previous set changes). `previous` is the set in use; its sequence
+ * numbers are checked only when `verifiedHere`.
  */
-export async function loadTrustedLists(settings: LoadSettings, previous: StoredTrustedSet | undefined, now: Date): Promise<LoadResult> {
-  const allowFile = new URL(settings.url).protocol === 'file:';
-  const { root, scheme } = await readSigned(settings.url, settings.signers, settings, now, allowFile);
-  checkCurrent(scheme, previous?.lotl, now, 'the list of trusted lists');
-  const territories: Record<string, TerritoryList> = {};
-  const failures: TerritoryFailure[] = [];
-  // One list at a time: some thirty lists twice a day need no parallelism, and the CPU is shared.
-  for (const pointer of pointersOf(root, scheme.territory)) {
-    const before = previous?.territories[pointer.territory];
-    try {
-      territories[pointer.territory] = await loadTerritory(pointer, before, settings, now, allowFile);
-    } catch (error) {
-      if (!(error instanceof TrustedListError)) throw error;
-      failures.push({ territory: pointer.territory, reason: error.message, kept: before !== undefined });
-      if (before) territories[pointer.territory] = before;
+export async function loadTrustedLists(settings: LoadSettings, previous: StoredTrustedSet | undefined, now: Date, verifiedHere: boolean): Promise<LoadResult> {
+  const reading: Reading = { settings, reader: new ListReader(settings.readTimeout), now, allowFile: new URL(settings.url).protocol === 'file:' };
+  try {
+    const signers = settings.signers.map((signer) => signer.raw.toString('base64'));
+    const { scheme, pointers } = await readSigned(settings.url, signers, reading);
+    checkCurrent(scheme, verifiedHere ? previous?.lotl : undefined, now, 'the list of trusted lists');
+    const territories: Record<string, TerritoryList> = {};
+    const failures: TerritoryFailure[] = [];
+    // One list at a time: some thirty lists twice a day need no parallelism, and the CPU is shared.
+    for (const pointer of pointers) {
+      const before = previous?.territories[pointer.territory];
+      try {
+        territories[pointer.territory] = await loadTerritory(pointer, verifiedHere ? before : undefined, reading);
+      } catch (error) {
+        if (!(error instanceof TrustedListError)) throw error;
+        failures.push({ territory: pointer.territory, reason: error.message, kept: before !== undefined });
+        if (before) territories[pointer.territory] = before;
+      }
     }
+    const lotl = { sequenceNumber: scheme.sequenceNumber, issued: scheme.issued, nextUpdate: scheme.nextUpdate, verifiedAt: now.getTime() };
+    const pointed = [...new Set(pointers.map((pointer) => pointer.territory))];
+    return { set: { format: 2, url: settings.url, pins: pinsOf(settings.signers), lotl, pointed, territories }, failures };
+  } finally {
+    await reading.reader.close();
   }
-  const lotl = { sequenceNumber: scheme.sequenceNumber, issued: scheme.issued.getTime(), nextUpdate: scheme.nextUpdate?.getTime() ?? null, verifiedAt: now.getTime() };
-  return { set: { format: 1, lotl, territories }, failures };
 }

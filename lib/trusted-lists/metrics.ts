@@ -14,10 +14,25 @@ export function trustedListMetrics(metrics: ServerMetrics, source: TrustedListSo
   const registers = [metrics.registry];
   new Gauge({
     name: `${prefix}trusted_list_age_seconds`,
-    help: 'Seconds since the EU trusted lists in use were verified; -1 while none was',
+    help: 'Seconds since the oldest EU trusted list in use (the list of lists or a national list) was verified; -1 while none was',
     registers,
     collect() {
       this.set(source.age() ?? -1);
+    },
+  });
+  new Gauge({
+    // One series per territory of the set in use: two-letter codes, some thirty at most.
+    name: `${prefix}trusted_list_territory_age_seconds`,
+    help: 'Seconds since each national EU trusted list in use (kept when a newer one could not be verified) was verified',
+    labelNames: ['territory'],
+    registers,
+    collect() {
+      this.reset();
+      const set = source.current();
+      const now = source.now().getTime();
+      for (const [territory, list] of Object.entries(set?.stored.territories ?? {})) {
+        this.set({ territory }, Math.max(0, Math.round((now - list.verifiedAt) / 1000)));
+      }
     },
   });
   new Gauge({

@@ -15,6 +15,8 @@ import { allOf, dateOf, descendantsNamed, pathOf, textOf } from './xml.js';
 export const QUALIFIED_CA = 'http://uri.etsi.org/TrstSvc/Svctype/CA/QC';
 export const FOR_WEBSITE_AUTHENTICATION = 'http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/ForWebSiteAuthentication';
 const STATUS = 'http://uri.etsi.org/TrstSvc/TrustedList/Svcstatus/';
+/** The additional service information URIs that say what a qualified service's certificates are for. */
+const SERVICE_USAGE = 'http://uri.etsi.org/TrstSvc/TrustedList/SvcInfoExt/For';
 const LEGACY_STATUS = 'http://uri.etsi.org/TrstSvc/Svcstatus/';
 /**
  * Statuses in which a qualified service was qualified: `granted` since eIDAS (1 July 2016), and
@@ -36,32 +38,43 @@ export type ListedService = {
   readonly periods: readonly GrantedPeriod[];
 };
 
-interface StatusEntry {
-  readonly type: string;
-  readonly status: string;
+/** One status of a service's timeline, and whether a qualified website CA was granted in it. */
+export interface StatusEntry {
   readonly from: number;
-  readonly forWebsites: boolean;
+  readonly qualifies: boolean;
 }
 
-function entryOf(information: Element): StatusEntry {
+interface ServiceEntry extends StatusEntry {
+  readonly type: string;
+  readonly status: string;
+  /** Whether the entry marks the service for website authentication; undefined when it marks no usage. */
+  readonly forWebsites: boolean | undefined;
+}
+
+function entryOf(information: Element): ServiceEntry {
+  const type = textOf(pathOf(information, 'ServiceTypeIdentifier'));
+  const status = textOf(pathOf(information, 'ServiceStatus'));
+  const usages = descendantsNamed(pathOf(information, 'ServiceInformationExtensions'), 'URI').map(textOf).filter((uri) => uri.startsWith(SERVICE_USAGE));
+  const forWebsites = usages.length ? usages.includes(FOR_WEBSITE_AUTHENTICATION) : undefined;
   return {
-    type: textOf(pathOf(information, 'ServiceTypeIdentifier')),
-    status: textOf(pathOf(information, 'ServiceStatus')),
+    type,
+    status,
     from: dateOf(pathOf(information, 'StatusStartingTime'), 'StatusStartingTime').getTime(),
-    forWebsites: descendantsNamed(pathOf(information, 'ServiceInformationExtensions'), 'URI')
-      .some((uri) => textOf(uri) === FOR_WEBSITE_AUTHENTICATION),
+    forWebsites,
+    // History instances often omit the usage extensions: one that names usages must name websites.
+    qualifies: type === QUALIFIED_CA && GRANTED.has(status) && forWebsites !== false,
   };
 }
 
 /**
- * The granted periods of a service's timeline: each status holds from its starting time to the
- * next one's; the current status lasts.
+ * The granted periods of a service's timeline (all its statuses, of whatever type): each holds
+ * from its starting time to the next one's; the current one lasts.
  */
-export function grantedPeriods(entries: readonly { readonly status: string; readonly from: number }[]): GrantedPeriod[] {
+export function grantedPeriods(entries: readonly StatusEntry[]): GrantedPeriod[] {
   const sorted = [...entries].sort((a, b) => a.from - b.from);
   const periods: { from: number; to: number | null }[] = [];
   sorted.forEach((entry, index) => {
-    if (!GRANTED.has(entry.status)) return;
+    if (!entry.qualifies) return;
     const to = sorted[index + 1]?.from ?? null;
     const last = periods.at(-1);
     if (last && last.to === entry.from) last.to = to;
@@ -77,9 +90,9 @@ export function listedServices(root: Element, territory: string): ListedService[
     if (!information) return [];
     const current = entryOf(information);
     const history = allOf(service, 'ServiceHistory', 'ServiceHistoryInstance').map(entryOf);
-    // The website mark is read from the current information: history instances often omit the extensions.
-    if (current.type !== QUALIFIED_CA || !current.forWebsites) return [];
-    const periods = grantedPeriods([current, ...history.filter((entry) => entry.type === QUALIFIED_CA)]);
+    // The current information must carry the website mark itself.
+    if (current.type !== QUALIFIED_CA || current.forWebsites !== true) return [];
+    const periods = grantedPeriods([current, ...history]);
     const certificates = certificatesOf(pathOf(information, 'ServiceDigitalIdentity'));
     if (!periods.length || !certificates.length) return [];
     const name = textOf(allOf(information, 'ServiceName', 'Name')[0]).slice(0, 200);

@@ -54,12 +54,12 @@ function signatureOf(document: Document): Element {
  * The references must sign the whole list (URI "" or the root's Id, enveloped) and nothing but it
  * and the XAdES signed properties: a signature over some other part proves nothing about the services.
  */
-function checkReferences(document: Document, signature: Element): void {
+function checkReferences(document: Document, signature: Element): Element {
   const root = document.documentElement!;
   const rootId = root.getAttribute('Id');
   const references = childrenOf(childrenOf(signature, DSIG_NS, 'SignedInfo')[0], DSIG_NS, 'Reference');
   let wholeList = false;
-  let signedProperties = false;
+  let signedProperties: Element | undefined;
   for (const reference of references) {
     const uri = reference.getAttribute('URI');
     const transforms = childrenOf(childrenOf(reference, DSIG_NS, 'Transforms')[0], DSIG_NS, 'Transform').map((t) => t.getAttribute('Algorithm'));
@@ -68,7 +68,7 @@ function checkReferences(document: Document, signature: Element): void {
     if (reference.getAttribute('Type') === SIGNED_PROPERTIES && uri?.startsWith('#')) {
       const target = descendantsNamed(signature, 'SignedProperties').filter((element) => element.namespaceURI === XADES_NS);
       if (target.length !== 1 || target[0]!.getAttribute('Id') !== uri.slice(1)) throw new TrustedListError('the signature references signed properties it does not hold');
-      signedProperties = true;
+      signedProperties = target[0];
     } else if ((uri === '' || (rootId && uri === `#${rootId}`)) && transforms.includes(ENVELOPED)) {
       wholeList = true;
     } else {
@@ -80,17 +80,22 @@ function checkReferences(document: Document, signature: Element): void {
   }
   if (!wholeList) throw new TrustedListError('the signature does not cover the whole list');
   if (!signedProperties) throw new TrustedListError('the signature has no XAdES signed properties');
+  return signedProperties;
 }
 
-/** XAdES SigningCertificate(V2): the signed properties must name the signer's certificate. */
-function checkSigningCertificate(signature: Element, signer: X509Certificate): void {
-  const digests = descendantsNamed(signature, 'CertDigest').filter((element) => element.namespaceURI === XADES_NS);
-  const names = digests.some((digest) => {
+/**
+ * XAdES SigningCertificate(V2): the signed properties must name the signer's certificate. Read only
+ * where a verified reference covers it, never from an unsigned part of the signature.
+ */
+function namesSigner(signedProperties: Element, signer: X509Certificate): boolean {
+  const certificates = childrenOf(signedProperties, XADES_NS, 'SignedSignatureProperties')
+    .flatMap((properties) => [...childrenOf(properties, XADES_NS, 'SigningCertificate'), ...childrenOf(properties, XADES_NS, 'SigningCertificateV2')])
+    .flatMap((list) => childrenOf(list, XADES_NS, 'Cert'));
+  return certificates.flatMap((cert) => childrenOf(cert, XADES_NS, 'CertDigest')).some((digest) => {
     const method = childrenOf(digest, DSIG_NS, 'DigestMethod')[0]?.getAttribute('Algorithm') ?? '';
     const algorithm = DIGESTS[method];
     return algorithm !== undefined && createHash(algorithm).update(signer.raw).digest('base64') === textOf(childrenOf(digest, DSIG_NS, 'DigestValue')[0]).replace(/\s/g, '');
   });
-  if (!names) throw new TrustedListError('the signed properties do not name the signing certificate');
 }
 
 /** The algorithm to import `certificate`'s key with for a signature of `algorithm`; undefined when they do not fit. */
@@ -106,41 +111,62 @@ function importAlgorithm(algorithm: { name: string }, certificate: X509Certifica
   return undefined;
 }
 
-async function verifiesWith(document: Document, signature: Element, certificate: X509Certificate): Promise<boolean> {
-  // Whatever the library throws on a malformed signature (bad base64, unknown algorithm) is a refusal.
-  try {
-    const signed = new xades.SignedXml(document);
-    signed.LoadXml(signature);
-    const algorithm = signed.Algorithm as { name: string } | null;
+/** The library's signature, with its two steps apart: the references are digested once, whatever the number of candidate keys. */
+class ListSignature extends xades.SignedXml {
+  /** Throws unless every reference's digest matches (the whole list and the signed properties). */
+  async checkDigests(root: Element): Promise<void> {
+    if (!(await this.ValidateReferences(root.cloneNode(true)))) throw new TrustedListError('a reference of the signature does not match');
+  }
+
+  /** Whether `certificate`'s key made the signature over SignedInfo. */
+  async signedBy(certificate: X509Certificate): Promise<boolean> {
+    const algorithm = this.Algorithm as { name: string } | undefined;
     const params = algorithm && importAlgorithm(algorithm, certificate);
     if (!params) return false;
-    const key = await webcrypto.subtle.importKey('spki', certificate.publicKey.export({ type: 'spki', format: 'der' }), params, true, ['verify']);
-    // xadesjs imports the key again with the signature's algorithm, which for ECDSA must name the curve.
-    signed.Algorithm = { ...algorithm, ...params };
-    return await signed.Verify(key);
+    const key = await webcrypto.subtle.importKey('spki', certificate.publicKey.export({ type: 'spki', format: 'der' }), { ...algorithm, ...params }, true, ['verify']);
+    return this.ValidateSignatureValue([key]);
+  }
+}
+
+/** Whatever the library throws on a malformed signature (bad base64, unknown algorithm) is a refusal. */
+async function refusingFailures<T>(step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
   } catch (error) {
+    if (error instanceof TrustedListError) throw error;
     // xml-core's errors are not Error instances; their message is what says why.
     const message = (error as { message?: unknown } | undefined)?.message;
     throw new TrustedListError(`the list's signature does not verify: ${(typeof message === 'string' ? message : 'malformed').split('.')[0]!.slice(0, 200)}`);
   }
 }
 
+/** Why `signer` may not be the list's signer although its key made the signature; undefined when it may. */
+function unfitSigner(signer: X509Certificate, signedProperties: Element, now: Date): string | undefined {
+  if (new Date(signer.validFrom) > now || new Date(signer.validTo) < now) return `the list's signing certificate is not valid now (${signer.validFrom} to ${signer.validTo})`;
+  if (!namesSigner(signedProperties, signer)) return 'the signed properties do not name the signing certificate';
+  return undefined;
+}
+
 /**
- * Verifies the list's enveloped XAdES signature with each of `signers` in turn and returns the one
- * that made it; throws {@link TrustedListError} when none did, or when the signature does not sign
- * the whole list, or its signer is not valid at `now`.
+ * Verifies the list's enveloped XAdES signature and returns the first of `signers` that made it,
+ * is valid at `now` and is the one the signed properties name (a renewed certificate may share its
+ * predecessor's key); throws {@link TrustedListError} when none is, or when the signature does not
+ * sign the whole list.
  */
 export async function verifyListSignature(document: Document, signers: readonly X509Certificate[], now: Date): Promise<X509Certificate> {
   useEngine();
   const signature = signatureOf(document);
-  checkReferences(document, signature);
+  const signedProperties = checkReferences(document, signature);
+  const signed = new ListSignature(document);
+  let unfit: string | undefined;
+  await refusingFailures(async () => {
+    signed.LoadXml(signature);
+    await signed.checkDigests(document.documentElement!);
+  });
   for (const signer of signers) {
-    if (!(await verifiesWith(document, signature, signer))) continue;
-    if (new Date(signer.validFrom) > now || new Date(signer.validTo) < now) {
-      throw new TrustedListError(`the list's signing certificate is not valid now (${signer.validFrom} to ${signer.validTo})`);
-    }
-    checkSigningCertificate(signature, signer);
-    return signer;
+    if (!(await refusingFailures(() => signed.signedBy(signer)))) continue;
+    unfit = unfitSigner(signer, signedProperties, now);
+    if (!unfit) return signer;
   }
-  throw new TrustedListError('the list is not signed by any of the certificates expected for it');
+  throw new TrustedListError(unfit ?? 'the list is not signed by any of the certificates expected for it');
 }

@@ -13,12 +13,12 @@ import type { Logger } from '../logger.js';
 import { errorForLog } from '../observability/errors-for-log.js';
 import { recordsOf, type Records, type Storage } from '../storage.js';
 import { TrustedAnchorSet, isStoredTrustedSet, type StoredTrustedSet } from './anchors.js';
-import { loadTrustedLists } from './load.js';
+import { loadTrustedLists, pinsOf } from './load.js';
 
 const MODEL = 'TrustedList';
 const RECORD_ID = 'eu-lotl';
-/** Largest list read, in bytes: national lists run to a few megabytes. */
-const MAX_LIST_BYTES = 32 * 1024 * 1024;
+/** Deepest nesting of elements read: the ETSI schema nests some fifteen levels. */
+const MAX_DEPTH = 100;
 
 /** The trusted-list settings, resolved (see TrustedListOptions). */
 export interface TrustedListSettings {
@@ -32,6 +32,14 @@ export interface TrustedListSettings {
   readonly maxAge: number;
   /** Milliseconds to read one list. */
   readonly timeout: number;
+  /** Seconds a national list that could not be read again stays in use past its NextUpdate. */
+  readonly grace: number;
+  /** Largest list read, in bytes. */
+  readonly maxListBytes: number;
+  /** Most elements a list may hold. */
+  readonly maxElements: number;
+  /** Milliseconds one list may take to parse and verify. */
+  readonly readTimeout: number;
 }
 
 /** How a refresh went. */
@@ -57,7 +65,7 @@ export interface TrustedLists {
   readonly started: Promise<RefreshOutcome>;
   /** Reads the lists now, e.g. when the operator learns of a new LOTL; one reading at a time. */
   refresh(): Promise<RefreshOutcome>;
-  /** Seconds since the set in use was verified; undefined while none was. */
+  /** Seconds since the oldest list in use (the LOTL or a national list) was verified; undefined while none was. */
   age(): number | undefined;
 }
 
@@ -68,6 +76,8 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
   #onRefresh: ((outcome: RefreshOutcome) => void) | undefined;
   readonly #records: Records<StoredTrustedSet>;
   #set: TrustedAnchorSet | undefined;
+  /** Whether the set in use was verified by this process (not merely read from the storage). */
+  #verifiedHere = false;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #refreshing: Promise<RefreshOutcome> | undefined;
@@ -84,19 +94,44 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
     this.#onRefresh = onRefresh;
   }
 
+  /** The set in use; rebuilt without a national list once it is past its NextUpdate and grace. */
   current(): TrustedAnchorSet | undefined {
+    const set = this.#set;
+    if (set && this.#dependencies.now().getTime() >= set.expiresAt) this.#use(set.stored);
     return this.#set;
   }
 
-  /** Seconds since the set in use was verified; undefined without one. */
-  age(): number | undefined {
-    return this.#set?.ageAt(this.#dependencies.now());
+  /** Puts `stored` in use, saying which national lists expired since the set before. */
+  #use(stored: StoredTrustedSet): TrustedAnchorSet {
+    const before = this.#set?.expired ?? [];
+    const set = new TrustedAnchorSet(stored, { grace: this.#settings.grace * 1000, now: this.#dependencies.now });
+    this.#set = set;
+    const expired = set.expired.filter((territory) => !before.includes(territory));
+    if (expired.length) {
+      this.#dependencies.logger.warn({ event: 'trusted_list.territory_expired', territories: expired, anchors: set.anchors.length },
+        `EU trusted lists past their NextUpdate and grace no longer anchor: ${expired.join(', ')}`);
+    }
+    return set;
   }
 
-  /** Ready while a set is in use and younger than `maxAge`. */
+  /** The source's clock. */
+  now(): Date {
+    return this.#dependencies.now();
+  }
+
+  /** Seconds since the oldest list in use was verified; undefined without a set. */
+  age(): number | undefined {
+    return this.current()?.ageAt(this.#dependencies.now());
+  }
+
+  /** Ready while a set with anchors is in use, younger than `maxAge`, with a current list of every territory pointed to. */
   readiness(): { ready: boolean; detail?: string } {
+    const set = this.current();
     const age = this.age();
-    if (age === undefined) return { ready: false, detail: 'no verified EU trusted list yet' };
+    if (!set || age === undefined) return { ready: false, detail: 'no verified EU trusted list yet' };
+    if (!set.anchors.length) return { ready: false, detail: 'the verified EU trusted lists anchor no QTSP' };
+    const unusable = set.unusable();
+    if (unusable.length) return { ready: false, detail: `no current verified EU trusted list of ${unusable.join(', ')}` };
     if (age > this.#settings.maxAge) return { ready: false, detail: `the EU trusted lists were last verified ${age} s ago` };
     return { ready: true };
   }
@@ -114,7 +149,10 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
   async #start(): Promise<RefreshOutcome> {
     try {
       const stored = await this.#records.find(RECORD_ID);
-      if (stored && !this.#set) this.#set = new TrustedAnchorSet(stored);
+      // A set verified against other pins, or read from elsewhere, proves nothing about this configuration.
+      const fits = stored && stored.url === this.#settings.url && stored.pins.join() === pinsOf(this.#settings.signers).join();
+      if (stored && !fits) this.#dependencies.logger.warn({ event: 'trusted_list.stored_discarded' }, 'the stored EU trusted lists were verified against other pins or another URL: not used');
+      if (stored && fits && !this.#set) this.#use(stored);
     } catch (error) {
       this.#dependencies.logger.error({ event: 'trusted_list.storage_failed', err: errorForLog(error) }, 'the stored EU trusted lists could not be read');
     }
@@ -137,17 +175,20 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
       const result = await loadTrustedLists({
         url: this.#settings.url,
         signers: this.#settings.signers,
-        limits: { timeout: this.#settings.timeout, maxBytes: MAX_LIST_BYTES },
+        limits: { timeout: this.#settings.timeout, maxBytes: this.#settings.maxListBytes },
+        caps: { maxElements: this.#settings.maxElements, maxDepth: MAX_DEPTH },
+        readTimeout: this.#settings.readTimeout,
         ...(this.#dependencies.http ? { http: this.#dependencies.http } : {}),
-      }, previous?.stored, now());
-      const set = new TrustedAnchorSet(result.set);
-      this.#set = set;
+      }, previous?.stored, now(), this.#verifiedHere);
+      const set = this.#use(result.set);
+      this.#verifiedHere = true;
       const failedTerritories = result.failures.map(({ territory, reason }) => ({ territory, reason }));
       outcome = { ok: true, failedTerritories, anchors: set.anchors.length };
       logger.info({
         event: 'trusted_list.verified', sequenceNumber: result.set.lotl.sequenceNumber, territories: Object.keys(result.set.territories).length,
         anchors: set.anchors.length, failedTerritories,
       }, `EU trusted lists verified: ${set.anchors.length} QTSP anchors`);
+      this.#warnUnusable(set);
       await this.#store(result.set);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
@@ -157,6 +198,14 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
     this.#schedule(outcome.ok);
     this.#onRefresh?.(outcome);
     return outcome;
+  }
+
+  #warnUnusable(set: TrustedAnchorSet): void {
+    const unusable = set.unusable();
+    if (!set.anchors.length || unusable.length) {
+      this.#dependencies.logger.warn({ event: 'trusted_list.incomplete', anchors: set.anchors.length, territories: unusable },
+        `the EU trusted lists in use anchor ${set.anchors.length} QTSPs; no current list of ${unusable.join(', ') || 'any territory'}`);
+    }
   }
 
   async #store(set: StoredTrustedSet): Promise<void> {

@@ -71,10 +71,38 @@ export function descendantsNamed(root: Element | undefined, name: string): Eleme
   return Array.from(root.getElementsByTagNameNS('*', name));
 }
 
-/** A date of the list (xsd:dateTime); throws when it is not one. */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$/;
+
+/** A date of the list (xsd:dateTime, UTC when it names no zone); throws when it is not one. */
 export function dateOf(element: Element | undefined, what: string): Date {
-  const text = textOf(element);
-  const date = new Date(text);
-  if (!text || Number.isNaN(date.getTime())) throw new TrustedListError(`the list's ${what} is not a date`);
+  const match = DATE_TIME.exec(textOf(element));
+  const date = match ? new Date(`${match[1]}${match[2] ?? 'Z'}`) : undefined;
+  if (!date || Number.isNaN(date.getTime())) throw new TrustedListError(`the list's ${what} is not an xsd:dateTime`);
   return date;
+}
+
+/** Bounds on a list's size, checked before it is parsed. */
+export interface XmlCaps {
+  readonly maxElements: number;
+  readonly maxDepth: number;
+}
+
+/**
+ * Counts the elements and nesting of `text` by its tags alone (a cheap bound, not a parse), so that
+ * a list padded with elements is refused before the parser spends its time on it.
+ */
+export function checkCaps(text: string, caps: XmlCaps): void {
+  let elements = 0;
+  let depth = 0;
+  for (let at = text.indexOf('<'); at !== -1; at = text.indexOf('<', at + 1)) {
+    const next = text.charCodeAt(at + 1);
+    if (next === 0x2f /* / */) depth -= 1;
+    else if (next !== 0x3f /* ? */ && next !== 0x21 /* ! */) {
+      const end = text.indexOf('>', at);
+      elements += 1;
+      if (end === -1 || text.charCodeAt(end - 1) !== 0x2f) depth += 1;
+      if (elements > caps.maxElements) throw new TrustedListError(`the list holds more than ${caps.maxElements} elements`);
+      if (depth > caps.maxDepth) throw new TrustedListError(`the list nests elements deeper than ${caps.maxDepth}`);
+    }
+  }
 }

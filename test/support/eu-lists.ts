@@ -14,7 +14,14 @@ const base64 = (authority: Authority) => authority.der.toString('base64');
 /** What can be changed in one publication of the lists. */
 export interface Publication {
   readonly lotl?: Omit<SchemeSpec, 'territory'> & { readonly signer?: ListSigner };
-  readonly fr?: Omit<SchemeSpec, 'territory'> & { readonly signer?: ListSigner; readonly tamper?: (xml: string) => string };
+  readonly fr?: Omit<SchemeSpec, 'territory'> & {
+    readonly signer?: ListSigner;
+    readonly tamper?: (xml: string) => string;
+    /** Elements added, signed, before the list's provider. */
+    readonly padding?: string;
+    /** Base64 DER of the certificate the signed properties name; default the signer's. */
+    readonly signingCertificate?: string;
+  };
   readonly de?: Omit<SchemeSpec, 'territory'> & { readonly signer?: ListSigner };
 }
 
@@ -74,7 +81,9 @@ export async function euLists(): Promise<EuLists> {
   ];
 
   const publish = async (changes: Publication = {}) => {
-    const fr = await signList(nationalListXml({ territory: 'FR', ...changes.fr }, frServices), changes.fr?.signer ?? frSigner);
+    const frXml = nationalListXml({ territory: 'FR', ...changes.fr }, frServices).replace('<tsl:TrustServiceProviderList>', `${changes.fr?.padding ?? ''}<tsl:TrustServiceProviderList>`);
+    const frSigning = changes.fr?.signer ?? frSigner;
+    const fr = await signList(frXml, frSigning, '', undefined, changes.fr?.signingCertificate ?? frSigning.base64);
     server.publish('/fr.xml', changes.fr?.tamper ? changes.fr.tamper(fr) : fr);
     server.publish('/de.xml', await signList(nationalListXml({ territory: 'DE', ...changes.de }, deServices), changes.de?.signer ?? deSigner));
     const lotl = lotlXml(changes.lotl ?? {}, [

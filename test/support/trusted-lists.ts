@@ -49,8 +49,9 @@ export interface ListSigner {
   readonly base64: string;
 }
 
-export async function createListSigner(name: string, kind: SignatureKind, validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<ListSigner> {
-  const keys = (await webcrypto.subtle.generateKey(KEY_ALGORITHMS[kind], true, ['sign', 'verify'])) as CryptoKeyPair;
+/** A signer with a new key pair, or with `validity.keys` (a renewed certificate for the same key). */
+export async function createListSigner(name: string, kind: SignatureKind, validity: { notBefore?: Date; notAfter?: Date; keys?: CryptoKeyPair } = {}): Promise<ListSigner> {
+  const keys = validity.keys ?? ((await webcrypto.subtle.generateKey(KEY_ALGORITHMS[kind], true, ['sign', 'verify'])) as CryptoKeyPair);
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: `01${Buffer.from(webcrypto.getRandomValues(new Uint8Array(8))).toString('hex')}`,
     name: `CN=${name},O=Trusted List Scheme Operator,C=EU`,
@@ -80,10 +81,24 @@ function schemeInformation(spec: SchemeSpec, type: string, inner = ''): string {
     + `<tsl:TSLSequenceNumber>${spec.sequenceNumber ?? 1}</tsl:TSLSequenceNumber>`
     + `<tsl:TSLType>http://uri.etsi.org/TrstSvc/TrustedList/TSLType/${type}</tsl:TSLType>`
     + `<tsl:SchemeOperatorName><tsl:Name xml:lang="en">${escape(spec.territory)} scheme operator</tsl:Name></tsl:SchemeOperatorName>`
+    + `<tsl:SchemeOperatorAddress>${address(`${spec.territory} scheme operator`)}</tsl:SchemeOperatorAddress>`
+    + `<tsl:SchemeName><tsl:Name xml:lang="en">${spec.territory}:Trusted list including information related to the qualified trust service providers</tsl:Name></tsl:SchemeName>`
+    + `<tsl:SchemeInformationURI><tsl:URI xml:lang="en">https://trusted-list.example/${spec.territory.toLowerCase()}/</tsl:URI></tsl:SchemeInformationURI>`
+    + `<tsl:StatusDeterminationApproach>http://uri.etsi.org/TrstSvc/TrustedList/StatusDetn/${type === 'EUlistofthelists' ? 'EUlistofthelists' : 'EUappropriate'}</tsl:StatusDeterminationApproach>`
+    + `<tsl:SchemeTypeCommunityRules><tsl:URI xml:lang="en">http://uri.etsi.org/TrstSvc/TrustedList/schemerules/EUcommon</tsl:URI></tsl:SchemeTypeCommunityRules>`
     + `<tsl:SchemeTerritory>${spec.territory}</tsl:SchemeTerritory>`
-    + `<tsl:ListIssueDateTime>${iso(spec.issued ?? new Date(Date.now() - DAY))}</tsl:ListIssueDateTime>`
+    + `<tsl:PolicyOrLegalNotice><tsl:TSLLegalNotice xml:lang="en">Test list.</tsl:TSLLegalNotice></tsl:PolicyOrLegalNotice>`
+    + `<tsl:HistoricalInformationPeriod>65535</tsl:HistoricalInformationPeriod>`
+    + `${inner}<tsl:ListIssueDateTime>${iso(spec.issued ?? new Date(Date.now() - DAY))}</tsl:ListIssueDateTime>`
     + `<tsl:NextUpdate>${next ? `<tsl:dateTime>${iso(next)}</tsl:dateTime>` : ''}</tsl:NextUpdate>`
-    + `${inner}</tsl:SchemeInformation>`;
+    + `</tsl:SchemeInformation>`;
+}
+
+/** A postal and electronic address (ETSI TS 119 612 §5.3.5), mandatory for operators and providers. */
+function address(name: string): string {
+  return `<tsl:PostalAddresses><tsl:PostalAddress xml:lang="en"><tsl:StreetAddress>1 ${escape(name)} Street</tsl:StreetAddress>`
+    + `<tsl:Locality>Capital</tsl:Locality><tsl:CountryName>EU</tsl:CountryName></tsl:PostalAddress></tsl:PostalAddresses>`
+    + `<tsl:ElectronicAddress><tsl:URI xml:lang="en">mailto:operator@trusted-list.example</tsl:URI></tsl:ElectronicAddress>`;
 }
 
 function list(body: string): string {
@@ -118,6 +133,10 @@ export function lotlXml(spec: Omit<SchemeSpec, 'territory'>, pointers: readonly 
 export interface StatusSpec {
   readonly status: string;
   readonly since: Date;
+  /** A history instance's service type; default the service's. */
+  readonly type?: string;
+  /** A history instance's usage mark: true for websites, false for e-seals; default none. */
+  readonly forWebsites?: boolean;
 }
 
 /** A trust service of a national list. */
@@ -142,11 +161,12 @@ function serviceXml(service: ServiceSpec): string {
     + `<tsl:ServiceName><tsl:Name xml:lang="en">${escape(service.name)}</tsl:Name></tsl:ServiceName>`
     + `<tsl:ServiceDigitalIdentity>${identity(service.certificates)}</tsl:ServiceDigitalIdentity>`;
   const status = (entry: StatusSpec) => `<tsl:ServiceStatus>${entry.status}</tsl:ServiceStatus><tsl:StatusStartingTime>${iso(entry.since)}</tsl:StatusStartingTime>`;
-  const extension = `<tsl:ServiceInformationExtensions><tsl:Extension Critical="false"><tsl:AdditionalServiceInformation>`
-    + `<tsl:URI xml:lang="en">${service.forWebsites === false ? FOR_ESEALS : FOR_WEBSITES}</tsl:URI>`
+  const extension = (forWebsites: boolean) => `<tsl:ServiceInformationExtensions><tsl:Extension Critical="false"><tsl:AdditionalServiceInformation>`
+    + `<tsl:URI xml:lang="en">${forWebsites ? FOR_WEBSITES : FOR_ESEALS}</tsl:URI>`
     + `</tsl:AdditionalServiceInformation></tsl:Extension></tsl:ServiceInformationExtensions>`;
-  const history = (service.history ?? []).map((entry) => `<tsl:ServiceHistoryInstance>${common}${status(entry)}</tsl:ServiceHistoryInstance>`).join('');
-  return `<tsl:TSPService><tsl:ServiceInformation>${common}${status(current)}${extension}</tsl:ServiceInformation>`
+  const history = (service.history ?? []).map((entry) => `<tsl:ServiceHistoryInstance>${entry.type ? common.replace(type, entry.type) : common}`
+    + `${status(entry)}${entry.forWebsites === undefined ? '' : extension(entry.forWebsites)}</tsl:ServiceHistoryInstance>`).join('');
+  return `<tsl:TSPService><tsl:ServiceInformation>${common}${status(current)}${extension(service.forWebsites !== false)}</tsl:ServiceInformation>`
     + `${history ? `<tsl:ServiceHistory>${history}</tsl:ServiceHistory>` : ''}</tsl:TSPService>`;
 }
 
@@ -154,7 +174,9 @@ function serviceXml(service: ServiceSpec): string {
 export function nationalListXml(spec: SchemeSpec, services: readonly ServiceSpec[]): string {
   return list(schemeInformation(spec, 'EUgeneric')
     + `<tsl:TrustServiceProviderList><tsl:TrustServiceProvider><tsl:TSPInformation><tsl:TSPName><tsl:Name xml:lang="en">`
-    + `${spec.territory} Qualified Trust Services</tsl:Name></tsl:TSPName></tsl:TSPInformation><tsl:TSPServices>`
+    + `${spec.territory} Qualified Trust Services</tsl:Name></tsl:TSPName><tsl:TSPAddress>${address(`${spec.territory} QTSP`)}</tsl:TSPAddress>`
+    + `<tsl:TSPInformationURI><tsl:URI xml:lang="en">https://qtsp.example/${spec.territory.toLowerCase()}/</tsl:URI></tsl:TSPInformationURI>`
+    + `</tsl:TSPInformation><tsl:TSPServices>`
     + `${services.map(serviceXml).join('')}</tsl:TSPServices></tsl:TrustServiceProvider></tsl:TrustServiceProviderList>`);
 }
 
@@ -164,7 +186,9 @@ let engine = false;
  * `xml` with an enveloped XAdES-BES signature by `signer` over the whole list (or the part `uri`
  * names), with the reference's `transforms`.
  */
-export async function signList(xml: string, signer: ListSigner, uri = '', transforms: OptionsSignTransform[] = ['enveloped', 'exc-c14n']): Promise<string> {
+export async function signList(
+  xml: string, signer: ListSigner, uri = '', transforms: OptionsSignTransform[] = ['enveloped', 'exc-c14n'], signingCertificate = signer.base64,
+): Promise<string> {
   if (!engine) {
     xades.Application.setEngine('NodeJS', webcrypto);
     xades.setNodeDependencies({ DOMParser, XMLSerializer });
@@ -174,7 +198,7 @@ export async function signList(xml: string, signer: ListSigner, uri = '', transf
   const signed = new xades.SignedXml();
   await signed.Sign(SIGNATURE_ALGORITHMS[signer.kind], signer.keys.privateKey, document, {
     x509: [signer.base64],
-    signingCertificate: signer.base64,
+    signingCertificate,
     references: [{ uri, hash: 'SHA-256', transforms }],
   });
   document.documentElement!.appendChild(signed.GetXml());

@@ -5,13 +5,13 @@ import { CertificateVerifier, type TppIdentity } from '../../lib/certificates/id
 import { CertificateRejectedError } from '../../lib/certificates/rejection.js';
 import type { Logger } from '../../lib/logger.js';
 import type { Storage } from '../../lib/storage.js';
-import { TrustedListSource } from '../../lib/trusted-lists/source.js';
+import { TrustedListSource, type TrustedListSettings } from '../../lib/trusted-lists/source.js';
 import type { IssuedCertificate } from '../../tools/dev-pki/pki.js';
 import { keepingLogger } from '../observability/helpers.js';
 import type { EuLists } from '../support/eu-lists.js';
 
 /** A source reading `lists`' LOTL with the Official Journal key pinned (or `signers`). */
-export function sourceOf(lists: EuLists, options: { storage?: Storage; signers?: string[]; logger?: Logger; now?: () => Date } = {}): TrustedListSource {
+export function sourceOf(lists: EuLists, options: { storage?: Storage; signers?: string[]; logger?: Logger; now?: () => Date; settings?: Partial<TrustedListSettings> } = {}): TrustedListSource {
   return new TrustedListSource({
     url: lists.lotlUrl,
     signers: (options.signers ?? [lists.officialJournal.certPem]).map((pem) => new X509Certificate(pem)),
@@ -19,6 +19,11 @@ export function sourceOf(lists: EuLists, options: { storage?: Storage; signers?:
     retryInterval: 300,
     maxAge: 86_400,
     timeout: 5000,
+    grace: 86_400,
+    maxListBytes: 8 * 1024 * 1024,
+    maxElements: 200_000,
+    readTimeout: 20_000,
+    ...options.settings,
   }, { storage: options.storage ?? new MemoryStorage(), now: options.now ?? (() => new Date()), logger: options.logger ?? keepingLogger() });
 }
 

@@ -60,6 +60,7 @@ describe('EU trusted lists: options and wiring', function () {
       expect((await server.health.ready()).checks.trusted_list).to.deep.include({ status: 'ok' });
       const metrics = (await server.metrics.scrape()).body;
       expect(metrics).to.match(/^psd2_as_trusted_list_anchors 3$/m);
+      expect(metrics).to.match(/^psd2_as_trusted_list_territory_age_seconds\{territory="FR"\} \d+$/m);
       expect(server.trustedLists!.age()).to.be.within(0, 5);
       const again = await server.trustedLists!.refresh();
       expect(again.ok).to.equal(true);
