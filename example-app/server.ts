@@ -80,6 +80,11 @@ const server = createServer({
   connectionsCheckingInterval: Math.min(1000, limits.headersTimeout),
 }, app);
 server.maxConnections = limits.maxConnections;
+// The issuers the listener announces in its certificate request include the QTSPs of the EU trusted
+// lists in use: some clients send only a certificate from an announced issuer.
+auth.trustedLists?.onChange((anchors) => {
+  server.setSecureContext({ cert: config.tls.cert, key: config.tls.key, ca: [...config.tls.ca, ...anchors.map((anchor) => anchor.toString())] });
+});
 
 server.listen(config.port, () => {
   const { revocation, clientCertificateHeader } = config.options;

@@ -67,6 +67,12 @@ export interface TrustedLists {
   refresh(): Promise<RefreshOutcome>;
   /** Seconds since the oldest list in use (the LOTL or a national list) was verified; undefined while none was. */
   age(): number | undefined;
+  /**
+   * Calls `listener` with the QTSP certificates of each new set in use (after a reading, or when a
+   * national list expires), and at once with those of the set in use, if any: e.g. to announce
+   * them as acceptable issuers in the TLS listener's certificate request.
+   */
+  onChange(listener: (anchors: readonly X509Certificate[]) => void): void;
 }
 
 export class TrustedListSource implements AnchorSource, TrustedLists {
@@ -74,6 +80,7 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
   readonly #settings: TrustedListSettings;
   readonly #dependencies: TrustedListDependencies;
   #onRefresh: ((outcome: RefreshOutcome) => void) | undefined;
+  readonly #onChange: ((anchors: readonly X509Certificate[]) => void)[] = [];
   readonly #records: Records<StoredTrustedSet>;
   #set: TrustedAnchorSet | undefined;
   /** Whether the set in use was verified by this process (not merely read from the storage). */
@@ -94,6 +101,11 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
     this.#onRefresh = onRefresh;
   }
 
+  onChange(listener: (anchors: readonly X509Certificate[]) => void): void {
+    this.#onChange.push(listener);
+    if (this.#set) listener(this.#set.anchors);
+  }
+
   /** The set in use; rebuilt without a national list once it is past its NextUpdate and grace. */
   current(): TrustedAnchorSet | undefined {
     const set = this.#set;
@@ -106,6 +118,7 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
     const before = this.#set?.expired ?? [];
     const set = new TrustedAnchorSet(stored, { grace: this.#settings.grace * 1000, now: this.#dependencies.now });
     this.#set = set;
+    for (const listener of this.#onChange) listener(set.anchors);
     const expired = set.expired.filter((territory) => !before.includes(territory));
     if (expired.length) {
       this.#dependencies.logger.warn({ event: 'trusted_list.territory_expired', territories: expired, anchors: set.anchors.length },

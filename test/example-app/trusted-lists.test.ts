@@ -3,9 +3,11 @@
  * QTSPs come from a signed LOTL and its national lists (published on a loopback server), without
  * any PEM bundle; TPPs present their certificates over real mutual TLS.
  */
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 import { expect } from 'chai';
 
@@ -68,6 +70,14 @@ describe('example app: bank QTSPs from the signed EU trusted lists, over mutual 
       expect(late.body.error_description).to.match(/"DE Withdrawn QWAC CA" \(DE\) was not granted when the client certificate was issued/);
       const early = await register(example, lists.withdrawnCa, new Date(lists.withdrawnAt.getTime() - 5 * DAY));
       expect(early.status, early.text).to.equal(201);
+    });
+
+    it('announces the QTSPs of the lists among the acceptable issuers of its certificate request', async () => {
+      const child = promisify(execFile)('openssl', ['s_client', '-connect', `127.0.0.1:${example.port}`, '-servername', 'localhost'], { timeout: 10_000 });
+      child.child.stdin?.end();
+      const { stdout } = await child;
+      const names = stdout.slice(stdout.indexOf('Acceptable client certificate CA names'));
+      for (const ca of ['FR QWAC Issuing CA', 'DE QWAC CA', 'DE Withdrawn QWAC CA']) expect(names).to.contain(`CN = ${ca}`);
     });
 
     it('reports the set as ready, with its age and anchors in the metrics', async () => {
