@@ -9,7 +9,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import * as x509 from '@peculiar/x509';
-import { DOMParser, XMLSerializer } from '@xmldom/xmldom';
+import { DOMParser, XMLSerializer, type Document } from '@xmldom/xmldom';
 import * as xades from 'xadesjs';
 import type { OptionsSignTransform } from 'xmldsigjs';
 
@@ -18,6 +18,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const TSL = 'http://uri.etsi.org/02231/v2#';
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
 const TSLX = 'http://uri.etsi.org/02231/v2/additionaltypes#';
 const DAY = 86_400_000;
 export const CA_QC = 'http://uri.etsi.org/TrstSvc/Svctype/CA/QC';
@@ -202,6 +203,30 @@ export async function signList(
     references: [{ uri, hash: 'SHA-256', transforms }],
   });
   document.documentElement!.appendChild(signed.GetXml());
+  return new XMLSerializer().serializeToString(document);
+}
+
+/** The library's canonical SignedInfo, which it keeps to itself. */
+class CanonicalSignedInfo extends xades.SignedXml {
+  canonical(document: Document): string {
+    return this.TransformSignedInfo(document);
+  }
+}
+
+/**
+ * `xml` signed with `signer`'s RSA-PSS key under the identifier without parameters,
+ * `…/xmldsig-more#sha256-rsa-MGF1` (SHA-256, salt of 32 bytes), which lists also use: xadesjs signs
+ * with the parameterized one only, so its SignatureMethod is rewritten and SignedInfo signed again.
+ */
+export async function signListMgf1(xml: string, signer: ListSigner): Promise<string> {
+  const document = new DOMParser().parseFromString(await signList(xml, signer), 'application/xml');
+  const method = document.getElementsByTagNameNS(DSIG, 'SignatureMethod')[0]!;
+  while (method.firstChild) method.removeChild(method.firstChild);
+  method.setAttribute('Algorithm', 'http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1');
+  const signature = new CanonicalSignedInfo(document);
+  signature.LoadXml(document.getElementsByTagNameNS(DSIG, 'Signature')[0]!);
+  const value = await webcrypto.subtle.sign({ name: 'RSA-PSS', saltLength: 32 }, signer.keys.privateKey, Buffer.from(signature.canonical(document)));
+  document.getElementsByTagNameNS(DSIG, 'SignatureValue')[0]!.textContent = Buffer.from(value).toString('base64');
   return new XMLSerializer().serializeToString(document);
 }
 

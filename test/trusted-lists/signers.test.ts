@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { grantedAt, listedServices } from '../../lib/trusted-lists/services.js';
 import { verifyListSignature } from '../../lib/trusted-lists/signature.js';
 import { TrustedListError, dateOf, parseXml, pathOf } from '../../lib/trusted-lists/xml.js';
-import { CA_QC, GRANTED, createListSigner, nationalListXml, signList, type ListSigner } from '../support/trusted-lists.js';
+import { CA_QC, GRANTED, createListSigner, nationalListXml, signList, signListMgf1, type ListSigner } from '../support/trusted-lists.js';
 
 const DAY = 86_400_000;
 const CA_PKC = 'http://uri.etsi.org/TrstSvc/Svctype/CA/PKC';
@@ -48,6 +48,15 @@ describe('EU trusted lists: signers, status history and dates', function () {
     expect(await verdict(signed, [expired, signer, renewed])).to.equal(fingerprint(renewed));
     expect(await verdict(signed, [expired])).to.match(/^refused: the list's signing certificate is not valid now/);
     expect(await verdict(signed, [signer])).to.equal('refused: the signed properties do not name the signing certificate');
+  });
+
+  it('verifies RSA-PSS under the identifier without parameters (sha256-rsa-MGF1)', async () => {
+    const pss = await createListSigner('FR PSS signer', 'rsa-pss');
+    const signed = await signListMgf1(list, pss);
+    expect(signed).to.contain('Algorithm="http://www.w3.org/2007/05/xmldsig-more#sha256-rsa-MGF1"');
+    expect(await verdict(signed, [other, pss])).to.equal(fingerprint(pss));
+    expect(await verdict(signed, [await createListSigner('Another PSS signer', 'rsa-pss')])).to.equal('refused: the list is not signed by any of the certificates expected for it');
+    expect(await verdict(signed.replace('FR QWAC CA', 'FR QWAC CB'), [pss])).to.match(/^refused: the list's signature does not verify: .*Invalid digest/);
   });
 
   it('counts a granted period only while the service was a qualified website CA', () => {
