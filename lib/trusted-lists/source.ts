@@ -11,12 +11,12 @@ import type { HttpClient } from '../certificates/revocation/fetch.js';
 import type { Clock } from '../clock.js';
 import type { Logger } from '../logger.js';
 import { errorForLog } from '../observability/errors-for-log.js';
-import { recordsOf, type Records, type Storage } from '../storage.js';
-import { TrustedAnchorSet, isStoredTrustedSet, type StoredTrustedSet } from './anchors.js';
-import { loadTrustedLists, pinsOf } from './load.js';
+import type { Storage } from '../storage.js';
+import { TrustedAnchorSet, type StoredTrustedSet } from './anchors.js';
+import { loadTrustedLists, type LoadSettings } from './load.js';
+import { TrustedListStore, type StoredLists } from './stored.js';
+import { TrustedListError } from './xml.js';
 
-const MODEL = 'TrustedList';
-const RECORD_ID = 'eu-lotl';
 /** Deepest nesting of elements read: the ETSI schema nests some fifteen levels. */
 const MAX_DEPTH = 100;
 
@@ -81,7 +81,7 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
   readonly #dependencies: TrustedListDependencies;
   #onRefresh: ((outcome: RefreshOutcome) => void) | undefined;
   readonly #onChange: ((anchors: readonly X509Certificate[]) => void)[] = [];
-  readonly #records: Records<StoredTrustedSet>;
+  readonly #store: TrustedListStore;
   #set: TrustedAnchorSet | undefined;
   /** Whether the set in use was verified by this process (not merely read from the storage). */
   #verifiedHere = false;
@@ -93,7 +93,7 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
   constructor(settings: TrustedListSettings, dependencies: TrustedListDependencies) {
     this.#settings = settings;
     this.#dependencies = dependencies;
-    this.#records = recordsOf(dependencies.storage, MODEL, isStoredTrustedSet);
+    this.#store = new TrustedListStore(dependencies.storage, dependencies.logger);
   }
 
   /** Adds a listener of refreshes (the metrics, once the registry exists). */
@@ -160,16 +160,35 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
   }
 
   async #start(): Promise<RefreshOutcome> {
-    try {
-      const stored = await this.#records.find(RECORD_ID);
-      // A set verified against other pins, or read from elsewhere, proves nothing about this configuration.
-      const fits = stored && stored.url === this.#settings.url && stored.pins.join() === pinsOf(this.#settings.signers).join();
-      if (stored && !fits) this.#dependencies.logger.warn({ event: 'trusted_list.stored_discarded' }, 'the stored EU trusted lists were verified against other pins or another URL: not used');
-      if (stored && fits && !this.#set) this.#use(stored);
-    } catch (error) {
-      this.#dependencies.logger.error({ event: 'trusted_list.storage_failed', err: errorForLog(error) }, 'the stored EU trusted lists could not be read');
-    }
+    const stored = await this.#store.read(this.#settings.url, this.#settings.signers);
+    if (stored && !this.#set) await this.#verifyStored(stored);
     return this.refresh();
+  }
+
+  /** Puts in use what of the stored lists verifies again against the pins now; nothing when the LOTL does not. */
+  async #verifyStored(stored: StoredLists): Promise<void> {
+    const { logger, now } = this.#dependencies;
+    try {
+      const result = await loadTrustedLists({ ...this.#loadSettings(), stored }, undefined, now(), false);
+      this.#use(result.set);
+      const failedTerritories = result.failures.map(({ territory, reason }) => ({ territory, reason }));
+      logger.info({ event: 'trusted_list.stored_verified', anchors: this.#set?.anchors.length, failedTerritories }, 'the stored EU trusted lists verified again');
+    } catch (error) {
+      const reason = error instanceof TrustedListError ? error.message : 'they could not be verified again';
+      logger.warn({ event: 'trusted_list.stored_discarded', reason, ...(error instanceof TrustedListError ? {} : { err: errorForLog(error) }) },
+        `the stored EU trusted lists were not used: ${reason}`);
+    }
+  }
+
+  #loadSettings(): LoadSettings {
+    return {
+      url: this.#settings.url,
+      signers: this.#settings.signers,
+      limits: { timeout: this.#settings.timeout, maxBytes: this.#settings.maxListBytes },
+      caps: { maxElements: this.#settings.maxElements, maxDepth: MAX_DEPTH },
+      readTimeout: this.#settings.readTimeout,
+      ...(this.#dependencies.http ? { http: this.#dependencies.http } : {}),
+    };
   }
 
   /** Reads the lists now (one reading at a time) and schedules the next. */
@@ -185,14 +204,7 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
     const previous = this.#set;
     let outcome: RefreshOutcome;
     try {
-      const result = await loadTrustedLists({
-        url: this.#settings.url,
-        signers: this.#settings.signers,
-        limits: { timeout: this.#settings.timeout, maxBytes: this.#settings.maxListBytes },
-        caps: { maxElements: this.#settings.maxElements, maxDepth: MAX_DEPTH },
-        readTimeout: this.#settings.readTimeout,
-        ...(this.#dependencies.http ? { http: this.#dependencies.http } : {}),
-      }, previous?.stored, now(), this.#verifiedHere);
+      const result = await loadTrustedLists(this.#loadSettings(), previous?.stored, now(), this.#verifiedHere);
       const set = this.#use(result.set);
       this.#verifiedHere = true;
       const failedTerritories = result.failures.map(({ territory, reason }) => ({ territory, reason }));
@@ -202,7 +214,7 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
         anchors: set.anchors.length, failedTerritories,
       }, `EU trusted lists verified: ${set.anchors.length} QTSP anchors`);
       this.#warnUnusable(set);
-      await this.#store(result.set);
+      await this.#store.write(result.set, result.texts);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       outcome = { ok: false, reason, failedTerritories: [], anchors: previous?.anchors.length ?? 0 };
@@ -218,14 +230,6 @@ export class TrustedListSource implements AnchorSource, TrustedLists {
     if (!set.anchors.length || unusable.length) {
       this.#dependencies.logger.warn({ event: 'trusted_list.incomplete', anchors: set.anchors.length, territories: unusable },
         `the EU trusted lists in use anchor ${set.anchors.length} QTSPs; no current list of ${unusable.join(', ') || 'any territory'}`);
-    }
-  }
-
-  async #store(set: StoredTrustedSet): Promise<void> {
-    try {
-      await this.#records.upsert(RECORD_ID, set);
-    } catch (error) {
-      this.#dependencies.logger.error({ event: 'trusted_list.storage_failed', err: errorForLog(error) }, 'the verified EU trusted lists could not be stored');
     }
   }
 

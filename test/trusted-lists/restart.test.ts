@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import { MemoryStorage } from '../../adapters/memory.js';
 import { RedisStorage } from '../../adapters/redis/storage.js';
 import type { Storage } from '../../lib/storage.js';
+import { isStoredTrustedSet } from '../../lib/trusted-lists/anchors.js';
+import { createAuthority } from '../../tools/dev-pki/pki.js';
 import { euLists, type EuLists } from '../support/eu-lists.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { keepingLogger } from '../observability/helpers.js';
@@ -53,6 +55,36 @@ describe('EU trusted lists: the last good set across a restart', function () {
         expect(restarted.readiness()).to.deep.equal({ ready: true });
         now = new Date(Date.now() + 2 * DAY);
         expect(restarted.readiness()).to.deep.equal({ ready: false, detail: `the EU trusted lists were last verified ${restarted.age()} s ago` });
+      });
+
+      it('verifies the stored lists again: what is changed in the storage anchors nothing', async () => {
+        const storage = storageOf();
+        const first = sourceOf(lists, { storage });
+        await first.start();
+        first.close();
+        // A rogue CA added to the stored FR services, and the stored DE text tampered with.
+        const sets = storage.adapterFor('TrustedList');
+        const set: unknown = await sets.find('eu-lotl');
+        if (!isStoredTrustedSet(set)) throw new Error('no stored set');
+        const rogue = await createAuthority('Rogue QWAC CA');
+        const fr = set.territories.FR!;
+        const poisoned = { ...set, territories: { ...set.territories, FR: { ...fr, services: [...fr.services, { ...fr.services[0]!, certificates: [rogue.der.toString('base64')] }] } } };
+        await sets.upsert('eu-lotl', poisoned);
+        const texts = storage.adapterFor('TrustedListText');
+        const de = await texts.find('DE');
+        await texts.upsert('DE', { ...de, text: String(de?.text).replace('DE QWAC CA', 'DE QWAC CB') });
+
+        lists.server.fail('/lotl.xml');
+        const logger = keepingLogger();
+        const restarted = sourceOf(lists, { storage, logger });
+        expect(await restarted.start()).to.include({ ok: false, anchors: 1 });
+        restarted.close();
+        const verifier = bankVerifier(restarted);
+        expect(verdict(verifier, await lists.tpp(lists.frCa))).to.have.property('environment', 'bank');
+        expect(verdict(verifier, await lists.tpp(rogue))).to.equal('issuer_untrusted');
+        expect(verdict(verifier, await lists.tpp(lists.deCa))).to.equal('issuer_untrusted');
+        const verified = logger.lines.find((entry) => entry.fields.event === 'trusted_list.stored_verified')?.fields;
+        expect(verified?.failedTerritories).to.have.length(1);
       });
 
       it('does not replace the stored set with a list that fails verification', async () => {
