@@ -82,6 +82,9 @@ export function pageForms(limits: FormLimits): (req: Request, res: Response, nex
     });
     req.once('error', settle);
     req.once('end', () => settle());
-    req.once('close', () => settle(refusal(400, 'request aborted', 'request.aborted')));
+    // Every request closes, most after their end: the refusal (an Error, its stack) only for those that did not.
+    req.once('close', () => {
+      if (!settled) settle(refusal(400, 'request aborted', 'request.aborted'));
+    });
   };
 }
