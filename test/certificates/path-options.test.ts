@@ -2,33 +2,19 @@ import { expect } from 'chai';
 
 import { ConfigurationError } from '../../lib/errors.js';
 import { resolveOptions, type AuthorizationServerOptions } from '../../lib/options/index.js';
+import { configurationError as configurationErrorOf, optionsWithEnvironments } from '../support/options.js';
 import { testPki } from '../support/pki.js';
-import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
-import { testSigningKey } from '../support/server.js';
+import { TestBank } from '../support/psus.js';
 
 const bank = new TestBank();
 
 async function options(sandbox: Record<string, unknown> = {}, bankSide: Record<string, unknown> = {}): Promise<AuthorizationServerOptions> {
   const pki = await testPki();
-  return {
-    issuer: 'https://bank.example/oauth2',
-    signingKeys: { keys: [testSigningKey()] },
-    cookieKeys: ['0123456789abcdef0123456789abcdef'],
-    environments: {
-      sandbox: { trustAnchors: pki.sandboxRoot.certPem, testPsus: SANDBOX_PSUS, ...sandbox },
-      bank: { trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank, ...bankSide },
-    },
-  } as AuthorizationServerOptions;
+  return optionsWithEnvironments({ trustAnchors: pki.bankCa.certPem, authenticator: bank, accounts: bank, ...bankSide }, sandbox);
 }
 
 function configurationError(input: unknown): ConfigurationError {
-  try {
-    resolveOptions(input);
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigurationError);
-    return error as ConfigurationError;
-  }
-  throw new Error('expected a ConfigurationError');
+  return configurationErrorOf(() => resolveOptions(input));
 }
 
 describe('path validation options', () => {

@@ -3,21 +3,13 @@ import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 
 import { ConfigurationError, createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions } from '../../lib/index.js';
+import { optionsWithEnvironments } from '../support/options.js';
 import { testPki } from '../support/pki.js';
 import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
-import { testSigningKey, withProvider } from '../support/server.js';
+import { withProvider } from '../support/server.js';
 
 async function validOptions(): Promise<AuthorizationServerOptions> {
-  const pki = await testPki();
-  return {
-    issuer: 'https://bank.example/oauth2',
-    signingKeys: { keys: [testSigningKey()] },
-    cookieKeys: ['0123456789abcdef0123456789abcdef'],
-    environments: {
-      sandbox: { trustAnchors: pki.sandboxRoot.certPem, testPsus: SANDBOX_PSUS },
-      bank: { trustAnchors: pki.bankCa.certPem, ...bankSide },
-    },
-  };
+  return optionsWithEnvironments({ trustAnchors: (await testPki()).bankCa.certPem, ...bankSide });
 }
 
 const bank = new TestBank();

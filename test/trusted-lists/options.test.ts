@@ -7,26 +7,16 @@ import { issueTppCertificate } from '../../tools/dev-pki/pki.js';
 
 import { createAuthorizationServer, MemoryStorage, type AuthorizationServerOptions, type BankEnvironmentOptions } from '../../lib/index.js';
 import { euLists, type EuLists } from '../support/eu-lists.js';
-import { configurationError } from '../support/options.js';
+import { configurationError, optionsWithEnvironments } from '../support/options.js';
 import { testPki } from '../support/pki.js';
-import { SANDBOX_PSUS, TestBank } from '../support/psus.js';
-import { testSigningKey } from '../support/server.js';
+import { TestBank } from '../support/psus.js';
 import { keepingLogger } from '../observability/helpers.js';
 import { sourceOf, verdict } from './helpers.js';
 
 const bank = new TestBank();
 
 async function optionsWith(bankOptions: Partial<BankEnvironmentOptions>): Promise<AuthorizationServerOptions> {
-  const pki = await testPki();
-  return {
-    issuer: 'https://bank.example/oauth2',
-    signingKeys: { keys: [testSigningKey()] },
-    cookieKeys: ['0123456789abcdef0123456789abcdef'],
-    environments: {
-      sandbox: { trustAnchors: pki.sandboxRoot.certPem, testPsus: SANDBOX_PSUS },
-      bank: { authenticator: bank, accounts: bank, ...bankOptions },
-    },
-  };
+  return optionsWithEnvironments({ authenticator: bank, accounts: bank, ...bankOptions });
 }
 
 describe('EU trusted lists: options and wiring', function () {
