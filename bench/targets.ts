@@ -20,6 +20,22 @@ function perRequest(run: RunResult): string {
   return `${fixed(micros)} µs`;
 }
 
+/**
+ * The ratio slice by slice: each slice of ours against the anchor's slice next to it in time
+ * (`anchor / ours` CPU per operation), as `mean ±2 standard errors (lowest–highest)`. On a shared
+ * 2-CPU machine one slice can land on a major garbage collection or on the other core's burst;
+ * the spread says how far one run's ratio can be trusted.
+ */
+export function pairedSpread(ours: RunResult, anchor: RunResult): string | undefined {
+  const ratios = (ours.sliceCpuMicros ?? [])
+    .map((micros, index) => (anchor.sliceCpuMicros?.[index] ?? Number.NaN) / micros)
+    .filter(Number.isFinite);
+  if (ratios.length < 2) return undefined;
+  const mean = ratios.reduce((total, value) => total + value, 0) / ratios.length;
+  const error = Math.sqrt(ratios.reduce((total, value) => total + (value - mean) ** 2, 0) / (ratios.length - 1) / ratios.length);
+  return `slice pairs ${fixed(mean, 2)} ±${fixed(2 * error, 2)} (${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)}, ${ratios.length} pairs)`;
+}
+
 function anchorChecks(runs: readonly RunResult[]): TargetCheck[] {
   return ANCHOR_TARGETS.map(({ scenario, storage, minimum, what }) => {
     const ours = runOf(runs, scenario, storage, 'ours');
@@ -34,7 +50,7 @@ function anchorChecks(runs: readonly RunResult[]): TargetCheck[] {
     return {
       name: `ours/(a) ≥ ${minimum} in server CPU per request: ${what}`,
       value: measured
-        ? `${fixed(value, 2)}: ours ${perRequest(ours)}, (a) Express ${perRequest(anchor)} CPU per request${informational}${inPass ? '' : ' ((a) from the memory pass)'} [Node ${ours.node}]`
+        ? `${fixed(value, 2)}${inPass ? ` [${pairedSpread(ours, anchor) ?? 'one slice'}]` : ''}: ours ${perRequest(ours)}, (a) Express ${perRequest(anchor)} CPU per request${informational}${inPass ? '' : ' ((a) from the memory pass)'} [Node ${ours.node}]`
         : '–',
       pass: measured ? value >= minimum : undefined,
     };
