@@ -15,7 +15,8 @@ import type { Flow } from './flow.js';
 import { translator } from './i18n.js';
 import { interactionPageOf, languageLinksTo } from './language-links.js';
 import { BankServiceError, Finished, FormRejected, SessionMismatch } from './page-errors.js';
-import { languageFrom, pageContext, pageHeaders, seeOther, sendPage } from './render-context.js';
+import { languageFrom, pageContext, seeOther, sendPage } from './render-context.js';
+import { pageSecurityHeaders } from './security-headers.js';
 import type { PageServices } from './services.js';
 import { errorPage } from './views/pages.js';
 
@@ -28,7 +29,7 @@ type ErrorView = Parameters<typeof errorPage>[1];
  */
 function sendErrorPage(options: ResolvedOptions, res: Response, status: number, language: Language, view: ErrorView, page?: string, security?: Flow['security']): void {
   const context = pageContext(options, language, false, page ? languageLinksTo(page) : undefined);
-  sendPage(options, res, status, errorPage(context, view), security);
+  sendPage(res, status, errorPage(context, view), security);
 }
 
 /** The answer to a page request that failed with `error`. */
@@ -113,7 +114,7 @@ export function renderAuthorizationError(options: ResolvedOptions, ctx: KoaConte
       ? { error: 'temporarily_unavailable', description: new StorageUnavailableError('storage').error_description }
       : { error: String(out.error), ...(out.error_description ? { description: String(out.error_description) } : {}) },
   });
-  ctx.set(pageHeaders(options));
+  ctx.set(pageSecurityHeaders());
   ctx.type = 'html';
   ctx.body = page.value;
 }

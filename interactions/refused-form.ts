@@ -6,7 +6,8 @@ import { acceptLanguageTags } from '../lib/language.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import { INTERACTION_PATH } from '../lib/routes.js';
 import { interactionPageOf, languageLinksTo } from './language-links.js';
-import { languageFrom, pageContext, pageHeaders } from './render-context.js';
+import { languageFrom, pageContext } from './render-context.js';
+import { pageSecurityHeaders } from './security-headers.js';
 import { errorPage } from './views/pages.js';
 
 /**
@@ -26,7 +27,7 @@ export function refusedFormPage(options: ResolvedOptions, req: IncomingMessage, 
   });
   return {
     status: error.status,
-    headers: { ...pageHeaders(options), 'Content-Type': 'text/html; charset=utf-8' },
+    headers: { ...pageSecurityHeaders(), 'Content-Type': 'text/html; charset=utf-8' },
     body: page.value,
   };
 }

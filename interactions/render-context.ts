@@ -9,9 +9,10 @@ import type { ResolvedOptions } from '../lib/options/index.js';
 import type { Html } from './html.js';
 import { translator } from './i18n.js';
 import { pageSecurityHeaders, type PageSecurity } from './security-headers.js';
-import { stylesOf, type PageContext } from './views/layout.js';
+import { stylesheetsOf } from './stylesheets.js';
+import type { PageContext } from './views/layout.js';
 
-type PageOptions = Pick<ResolvedOptions, 'pages'>;
+type PageOptions = Pick<ResolvedOptions, 'mountPath' | 'pages'>;
 
 /** Page context for a language; `links` builds the language switch links. */
 export function pageContext(options: PageOptions, language: Language, sandbox: boolean, links?: (language: Language) => string): PageContext {
@@ -23,7 +24,7 @@ export function pageContext(options: PageOptions, language: Language, sandbox: b
     languageLinks: links ? pages.languages.map((lang) => ({ language: lang, href: links(lang) })) : [],
     bankName: pages.bankName ?? t('page.bankName'),
     sandbox,
-    stylesheet: pages.stylesheet,
+    stylesheets: stylesheetsOf(options).hrefs,
   };
 }
 
@@ -32,18 +33,13 @@ export function languageFrom(options: PageOptions, tags: readonly string[]): Lan
   return pickLanguage(tags, options.pages.languages, options.pages.defaultLanguage);
 }
 
-/** The headers of a page of the bank's styles, with what else it may load or post to. */
-export function pageHeaders(options: PageOptions, security: Omit<PageSecurity, 'styles'> = {}): Record<string, string> {
-  return pageSecurityHeaders({ styles: stylesOf({ stylesheet: options.pages.stylesheet }), ...security });
-}
-
 /**
  * Sends a page with its headers straight through Node: Express's `send` would hash the body for an
  * ETag that `no-store` makes useless, look up the content type by name, and turn the text into a
  * buffer written apart from the headers; a text body leaves with its headers in one write.
  */
-export function sendPage(options: PageOptions, res: Response, status: number, page: Html, security: Omit<PageSecurity, 'styles'> = {}): void {
-  const headers = pageHeaders(options, security);
+export function sendPage(res: Response, status: number, page: Html, security: PageSecurity = {}): void {
+  const headers = pageSecurityHeaders(security);
   for (const name in headers) res.setHeader(name, headers[name]!);
   const body = page.value;
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });

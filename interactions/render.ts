@@ -93,5 +93,5 @@ function pageText(services: PageServices, flow: Flow, page: StepPage): string {
 /** Sends the page of the PSU's step. */
 export async function renderStep(services: PageServices, res: Response, flow: Flow, state: StepState = {}): Promise<void> {
   const page = await stepPage(services, flow, state);
-  sendPage(services.options, res, state.status ?? 200, new Html(pageText(services, flow, page)), flow.security);
+  sendPage(res, state.status ?? 200, new Html(pageText(services, flow, page)), flow.security);
 }

@@ -14,7 +14,7 @@ import type { JourneyStep } from '../lib/observability/index.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import type { PaymentRecords } from '../lib/payments/records.js';
 import type { EntryPage } from '../lib/provider/index.js';
-import { INTERACTION_PATH } from '../lib/routes.js';
+import { INTERACTION_PATH, PAGE_ASSETS_PATH } from '../lib/routes.js';
 import type { Storage } from '../lib/storage.js';
 import { failPage, renderAuthorizationError } from './failures.js';
 import { loadFlow, loadPost, saveProgress, type Flow } from './flow.js';
@@ -28,11 +28,15 @@ import { cancel } from './steps/cancel.js';
 import { consent } from './steps/consent.js';
 import { secondFactor } from './steps/second-factor.js';
 import { signIn } from './steps/signin.js';
+import { sendStylesheet, stylesheetsOf } from './stylesheets.js';
 
 type Step = (services: PageServices, flow: Flow, req: Request, res: Response) => Promise<void>;
 
 /** The steps a page's form posts to, by the last segment of its path. */
 const STEPS: ReadonlyMap<string, Step> = new Map([['signin', signIn], ['second-factor', secondFactor], ['consent', consent], ['cancel', cancel]]);
+
+/** Where the stylesheets are, relative to the pages' path. */
+const ASSETS_PREFIX = `${PAGE_ASSETS_PATH.slice(INTERACTION_PATH.length)}/`;
 
 /** `/{uid}` of a page, `/{uid}/{step}` of its form. */
 const PAGE_PATH = /^\/([^/]+)(?:\/([^/]+))?\/?$/;
@@ -93,6 +97,7 @@ export class PsuPages {
     // A journey starts when oidc-provider, the authorization request accepted, sends the PSU to
     // the pages: once per interaction, however often its first page is shown.
     provider.on('interaction.started', () => services.recordJourney('started'));
+    const stylesheets = stylesheetsOf(this.#options);
     const router = express.Router();
     const form = pageForms({ bytes: BODY_LIMITS.pageForm, parameters: 50 });
     const show = async (req: Request, res: Response): Promise<void> => {
@@ -112,8 +117,16 @@ export class PsuPages {
       answer(req, res, step).catch((error: unknown) => failPage(services, req, res, error)).catch(next);
     };
     // One layer for every page, chosen by its path, as the routes `GET /:uid` and `POST /:uid/<step>`
-    // would (without regard to case or a trailing slash); anything else is a session mismatch.
+    // would (without regard to case or a trailing slash); anything else is a session mismatch. A
+    // stylesheet's path is neither: any other file or method under it gets the pages' 404.
     router.use((req, res, next) => {
+      if ((req.method === 'GET' || req.method === 'HEAD') && req.path.startsWith(ASSETS_PREFIX)) {
+        const file = stylesheets.file(req.path.slice(ASSETS_PREFIX.length));
+        if (file) {
+          sendStylesheet(res, file);
+          return;
+        }
+      }
       const match = PAGE_PATH.exec(req.path);
       const step = match?.[2] === undefined ? undefined : STEPS.get(match[2].toLowerCase());
       const showing = match !== null && match[2] === undefined && (req.method === 'GET' || req.method === 'HEAD');

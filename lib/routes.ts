@@ -17,6 +17,12 @@ export const PUSHED_REQUEST_PATH = '/request';
 /** Path prefix of the PSU pages, relative to the mount path. */
 export const INTERACTION_PATH = '/interaction';
 
+/**
+ * Where the pages' stylesheets are served, `{hash}.css` under it. No page is at a path of two
+ * segments whose last one holds a dot: interaction ids and step names have none.
+ */
+export const PAGE_ASSETS_PATH = `${INTERACTION_PATH}/assets`;
+
 /** Paths of the OpenAPI document and its human view, relative to the mount path. */
 export const DOCUMENT_PATHS = { json: '/openapi.json', yaml: '/openapi.yaml', view: '/docs' } as const;
 

@@ -1,7 +1,6 @@
 import type { Language } from '../../lib/language.js';
-import { Html, html } from '../html.js';
+import { type Html, html } from '../html.js';
 import type { Translate } from '../i18n.js';
-import { STYLESHEET } from './style.js';
 
 /** What every page knows about its context. */
 export interface PageContext {
@@ -11,13 +10,8 @@ export interface PageContext {
   readonly languageLinks: readonly { readonly language: Language; readonly href: string }[];
   readonly bankName: string;
   readonly sandbox: boolean;
-  /** The bank's extra CSS, if any. */
-  readonly stylesheet: string | undefined;
-}
-
-/** Stylesheets of a page; inserted as is: they come from the package or the bank's options, never from a request. */
-export function stylesOf(context: Pick<PageContext, 'stylesheet'>): string[] {
-  return context.stylesheet ? [STYLESHEET, context.stylesheet] : [STYLESHEET];
+  /** Paths of the stylesheets: the package's, then the bank's if it has one. */
+  readonly stylesheets: readonly string[];
 }
 
 export function layout(context: PageContext, title: string, content: Html): Html {
@@ -29,7 +23,7 @@ export function layout(context: PageContext, title: string, content: Html): Html
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <title>${title} – ${context.bankName}</title>
-${stylesOf(context).map((css) => html`<style>${new Html(css)}</style>`)}
+${context.stylesheets.map((href) => html`<link rel="stylesheet" href="${href}">`)}
 </head>
 <body>
 <header class="bar"><div class="inner">

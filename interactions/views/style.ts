@@ -1,4 +1,4 @@
-/** The pages' stylesheet: sober, high-contrast, readable on a phone; served inline under a CSP hash. */
+/** The pages' stylesheet: sober, high-contrast, readable on a phone; served as a file (stylesheets.ts). */
 export const STYLESHEET = `
 :root{--ink:#14213d;--muted:#4a5568;--line:#cbd2dc;--brand:#0b3a6f;--brand-dark:#072a51;--focus:#f2b705;--bg:#f3f5f8;--danger:#a4161a;--warn-bg:#fff4ce;--radius:6px}
 *{box-sizing:border-box}

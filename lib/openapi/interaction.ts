@@ -1,6 +1,6 @@
 import { BODY_LIMITS } from '../body-limits.js';
 import type { ResolvedOptions } from '../options/index.js';
-import { INTERACTION_PATH } from '../routes.js';
+import { INTERACTION_PATH, PAGE_ASSETS_PATH } from '../routes.js';
 
 import { errorResponse, htmlPage, pageRedirect, pathParameter, redirect, ref, text, tooLarge, type Schema } from './responses.js';
 
@@ -57,6 +57,24 @@ export function interactionPaths(options: ResolvedOptions): Record<string, unkno
           303: pageRedirect('The PSU already decided: on to the TPP.'),
           400: htmlPage('The authorization expired or is unknown.'),
           503: htmlPage('The token store is unavailable.'),
+        },
+      },
+    },
+    [`${PAGE_ASSETS_PATH}/{hash}.css`]: {
+      get: {
+        tags: ['PSU pages'],
+        summary: 'A stylesheet of the PSU pages',
+        description: 'The pages\' own stylesheet, or the bank\'s (`pages.stylesheet`), named by a hash of its text: the pages link to them. Answers `HEAD` too.',
+        operationId: 'pageStylesheet',
+        security: [],
+        parameters: [{ name: 'hash', in: 'path', required: true, description: 'A hash of the stylesheet\'s text, in hexadecimal.', schema: { type: 'string', pattern: '^[0-9a-f]+$' } }],
+        responses: {
+          200: {
+            description: 'The stylesheet, to keep for good: another text has another name.',
+            headers: { 'Cache-Control': { description: '`public, max-age=31536000, immutable`', required: true, schema: { type: 'string', const: 'public, max-age=31536000, immutable' } } },
+            content: { 'text/css': { schema: text } },
+          },
+          404: htmlPage('No such stylesheet.'),
         },
       },
     },

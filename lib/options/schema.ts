@@ -90,7 +90,8 @@ const pagesSchema = z.strictObject({
   languages: z.array(z.enum(LANGUAGES)).min(1, 'must hold at least one language').default([...LANGUAGES]),
   defaultLanguage: z.enum(LANGUAGES).default('en'),
   bankName: z.string().min(1).max(100).optional(),
-  stylesheet: z.string().refine((css) => !/<\/style/i.test(css), 'must be CSS, without </style>').optional(),
+  // Served as a CSS file of its own: only its text can go wrong, not the pages around it.
+  stylesheet: z.string().refine((css) => !/[^\P{Cc}\t\n\f\r]/u.test(css), 'must be CSS text, without control characters').optional(),
   interactionLifetime: z.int().min(60).max(3600).default(600),
 }).refine((pages) => pages.languages.includes(pages.defaultLanguage), { message: 'must be among pages.languages', path: ['defaultLanguage'] });
 

@@ -163,7 +163,10 @@ export interface PagesOptions {
   defaultLanguage?: Language;
   /** The bank's name in the page header. Default: a generic "Online banking" in the page's language. */
   bankName?: string;
-  /** Extra CSS appended to the pages' own, to apply the bank's colours and fonts. */
+  /**
+   * Extra CSS after the pages' own, to apply the bank's colours and fonts: served as a file of its
+   * own under the pages' path, which every page links to. Text without control characters.
+   */
   stylesheet?: string;
   /** Seconds a PSU has to complete sign-in and consent. Default 600. */
   interactionLifetime?: number;

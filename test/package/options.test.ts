@@ -105,6 +105,14 @@ describe('options', () => {
     expectConfigurationError(() => createAuthorizationServer(options), 'clientCertificateHeader.header', /header name/);
   });
 
+  it('reject a bank stylesheet holding control characters', async () => {
+    for (const css of ['body{color:red}\u0000', 'a{color:red}\u001b[0m', 'b{}\u0085']) {
+      const options = { ...(await validOptions()), pages: { stylesheet: css } };
+      expectConfigurationError(() => createAuthorizationServer(options), 'pages.stylesheet', /control characters/);
+    }
+    createAuthorizationServer({ ...(await validOptions()), storage: new MemoryStorage(), pages: { stylesheet: 'body{color:red}\r\n\t.card{color:blue}\f' } });
+  });
+
   it('accept an EC signing key', async () => {
     const privateKey = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' });
     const server = createAuthorizationServer({ ...(await validOptions()), signingKeys: { keys: [privateKey as Record<string, unknown>] } });

@@ -54,7 +54,7 @@ describe('PSU pages: cancel and return to the TPP', function cancel() {
           const cancelled = await consentPage(environment);
           expect(cancelled.page.text).to.contain(message(en, 'page.cancel', { tpp: 'Acme Money' }));
           expect(cancelActionOf(cancelled.page)).to.match(/\/interaction\/[\w-]+\/cancel$/);
-          expectSecurePage(cancelled.page, { formTarget: TPP_ORIGIN });
+          await expectSecurePage(cancelled.page, { formTarget: TPP_ORIGIN });
           const viaCancel = toldTpp(await submit(server, cancelled.browser, cancelled.page, '/cancel', {}));
           const refused = await consentPage(environment);
           const viaRefuse = toldTpp(await submit(server, refused.browser, refused.page, '/consent', { decision: 'refuse' }));
@@ -102,7 +102,7 @@ describe('PSU pages: cancel and return to the TPP', function cancel() {
       const refused = await browser.post(formAction(page, '/signin'), { csrf: 'A'.repeat(43), psu: 'sandbox-anna' });
       expect(refused.status, refused.text).to.equal(403);
       expect(refused.text).to.contain(message(en, 'page.cancel', { tpp: 'Acme Money' }));
-      expectSecurePage(refused, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(refused, { formTarget: TPP_ORIGIN });
       expect(csrfOf(refused), 'the interaction\'s own token').to.equal(csrfOf(page));
       const back = toldTpp(await submit(server, browser, refused, '/cancel', {}));
       expect(back).to.deep.equal({ error: 'access_denied', description: 'the PSU cancelled the sign-in', state: params.state, code: null });

@@ -9,12 +9,12 @@ import { catalogs, expectSecurePage, message, openSignIn, stepOf, watchGrants } 
 const en = catalogs().en;
 
 /** The expired-session page: 400, nobody redirected. */
-function expectExpired(page: PageResponse): void {
+async function expectExpired(page: PageResponse): Promise<void> {
   expect(page.status, page.text).to.equal(400);
   expect(page.location, 'no redirect').to.equal(undefined);
   expect(page.text).to.contain(message(en, 'error.expired.title'));
   expect(page.text).not.to.contain('name="csrf"');
-  expectSecurePage(page);
+  await expectSecurePage(page);
 }
 
 describe('PSU pages: an interaction that expired', function expiry() {
@@ -38,11 +38,11 @@ describe('PSU pages: an interaction that expired', function expiry() {
     const browser = new PsuBrowser();
     const { page } = await openSignIn(server, browser, bank);
     clock += 601_000;
-    expectExpired(await browser.get(page.url));
+    await expectExpired(await browser.get(page.url));
     const calls = server.bank.credentialAttempts.length;
-    expectExpired(await browser.post(formAction(page, '/signin'), { csrf: csrfOf(page), login: 'lukas', password: 'battery staple' }));
+    await expectExpired(await browser.post(formAction(page, '/signin'), { csrf: csrfOf(page), login: 'lukas', password: 'battery staple' }));
     expect(server.bank.credentialAttempts).to.have.length(calls);
-    expectExpired(await browser.post(formAction(page, '/cancel'), { csrf: csrfOf(page) }));
+    await expectExpired(await browser.post(formAction(page, '/cancel'), { csrf: csrfOf(page) }));
   });
 
   it('consent page: GET and POST show the expired page, no grant, no redirect to the TPP', async () => {
@@ -53,11 +53,11 @@ describe('PSU pages: an interaction that expired', function expiry() {
       const consent = await submit(server, browser, signIn, '/signin', { psu: 'sandbox-anna' });
       expect(stepOf(consent)).to.equal('consent');
       clock += 601_000;
-      expectExpired(await browser.get(consent.url));
+      await expectExpired(await browser.get(consent.url));
       const granted = await browser.post(formAction(consent, '/consent'), { csrf: csrfOf(consent), decision: 'grant', accounts: ['sb-anna-1'] });
-      expectExpired(granted);
+      await expectExpired(granted);
       const refused = await browser.post(formAction(consent, '/consent'), { csrf: csrfOf(consent), decision: 'refuse' });
-      expectExpired(refused);
+      await expectExpired(refused);
       expect(grants.ids).to.deep.equal([]);
     } finally {
       grants.stop();
@@ -71,7 +71,7 @@ describe('PSU pages: an interaction that expired', function expiry() {
     expect(stepOf(secondFactor)).to.equal('second-factor');
     clock += 601_000;
     const factors = server.bank.secondFactorAttempts.length;
-    expectExpired(await browser.post(formAction(secondFactor, '/second-factor'), { csrf: csrfOf(secondFactor), code: '123456' }));
+    await expectExpired(await browser.post(formAction(secondFactor, '/second-factor'), { csrf: csrfOf(secondFactor), code: '123456' }));
     expect(server.bank.secondFactorAttempts).to.have.length(factors);
   });
 
@@ -79,6 +79,6 @@ describe('PSU pages: an interaction that expired', function expiry() {
     const browser = new PsuBrowser();
     const { page } = await openSignIn(server, browser, sandbox);
     clock += 601_000;
-    expectExpired(await browser.get(`${page.url}?lang=en`));
+    await expectExpired(await browser.get(`${page.url}?lang=en`));
   });
 });

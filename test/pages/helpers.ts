@@ -2,7 +2,6 @@
  * Shared helpers of the PSU page tests: what every page must carry (security headers, no script),
  * a recorder of saved grants, and short ways to reach each step of the pages.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -17,7 +16,7 @@ import {
   type Pkce,
   type TestClient,
 } from '../authorization/helpers.js';
-import type { PageResponse, PsuBrowser } from '../support/psu-browser.js';
+import { PsuBrowser, type PageResponse } from '../support/psu-browser.js';
 import type { TestServer } from '../support/server.js';
 
 export const TPP_ORIGIN = 'https://tpp.example';
@@ -58,23 +57,45 @@ export function htmlLang(page: PageResponse): string | undefined {
 }
 
 /**
- * What every PSU page must carry: a CSP that allows nothing but its own inline stylesheet (by
- * hash) and forms to itself (and to the TPP when `formTarget` is given), no framing, no caching,
- * no script, no inline style or event handler attribute.
+ * A stylesheet a page links to, fetched as a browser would: CSS, served for good (its name changes
+ * with its text), never sniffed as anything else, for the server's own pages only.
  */
-export function expectSecurePage(page: PageResponse, options: { formTarget?: string } = {}): void {
+export async function expectStylesheet(url: string, where = url): Promise<string> {
+  const sheet = await new PsuBrowser().get(url);
+  expect(sheet.status, `${where}: ${url}`).to.equal(200);
+  expect(sheet.headers['content-type'], `${where}: ${url}`).to.equal('text/css; charset=utf-8');
+  expect(sheet.headers['cache-control'], `${where}: ${url}`).to.equal('public, max-age=31536000, immutable');
+  expect(sheet.headers['x-content-type-options'], `${where}: ${url}`).to.equal('nosniff');
+  expect(sheet.headers['cross-origin-resource-policy'], `${where}: ${url}`).to.equal('same-origin');
+  expect(sheet.headers['content-length'], `${where}: ${url}`).to.equal(String(Buffer.byteLength(sheet.text)));
+  expect(sheet.text, `${where}: ${url}`).not.to.equal('');
+  return sheet.text;
+}
+
+/** The addresses of the stylesheets a page links to, resolved against its URL. */
+export function stylesheetLinks(page: PageResponse): string[] {
+  return [...page.text.matchAll(/<link rel="stylesheet" href="([^"]*)">/g)].map((match) => new URL((match[1] ?? '').replace(/&amp;/g, '&'), page.url).href);
+}
+
+/**
+ * What every PSU page must carry: a CSP that allows no style but the server's own stylesheet files
+ * (which the page links to, and which are served as CSS) and forms to itself (and to the TPP when
+ * `formTarget` is given), no framing, no caching, no script, no inline style or event handler.
+ */
+export async function expectSecurePage(page: PageResponse, options: { formTarget?: string } = {}): Promise<void> {
   const where = `${page.status} ${page.url}`;
   expect(page.headers['content-type'], where).to.match(/^text\/html/);
   const csp = cspOf(page);
   expect(csp.get('default-src'), where).to.deep.equal(["'none'"]);
   expect(csp.get('frame-ancestors'), where).to.deep.equal(["'none'"]);
   expect(csp.has('script-src'), `${where}: no script source is allowed`).to.equal(false);
-  const styles = [...page.text.matchAll(/<style>([\s\S]*?)<\/style>/g)].map((match) => match[1] ?? '');
-  expect(styles, `${where}: the page's inline stylesheet`).to.have.length.greaterThan(0);
-  const allowedStyles = csp.get('style-src') ?? [];
-  expect(allowedStyles, where).not.to.include("'unsafe-inline'");
-  for (const css of styles) {
-    expect(allowedStyles, `${where}: the hash of the inline <style>`).to.include(`'sha256-${createHash('sha256').update(css).digest('base64')}'`);
+  expect(csp.get('style-src'), `${where}: styles from the server's files only`).to.deep.equal(["'self'"]);
+  expect(page.text, `${where}: no inline stylesheet`).not.to.match(/<style/i);
+  const stylesheets = stylesheetLinks(page);
+  expect(stylesheets, `${where}: the page's stylesheet`).to.have.length.greaterThan(0);
+  for (const href of stylesheets) {
+    expect(new URL(href).origin, `${where}: stylesheets come from the server itself`).to.equal(new URL(page.url).origin);
+    await expectStylesheet(href, where);
   }
   const formAction = csp.get('form-action') ?? [];
   expect(formAction, where).to.include("'self'");

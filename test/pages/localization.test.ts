@@ -113,7 +113,7 @@ describe('PSU pages: languages and localized client metadata', function localiza
         const expired = await new PsuBrowser(`${language};q=1, en;q=0.1`).get(page.url);
         expect(expired.status).to.equal(400);
         expectLanguage(expired, language, 'error.expired.title');
-        expectSecurePage(expired);
+        await expectSecurePage(expired);
       }
     });
 
@@ -130,7 +130,7 @@ describe('PSU pages: languages and localized client metadata', function localiza
           const locked = await submit(limited, other, page, '/signin', { login: 'marie', password: 'correct horse' });
           expect(locked.status).to.equal(429);
           expectLanguage(locked, language, 'signin.locked.title');
-          expectSecurePage(locked, { formTarget: TPP_ORIGIN });
+          await expectSecurePage(locked, { formTarget: TPP_ORIGIN });
         }
       } finally {
         await limited.close();
@@ -196,7 +196,7 @@ describe('PSU pages: languages and localized client metadata', function localiza
       expectLanguage(expired, 'de', 'error.expired.title');
       const french = await expectSwitchable(stranger, expired, 'error.expired.title', new URL(page.url).pathname);
       expect(french.status).to.equal(400);
-      expectSecurePage(french);
+      await expectSecurePage(french);
     });
 
     it('are on the page of a refused form, and lead back to the step in the language chosen', async () => {
@@ -269,7 +269,7 @@ describe('PSU pages: languages and localized client metadata', function localiza
         const images = [...page.text.matchAll(/<img src="([^"]+)"/g)].map((match) => match[1]);
         expect(images).to.deep.equal([logo]);
         expect(cspOf(page).get('img-src')).to.include(new URL(logo).origin);
-        expectSecurePage(page, { formTarget: TPP_ORIGIN });
+        await expectSecurePage(page, { formTarget: TPP_ORIGIN });
       });
     }
 

@@ -32,7 +32,7 @@ describe('PSU page forms over the pages\' limit', function oversizedForms() {
     const refused = await browser.post(action, { csrf: csrfOf(signIn), login: 'marie', password: 'p'.repeat(BODY_LIMITS.pageForm) });
     expect(refused.status, refused.text).to.equal(413);
     server.openApi.checkResponse('POST', new URL(action).pathname, refused);
-    expectSecurePage(refused);
+    await expectSecurePage(refused);
     expect(refused.headers['strict-transport-security']).to.equal('max-age=31536000; includeSubDomains');
     expect(htmlLang(refused)).to.equal('fr');
     expect(refused.text).to.contain(message(fr, 'error.form.title'));

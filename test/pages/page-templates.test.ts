@@ -12,7 +12,7 @@ import { openBankConsent, openSandboxConsent, openSignIn, stepOf } from './helpe
 
 /** The interaction id in the page's form actions. */
 function uidOf(page: PageResponse): string {
-  const uid = /\/interaction\/([^/?"]+)\//.exec(page.text)?.[1];
+  const uid = /action="[^"]*\/interaction\/([^/?"]+)\//.exec(page.text)?.[1];
   expect(uid, 'an interaction in the form actions').to.be.a('string');
   return uid!;
 }

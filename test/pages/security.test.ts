@@ -26,23 +26,23 @@ describe('PSU pages: security', function security() {
       const browser = new PsuBrowser();
       const { page: signIn } = await openSignIn(server, browser, sandbox);
       expect(stepOf(signIn)).to.equal('signin');
-      expectSecurePage(signIn, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(signIn, { formTarget: TPP_ORIGIN });
       const consent = await submit(server, browser, signIn, '/signin', { psu: 'sandbox-anna' });
       expect(stepOf(consent)).to.equal('consent');
-      expectSecurePage(consent, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(consent, { formTarget: TPP_ORIGIN });
     });
 
     it('are on the bank sign-in, second-factor and consent pages', async () => {
       const browser = new PsuBrowser();
       const { page: signIn } = await openSignIn(server, browser, bank);
       expect(signIn.text).to.contain('name="password"');
-      expectSecurePage(signIn, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(signIn, { formTarget: TPP_ORIGIN });
       const secondFactor = await submit(server, browser, signIn, '/signin', { login: 'marie', password: 'correct horse' });
       expect(stepOf(secondFactor)).to.equal('second-factor');
-      expectSecurePage(secondFactor, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(secondFactor, { formTarget: TPP_ORIGIN });
       const consent = await submit(server, browser, secondFactor, '/second-factor', { code: '123456' });
       expect(stepOf(consent)).to.equal('consent');
-      expectSecurePage(consent, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(consent, { formTarget: TPP_ORIGIN });
     });
 
     it('are on the pages showing an error (wrong password, no PSU chosen)', async () => {
@@ -50,13 +50,13 @@ describe('PSU pages: security', function security() {
       const { page: signIn } = await openSignIn(server, browser, bank);
       const failed = await submit(server, browser, signIn, '/signin', { login: 'lukas', password: 'wrong' });
       expect(failed.status).to.equal(401);
-      expectSecurePage(failed, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(failed, { formTarget: TPP_ORIGIN });
 
       const sandboxBrowser = new PsuBrowser();
       const { page: sandboxSignIn } = await openSignIn(server, sandboxBrowser, sandbox);
       const missing = await submit(server, sandboxBrowser, sandboxSignIn, '/signin', {});
       expect(missing.status).to.equal(400);
-      expectSecurePage(missing, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(missing, { formTarget: TPP_ORIGIN });
     });
 
     it('are on the locked page', async () => {
@@ -71,7 +71,7 @@ describe('PSU pages: security', function security() {
         }
         expect(page.status, page.text).to.equal(429);
         expect(page.text).to.contain(message(en, 'signin.locked.title'));
-        expectSecurePage(page, { formTarget: TPP_ORIGIN });
+        await expectSecurePage(page, { formTarget: TPP_ORIGIN });
       } finally {
         await limited.close();
       }
@@ -82,17 +82,17 @@ describe('PSU pages: security', function security() {
       const { page: signIn } = await openSignIn(server, browser, sandbox);
       const rejected = await browser.post(formAction(signIn, '/signin'), { csrf: 'wrong', psu: 'sandbox-anna' });
       expect(rejected.status).to.equal(403);
-      expectSecurePage(rejected);
+      await expectSecurePage(rejected);
 
       const expired = await new PsuBrowser().get(signIn.url);
       expect(expired.status, expired.text).to.equal(400);
       expect(expired.text).to.contain(message(en, 'error.expired.title'));
-      expectSecurePage(expired);
+      await expectSecurePage(expired);
 
       const invalid = await new PsuBrowser().get(authorizationUrl(server, { ...requestParams(sandbox), client_id: 'no-such-client' }, entryPath('sandbox')));
       expect(invalid.status).to.equal(400);
       expect(invalid.location).to.equal(undefined);
-      expectSecurePage(invalid);
+      await expectSecurePage(invalid);
     });
   });
 
@@ -109,7 +109,7 @@ describe('PSU pages: security', function security() {
       expect(response.location).to.equal(undefined);
       expect(response.text).to.contain(message(en, 'error.form.title'));
       expect(response.text, 'a link back to the step').to.contain(`href="${new URL(page.url).pathname}"`);
-      expectSecurePage(response);
+      await expectSecurePage(response);
       expect(grants.ids, 'no grant saved').to.deep.equal([]);
       const again = await browser.get(page.url);
       expect(again.status, again.text).to.equal(200);
@@ -203,24 +203,24 @@ describe('PSU pages: security', function security() {
     const EVIL = '<script>alert(1)</script>"><img src=x onerror=alert(1)>';
 
     /** The page holds the hostile name only in its escaped form. */
-    function expectOnlyEscaped(page: PageResponse): void {
+    async function expectOnlyEscaped(page: PageResponse): Promise<void> {
       expect(page.text, 'the name, escaped').to.contain(escaped(EVIL));
       const rest = page.text.split(escaped(EVIL)).join('');
       expect(rest, 'no other trace of the name').not.to.contain('alert(1)');
       expect(page.text).not.to.match(/<script/i);
       expect(page.text).not.to.match(/<img src=x/i);
-      expectSecurePage(page, { formTarget: TPP_ORIGIN });
+      await expectSecurePage(page, { formTarget: TPP_ORIGIN });
     }
 
     it('shows a hostile client_name escaped on the sandbox sign-in and consent pages', async () => {
       const client = await registerClient(server, { body: { client_name: EVIL, logo_uri: 'https://cdn.tpp.example/logo.png' } });
       const browser = new PsuBrowser();
       const { page: signIn } = await openSignIn(server, browser, client);
-      expectOnlyEscaped(signIn);
+      await expectOnlyEscaped(signIn);
       expect(signIn.text, 'the logo\'s alt text').to.contain(`alt="${message(en, 'tpp.logo', { tpp: EVIL })}"`);
       const consent = await submit(server, browser, signIn, '/signin', { psu: 'sandbox-anna' });
       expect(stepOf(consent)).to.equal('consent');
-      expectOnlyEscaped(consent);
+      await expectOnlyEscaped(consent);
       expect(consent.text, 'in the title').to.contain(`<title>${message(en, 'consent.title', { tpp: EVIL })}`);
     });
 
@@ -230,7 +230,7 @@ describe('PSU pages: security', function security() {
         expect(page.status, page.text).to.equal(400);
         expect(page.location).to.equal(undefined);
         expect(page.text).not.to.match(/<img src=x/i);
-        expectSecurePage(page);
+        await expectSecurePage(page);
       }
     });
 
@@ -238,18 +238,18 @@ describe('PSU pages: security', function security() {
       const client = await registerClient(server, { environment: 'bank', body: { client_name: EVIL } });
       const browser = new PsuBrowser();
       const { page: signIn } = await openSignIn(server, browser, client);
-      expectOnlyEscaped(signIn);
+      await expectOnlyEscaped(signIn);
       expect(signIn.text).to.contain(message(en, 'signin.bank.intro', { tpp: EVIL }));
       const login = '"><script>alert(2)</script>';
       const failed = await submit(server, browser, signIn, '/signin', { login, password: 'whatever' });
       expect(failed.status).to.equal(401);
       expect(failed.text).to.contain(`value="${escaped(login)}"`);
       expect(failed.text).not.to.contain('alert(2)</script>');
-      expectOnlyEscaped(failed);
+      await expectOnlyEscaped(failed);
       const secondFactor = await submit(server, browser, signIn, '/signin', { login: 'marie', password: 'correct horse' });
-      expectOnlyEscaped(secondFactor);
+      await expectOnlyEscaped(secondFactor);
       const consent = await submit(server, browser, secondFactor, '/second-factor', { code: '123456' });
-      expectOnlyEscaped(consent);
+      await expectOnlyEscaped(consent);
     });
   });
 });
