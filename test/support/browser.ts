@@ -2,10 +2,13 @@
  * Real Chromium for the page tests, driven by playwright-core. The executable is Debian's
  * `chromium` (installed by .ci/run) or CHROMIUM_PATH.
  */
+import { createHash, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+import { testPki } from './pki.js';
 
 const EXECUTABLE = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -21,11 +24,23 @@ const ARGS = [
   '--disable-dev-shm-usage',
 ];
 
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Chromium; `trustTestServer` makes it trust the test server's certificate (by the hash of its
+ * key) as a browser trusts a bank's: it then keeps what the server lets it cache, which it keeps
+ * from no server whose certificate errors it only ignores.
+ */
+export async function launchChromium(options: { trustTestServer?: boolean } = {}): Promise<Browser> {
   if (!existsSync(EXECUTABLE)) {
     throw new Error(`Chromium not found at ${EXECUTABLE}: install it (apt-get install chromium) or set CHROMIUM_PATH`);
   }
-  return chromium.launch({ executablePath: EXECUTABLE, args: ARGS });
+  const trust = options.trustTestServer ? [`--ignore-certificate-errors-spki-list=${await testServerKeyHash()}`] : [];
+  return chromium.launch({ executablePath: EXECUTABLE, args: [...ARGS, ...trust] });
+}
+
+/** The SHA-256 of the test server certificate's key (SubjectPublicKeyInfo), in base64. */
+async function testServerKeyHash(): Promise<string> {
+  const key = new X509Certificate((await testPki()).server.certPem).publicKey.export({ type: 'spki', format: 'der' });
+  return createHash('sha256').update(key).digest('base64');
 }
 
 /** The TPP's redirect URI, answered inside the browser: the TPP is not a real host. */

@@ -52,10 +52,13 @@ export function paymentsSuite(settings: { options?: Partial<AuthorizationServerO
   return { server, client, outcomes };
 }
 
-/** Chromium for the suite, closed after it; `open` gives a fresh PSU profile. */
-export function suiteChromium(): { readonly browser: Browser; open(options?: Parameters<typeof newPsuContext>[1]): Promise<BrowserContext> } {
+/**
+ * Chromium for the suite, closed after it; `open` gives a fresh PSU profile. `trustTestServer`:
+ * Chromium trusts the test server's certificate (see {@link launchChromium}).
+ */
+export function suiteChromium(settings: { trustTestServer?: boolean } = {}): { readonly browser: Browser; open(options?: Parameters<typeof newPsuContext>[1]): Promise<BrowserContext> } {
   return beforeSuite(async () => {
-    const browser = await launchChromium();
+    const browser = await launchChromium(settings);
     return { browser, open: (options?: Parameters<typeof newPsuContext>[1]) => newPsuContext(browser, options) };
   }, ({ browser }) => browser.close());
 }
