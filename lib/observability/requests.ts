@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Endpoint } from './labels.js';
 import type { RequestRecord } from './metrics.js';
 import type { RequestOutcome, TrackedRequest } from './statistics.js';
+import { queryScope } from './query-scope.js';
 import { servicesOf, type Service } from './statistics-keys.js';
 
 /** What the server learns about a request while answering it. */
@@ -25,21 +26,63 @@ export interface RequestFacts {
   readonly cause?: RequestOutcome['cause'];
 }
 
-const facts = new WeakMap<object, RequestFacts>();
-const trackedOf = new WeakMap<object, TrackedRequest>();
-/** Requests being observed: a request passing two routers with the middleware is counted once. */
-const observed = new WeakSet<object>();
+/** What is known of one request, and while the middleware observes it, what its record needs. */
+class RequestNotes implements RequestFacts {
+  grantType: string | undefined = undefined;
+  error: string | undefined = undefined;
+  services: readonly Service[] | undefined = undefined;
+  providerLegalId: string | undefined = undefined;
+  cause: RequestOutcome['cause'] = undefined;
+  /** Set by the middleware: a request passing two routers with the middleware is counted once. */
+  observation: Observation | undefined = undefined;
+}
+
+/** A request the middleware observes: one object per request, read by one shared `close` listener. */
+class Observation {
+  readonly parts: RequestObserverParts;
+  readonly endpoint: Endpoint;
+  readonly started: number;
+  readonly tracked: TrackedRequest | undefined;
+
+  constructor(parts: RequestObserverParts, endpoint: Endpoint, started: number, tracked: TrackedRequest | undefined) {
+    this.parts = parts;
+    this.endpoint = endpoint;
+    this.started = started;
+    this.tracked = tracked;
+  }
+}
+
+/** By the Node request (Koa's `ctx.req`, Express's `req`). */
+const notes = new WeakMap<object, RequestNotes>();
+/** By the answer, for an answer whose `req` is not its request (Node's and Express's are). */
+const answers = new WeakMap<object, RequestNotes>();
+
+function notesOf(req: object): RequestNotes {
+  let noted = notes.get(req);
+  if (!noted) {
+    noted = new RequestNotes();
+    notes.set(req, noted);
+  }
+  return noted;
+}
 
 /** Adds `more` to what is known of `req` (the Node request; Koa's `ctx.req`, Express's `req`). */
 export function noteRequest(req: object, more: RequestFacts): void {
-  facts.set(req, { ...facts.get(req), ...more });
-  const tracked = trackedOf.get(req);
-  if (tracked && more.services) tracked.services = more.services;
+  const noted = notesOf(req);
+  if (more.grantType !== undefined) noted.grantType = more.grantType;
+  if (more.error !== undefined) noted.error = more.error;
+  if (more.providerLegalId !== undefined) noted.providerLegalId = more.providerLegalId;
+  if (more.cause !== undefined) noted.cause = more.cause;
+  if (more.services !== undefined) {
+    noted.services = more.services;
+    const tracked = noted.observation?.tracked;
+    if (tracked) tracked.services = more.services;
+  }
 }
 
 /** What was noted of `req`. */
 export function factsOf(req: object): RequestFacts {
-  return facts.get(req) ?? {};
+  return notes.get(req) ?? {};
 }
 
 export interface RequestObserverParts {
@@ -49,11 +92,27 @@ export interface RequestObserverParts {
   readonly statistics?: { begin(services?: readonly Service[]): TrackedRequest };
 }
 
-/** The scope of an authorization request's query string (entry pages and `/authorize`), if any. */
-function queryScope(url: string): string | undefined {
-  const query = url.indexOf('?');
-  if (query < 0) return undefined;
-  return new URLSearchParams(url.slice(query + 1)).get('scope') ?? undefined;
+const NO_SERVICES: readonly Service[] = Object.freeze([]);
+
+/**
+ * `close` follows `finish` on every answer, and comes alone when the connection closed first: one
+ * listener sees both, and `writableFinished` tells them apart. Shared by every answer (`this`).
+ */
+function recordAnswer(this: ServerResponse): void {
+  const noted = notes.get(this.req) ?? answers.get(this);
+  const observation = noted?.observation;
+  if (!noted || !observation) return;
+  const answered = this.writableFinished;
+  const status = answered ? this.statusCode : undefined;
+  observation.parts.metrics?.recordRequest({
+    endpoint: observation.endpoint,
+    status: status ?? 499,
+    durationSeconds: (performance.now() - observation.started) / 1000,
+    grantType: noted.grantType,
+    error: noted.error,
+    providerLegalId: noted.providerLegalId,
+  });
+  observation.tracked?.end({ services: noted.services ?? NO_SERVICES, status, cause: noted.cause });
 }
 
 /**
@@ -66,35 +125,21 @@ function queryScope(url: string): string | undefined {
  */
 export function requestObserver(parts: RequestObserverParts) {
   return (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): void => {
-    if (observed.has(req)) {
+    const noted = notesOf(req);
+    if (noted.observation) {
       next?.();
       return;
     }
-    observed.add(req);
     const started = performance.now();
     const path = (req as { originalUrl?: string }).originalUrl ?? req.url ?? '/';
     const endpoint = parts.classify(req.method ?? '', path);
     if (endpoint === 'authorization') {
       const scope = queryScope(path);
-      if (scope) noteRequest(req, { services: servicesOf({ scope }) });
+      if (scope) noted.services = servicesOf({ scope });
     }
-    const tracked = parts.statistics?.begin(factsOf(req).services ?? []);
-    if (tracked) trackedOf.set(req, tracked);
-    // `close` follows `finish` on every answer, and comes alone when the connection closed first:
-    // one listener sees both, and `writableFinished` tells them apart.
-    res.on('close', () => {
-      const noted = factsOf(req);
-      const answered = res.writableFinished;
-      parts.metrics?.recordRequest({
-        endpoint,
-        status: answered ? res.statusCode : 499,
-        durationSeconds: (performance.now() - started) / 1000,
-        grantType: noted.grantType,
-        error: noted.error,
-        providerLegalId: noted.providerLegalId,
-      });
-      tracked?.end({ services: noted.services ?? [], status: answered ? res.statusCode : undefined, cause: noted.cause });
-    });
+    noted.observation = new Observation(parts, endpoint, started, parts.statistics?.begin(noted.services ?? NO_SERVICES));
+    if (res.req !== req) answers.set(res, noted);
+    res.on('close', recordAnswer);
     next?.();
   };
 }
