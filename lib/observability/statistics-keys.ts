@@ -3,6 +3,7 @@
  * buckets, and the one place where the storage counters' names are built.
  */
 import type { Psd2Role } from '../certificates/oids.js';
+import { BoundedMemo } from './bounded-memo.js';
 
 /** The services of EBA/GL/2018/07 the figures are kept for. */
 export const SERVICES = ['account_information', 'payment_initiation', 'funds_confirmation'] as const;
@@ -22,15 +23,40 @@ const SERVICE_OF_ROLE: Readonly<Record<Psd2Role, Service | undefined>> = {
   PSP_AS: undefined,
 };
 
+/** A set of services as bits, in {@link SERVICES} order, and the services of each such set. */
+const BIT_OF_SERVICE = new Map<Service, number>(SERVICES.map((service, index) => [service, 1 << index]));
+const SERVICES_OF_BITS: readonly (readonly Service[])[] = Array.from({ length: 1 << SERVICES.length }, (_, bits) => Object.freeze(SERVICES.filter((service) => (bits & BIT_OF_SERVICE.get(service)!) !== 0)));
+const bitsOf = (table: Readonly<Record<string, Service | undefined>>): ReadonlyMap<string, number> => new Map(
+  Object.entries(table).flatMap(([name, service]) => (service === undefined ? [] : [[name, BIT_OF_SERVICE.get(service)!] as const])),
+);
+const BITS_OF_SCOPE = bitsOf(SERVICE_OF_SCOPE);
+const BITS_OF_ROLE = bitsOf(SERVICE_OF_ROLE);
+
+/** The services of a scope string's known scopes, as bits. */
+function scopeBitsOf(scope: string): number {
+  let bits = 0;
+  for (const name of scope.split(' ')) bits |= BITS_OF_SCOPE.get(name) ?? 0;
+  return bits;
+}
+/** {@link scopeBitsOf}, remembered for the scope strings in use. */
+const scopeBits = new BoundedMemo(256, scopeBitsOf);
+/** Longer scope strings are not remembered: a request may send any. */
+const REMEMBERED_SCOPE_LENGTH = 256;
+
 /**
  * The services a request is for: from its scope when it has one (`aisp`, `pisp`, `cbpii`), else
- * from the roles of the TPP's certificate (a registration by an AISP and PISP is for both).
+ * from the roles of the TPP's certificate (a registration by an AISP and PISP is for both). In
+ * {@link SERVICES} order, each once; the list is shared, hence read-only.
  */
-export function servicesOf(request: { readonly scope?: string | undefined; readonly roles?: readonly string[] | undefined }): Service[] {
-  const fromScope = new Set((request.scope ?? '').split(' ').map((scope) => SERVICE_OF_SCOPE[scope]).filter((service) => service !== undefined));
-  if (fromScope.size) return SERVICES.filter((service) => fromScope.has(service));
-  const fromRoles = new Set((request.roles ?? []).map((role) => SERVICE_OF_ROLE[role as Psd2Role]));
-  return SERVICES.filter((service) => fromRoles.has(service));
+export function servicesOf(request: { readonly scope?: string | undefined; readonly roles?: readonly string[] | undefined }): readonly Service[] {
+  const scope = request.scope;
+  if (scope) {
+    const fromScope = scope.length <= REMEMBERED_SCOPE_LENGTH ? scopeBits.get(scope) : scopeBitsOf(scope);
+    if (fromScope) return SERVICES_OF_BITS[fromScope]!;
+  }
+  let fromRoles = 0;
+  for (const role of request.roles ?? []) fromRoles |= BITS_OF_ROLE.get(role) ?? 0;
+  return SERVICES_OF_BITS[fromRoles]!;
 }
 
 export const DAY_SECONDS = 86_400;
@@ -53,8 +79,9 @@ export const LATENCY_BOUNDS_MS = [25, 50, 75, 100, 150, 200, 300, 400, 500, 750,
 
 /** The index of the bucket counting a response time of `ms` (the last one past every bound). */
 export function bucketOf(ms: number): number {
-  const index = LATENCY_BOUNDS_MS.findIndex((bound) => ms <= bound);
-  return index < 0 ? LATENCY_BOUNDS_MS.length : index;
+  let index = 0;
+  while (index < LATENCY_BOUNDS_MS.length && !(ms <= LATENCY_BOUNDS_MS[index]!)) index += 1;
+  return index;
 }
 
 /** Counters of a day live 400 days from their first count: a year and a quarter to publish. */
@@ -74,6 +101,53 @@ export const statisticsKeys = {
   bucket: (index: number): DayFigure => `bucket_${index}`,
 };
 
+/** The names of one day's counters of one service. */
+export interface DayCounterNames {
+  readonly requests: string;
+  readonly failed: string;
+  readonly durationMs: string;
+  /** By {@link bucketOf}'s index. */
+  readonly buckets: readonly string[];
+}
+
+/** The names of one slot's counters of one service that requests count in. */
+export interface SlotCounterNames {
+  readonly answered: string;
+  readonly failed: string;
+}
+
+const DAY_MS = DAY_SECONDS * 1000;
+const SLOT_MS = SLOT_SECONDS * 1000;
+
+const perService = <T>(names: (service: Service) => T): Readonly<Record<Service, T>> => Object.fromEntries(SERVICES.map((service) => [service, names(service)])) as Record<Service, T>;
+
+/** By the day's index since the epoch: requests arrive in a day or two at a time. */
+const dayNames = new BoundedMemo(8, (index: number) => {
+  const day = dayOf(index * DAY_MS);
+  return perService((service): DayCounterNames => ({
+    requests: statisticsKeys.day(day, service, 'requests'),
+    failed: statisticsKeys.day(day, service, 'failed'),
+    durationMs: statisticsKeys.day(day, service, 'duration_ms'),
+    buckets: Array.from({ length: LATENCY_BOUNDS_MS.length + 1 }, (_, bucket) => statisticsKeys.day(day, service, statisticsKeys.bucket(bucket))),
+  }));
+});
+
+/** By the slot: requests end within a few slots of one another. */
+const slotNames = new BoundedMemo(64, (slot: number) => perService((service): SlotCounterNames => ({
+  answered: statisticsKeys.slot(slot, service, 'answered'),
+  failed: statisticsKeys.slot(slot, service, 'failed'),
+})));
+
+/** The counter names of the UTC day holding `time` (epoch milliseconds), by service, built once per day. */
+export function dayCounterNames(time: number): Readonly<Record<Service, DayCounterNames>> {
+  return dayNames.get(Math.floor(time / DAY_MS));
+}
+
+/** The counter names of `slot`, by service, built once per slot. */
+export function slotCounterNames(slot: number): Readonly<Record<Service, SlotCounterNames>> {
+  return slotNames.get(slot);
+}
+
 /** The UTC day of `time`, `YYYY-MM-DD`. */
 export function dayOf(time: number): string {
   return new Date(time).toISOString().slice(0, 10);
@@ -81,7 +155,7 @@ export function dayOf(time: number): string {
 
 /** The slot holding `time` (epoch milliseconds). */
 export function slotOf(time: number): number {
-  return Math.floor(time / (SLOT_SECONDS * 1000));
+  return Math.floor(time / SLOT_MS);
 }
 
 /** The UTC day a slot lies in. */

@@ -32,8 +32,8 @@ import type { Logger } from '../logger.js';
 import type { Storage } from '../storage.js';
 import { errorForLog } from './errors-for-log.js';
 import {
-  DAY_WINDOW_SECONDS, LATENCY_BOUNDS_MS, SERIES_SECONDS, SERVICES, SLOT_SECONDS, SLOT_WINDOW_SECONDS, bucketOf, dayOf, dayOfSlot,
-  daysOf, slotOf, statisticsKeys, type Service,
+  DAY_WINDOW_SECONDS, LATENCY_BOUNDS_MS, SERIES_SECONDS, SERVICES, SLOT_SECONDS, SLOT_WINDOW_SECONDS, bucketOf, dayCounterNames, dayOf,
+  dayOfSlot, daysOf, slotCounterNames, slotOf, statisticsKeys, type Service,
 } from './statistics-keys.js';
 import { eachLimited, readFigures, toCsv, type StatisticsReport } from './statistics-report.js';
 import { judgeSlot, type SeriesState } from './statistics-series.js';
@@ -73,9 +73,37 @@ export interface TrackedRequest {
 
 interface Tracked {
   readonly arrival: number;
-  services: readonly Service[];
+  readonly services: readonly Service[];
   /** Counted as not answered in its slot, after 30 s. */
-  stalled: boolean;
+  readonly stalled: boolean;
+}
+
+type Outcome = Parameters<TrackedRequest['end']>[0];
+
+/** A request from {@link PsdStatistics.begin}: one object per request, its methods shared. */
+class OpenRequest implements Tracked, TrackedRequest {
+  readonly arrival: number;
+  stalled = false;
+  #services: readonly Service[];
+  readonly #ended: (request: OpenRequest, outcome: Outcome) => void;
+
+  constructor(arrival: number, services: readonly Service[], ended: (request: OpenRequest, outcome: Outcome) => void) {
+    this.arrival = arrival;
+    this.#services = services;
+    this.#ended = ended;
+  }
+
+  get services(): readonly Service[] {
+    return this.#services;
+  }
+
+  set services(value: Service | readonly Service[]) {
+    this.#services = asList(value);
+  }
+
+  end(outcome: Outcome): void {
+    this.#ended(this, outcome);
+  }
 }
 
 const MARGIN_MS = 5000;
@@ -86,7 +114,15 @@ const SLOTS_PER_FLUSH = 720;
 /** Counts kept in memory at most while the storage refuses them (slot counts are dropped past it). */
 const MAX_PENDING = 100_000;
 
-const asList = (services: Service | readonly Service[]): readonly Service[] => (typeof services === 'string' ? [services] : services).filter((service) => SERVICES.includes(service));
+const NONE: readonly Service[] = Object.freeze([]);
+const isService = (service: unknown): boolean => (SERVICES as readonly unknown[]).includes(service);
+
+/** The services counted of `services`: a copy, unless a shared read-only list of services only ({@link servicesOf}). */
+function asList(services: Service | readonly Service[]): readonly Service[] {
+  if (typeof services === 'string') return isService(services) ? [services] : NONE;
+  if (!services.length) return NONE;
+  return Object.isFrozen(services) && services.every(isService) ? services : services.filter(isService);
+}
 
 /** The statistics of one instance, adding up with the other instances' in the storage. */
 export class PsdStatistics {
@@ -97,7 +133,12 @@ export class PsdStatistics {
   readonly #timer: NodeJS.Timeout | undefined;
   /** Counter name → amount and window, not yet added to the storage. */
   #pending = new Map<string, { amount: number; window: number }>();
-  readonly #tracked = new Set<Tracked>();
+  readonly #tracked = new Set<OpenRequest>();
+  readonly #ended = (request: OpenRequest, outcome: Outcome): void => {
+    if (!this.#tracked.delete(request)) return;
+    if (outcome.services !== undefined) request.services = outcome.services;
+    this.#count(request, outcome.status, outcome.cause, Math.max(0, this.#now() - request.arrival));
+  };
   readonly #series = new Map<Service, SeriesState>(SERVICES.map((service) => [service, {}]));
   /** Slots found down, not yet added to their day. */
   #claims: { readonly service: Service; readonly slot: number; claimed: boolean }[] = [];
@@ -111,7 +152,8 @@ export class PsdStatistics {
     if (!Number.isFinite(flushEvery) || flushEvery < 1000 || flushEvery > 30_000) throw new RangeError(`flushEvery must be 1000 to 30000 ms, not ${String(flushEvery)}`);
     const clock = options.now ?? systemClock;
     this.#storage = options.storage;
-    this.#now = () => clock().getTime();
+    // The machine's clock read without making a Date.
+    this.#now = clock === systemClock ? Date.now : () => clock().getTime();
     this.#flushEvery = flushEvery;
     this.#logger = options.logger;
     if (options.timer ?? true) {
@@ -131,7 +173,7 @@ export class PsdStatistics {
    */
   record(outcome: RequestOutcome & { readonly durationSeconds: number }): void {
     const ms = Number.isFinite(outcome.durationSeconds) && outcome.durationSeconds > 0 ? outcome.durationSeconds * 1000 : 0;
-    this.#count({ arrival: this.#now() - ms, services: asList(outcome.services), stalled: false }, outcome, ms);
+    this.#count({ arrival: this.#now() - ms, services: asList(outcome.services), stalled: false }, outcome.status, outcome.cause, ms);
   }
 
   /**
@@ -140,36 +182,25 @@ export class PsdStatistics {
    * known by then), instead of only when it ends.
    */
   begin(services: Service | readonly Service[] = []): TrackedRequest {
-    const tracked: Tracked = { arrival: this.#now(), services: asList(services), stalled: false };
-    this.#tracked.add(tracked);
-    return {
-      get services() {
-        return tracked.services;
-      },
-      set services(value) {
-        tracked.services = asList(value);
-      },
-      end: (outcome) => {
-        if (!this.#tracked.delete(tracked)) return;
-        if (outcome.services !== undefined) tracked.services = asList(outcome.services);
-        this.#count(tracked, { ...outcome, services: tracked.services }, Math.max(0, this.#now() - tracked.arrival));
-      },
-    };
+    const request = new OpenRequest(this.#now(), asList(services), this.#ended);
+    this.#tracked.add(request);
+    return request;
   }
 
-  #count(request: Tracked, outcome: RequestOutcome, ms: number): void {
-    const failed = outcome.cause !== undefined || (outcome.status !== undefined && outcome.status >= 500) || ms > SERIES_SECONDS * 1000;
-    const answered = !failed && outcome.status !== undefined;
-    const day = dayOf(request.arrival);
-    const slot = slotOf(request.arrival);
+  #count(request: Tracked, status: number | undefined, cause: RequestOutcome['cause'], ms: number): void {
+    if (!request.services.length) return;
+    const failed = cause !== undefined || (status !== undefined && status >= 500) || ms > SERIES_SECONDS * 1000;
+    const answered = !failed && status !== undefined;
+    const days = dayCounterNames(request.arrival);
+    const slots = request.stalled || !(failed || answered) ? undefined : slotCounterNames(slotOf(request.arrival));
+    const bucket = bucketOf(ms);
     for (const service of request.services) {
-      this.#add(statisticsKeys.day(day, service, 'requests'), 1, DAY_WINDOW_SECONDS);
-      if (failed) this.#add(statisticsKeys.day(day, service, 'failed'), 1, DAY_WINDOW_SECONDS);
-      this.#add(statisticsKeys.day(day, service, 'duration_ms'), Math.round(ms), DAY_WINDOW_SECONDS);
-      this.#add(statisticsKeys.day(day, service, statisticsKeys.bucket(bucketOf(ms))), 1, DAY_WINDOW_SECONDS);
-      if (request.stalled) continue;
-      if (failed) this.#add(statisticsKeys.slot(slot, service, 'failed'), 1, SLOT_WINDOW_SECONDS);
-      else if (answered) this.#add(statisticsKeys.slot(slot, service, 'answered'), 1, SLOT_WINDOW_SECONDS);
+      const day = days[service];
+      this.#add(day.requests, 1, DAY_WINDOW_SECONDS);
+      if (failed) this.#add(day.failed, 1, DAY_WINDOW_SECONDS);
+      this.#add(day.durationMs, Math.round(ms), DAY_WINDOW_SECONDS);
+      this.#add(day.buckets[bucket]!, 1, DAY_WINDOW_SECONDS);
+      if (slots) this.#add(failed ? slots[service].failed : slots[service].answered, 1, SLOT_WINDOW_SECONDS);
     }
   }
 
@@ -184,7 +215,8 @@ export class PsdStatistics {
     for (const tracked of this.#tracked) {
       if (tracked.stalled || !tracked.services.length || now - tracked.arrival <= SERIES_SECONDS * 1000) continue;
       tracked.stalled = true;
-      for (const service of tracked.services) this.#add(statisticsKeys.slot(slotOf(tracked.arrival), service, 'failed'), 1, SLOT_WINDOW_SECONDS);
+      const slots = slotCounterNames(slotOf(tracked.arrival));
+      for (const service of tracked.services) this.#add(slots[service].failed, 1, SLOT_WINDOW_SECONDS);
     }
   }
 
