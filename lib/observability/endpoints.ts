@@ -38,9 +38,14 @@ export interface EndpointClassifierOptions {
 
 /** The path without query or fragment, and without one trailing slash (Express routes ignore it). */
 function pathOnly(path: string): string {
-  const end = path.search(/[?#]/);
-  const bare = end >= 0 ? path.slice(0, end) : path;
-  return bare.length > 1 && bare.endsWith('/') ? bare.slice(0, -1) : bare;
+  let end = 0;
+  while (end < path.length) {
+    const code = path.charCodeAt(end);
+    if (code === 0x3f /* ? */ || code === 0x23 /* # */) break;
+    end += 1;
+  }
+  if (end > 1 && path.charCodeAt(end - 1) === 0x2f /* / */) end -= 1;
+  return end === path.length ? path : path.slice(0, end);
 }
 
 function mountOf(mountPath: string | undefined): string {
@@ -58,19 +63,23 @@ function mountOf(mountPath: string | undefined): string {
  */
 export function endpointClassifier(options: EndpointClassifierOptions = {}): (method: string, path: string) => Endpoint {
   const mount = mountOf(options.mountPath);
+  const under = `${mount}/`;
   const entries = (options.entryPaths ?? []).map(entryPattern);
-  const insertedMetadata = mount ? (path: string) => path.startsWith(WELL_KNOWN) && path.endsWith(mount) : () => false;
   return (method, path) => {
-    if (typeof method !== 'string' || typeof path !== 'string' || !METHODS.has(method.toUpperCase())) return OTHER;
+    if (typeof method !== 'string' || typeof path !== 'string' || !(METHODS.has(method) || METHODS.has(method.toUpperCase()))) return OTHER;
     const full = pathOnly(path);
-    if (insertedMetadata(full)) return 'metadata';
-    if (mount && full !== mount && !full.startsWith(`${mount}/`)) return OTHER;
-    const local = full.slice(mount.length) || '/';
+    if (mount && full.startsWith(WELL_KNOWN) && full.endsWith(mount)) return 'metadata';
+    if (mount && full !== mount && !full.startsWith(under)) return OTHER;
+    const local = full.length === mount.length ? '/' : full.slice(mount.length);
     const exact = EXACT.get(local);
     if (exact) return exact;
-    const prefixed = PREFIXES.find(([prefix]) => local.startsWith(prefix));
-    if (prefixed) return prefixed[1];
-    return entries.some((pattern) => pattern.test(local)) ? 'authorization' : OTHER;
+    for (const [prefix, endpoint] of PREFIXES) {
+      if (local.startsWith(prefix)) return endpoint;
+    }
+    for (const pattern of entries) {
+      if (pattern.test(local)) return 'authorization';
+    }
+    return OTHER;
   };
 }
 

@@ -68,10 +68,14 @@ export function interactionIdOf(req: object): InteractionId | undefined {
  */
 export function interactionIdMiddleware(options: { readonly generate?: () => string } = {}) {
   return (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): string => {
-    const interaction = byRequest.get(req) ?? interactionIdFrom(req.headers[INTERACTION_ID_HEADER], options.generate);
-    byRequest.set(req, interaction);
+    let interaction = byRequest.get(req);
+    if (!interaction) {
+      interaction = interactionIdFrom(req.headers[INTERACTION_ID_HEADER], options.generate);
+      byRequest.set(req, interaction);
+    }
     if (!res.headersSent) res.setHeader(INTERACTION_ID_HEADER, interaction.id);
-    if (next) current.run(interaction, () => next());
+    // `run` calls `next` without arguments: it goes on as `next()` does.
+    if (next) current.run(interaction, next);
     return interaction.id;
   };
 }
