@@ -43,6 +43,11 @@ const scopeBits = new BoundedMemo(256, scopeBitsOf);
 /** Longer scope strings are not remembered: a request may send any. */
 const REMEMBERED_SCOPE_LENGTH = 256;
 
+/** Whether `list` is one of the read-only lists {@link servicesOf} gives: services only, each once. */
+export function isSharedServiceList(list: readonly unknown[]): boolean {
+  return SERVICES_OF_BITS.includes(list as readonly Service[]);
+}
+
 /**
  * The services a request is for: from its scope when it has one (`aisp`, `pisp`, `cbpii`), else
  * from the roles of the TPP's certificate (a registration by an AISP and PISP is for both). In

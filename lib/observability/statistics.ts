@@ -33,7 +33,7 @@ import type { Storage } from '../storage.js';
 import { errorForLog } from './errors-for-log.js';
 import {
   DAY_WINDOW_SECONDS, LATENCY_BOUNDS_MS, SERIES_SECONDS, SERVICES, SLOT_SECONDS, SLOT_WINDOW_SECONDS, bucketOf, dayCounterNames, dayOf,
-  dayOfSlot, daysOf, slotCounterNames, slotOf, statisticsKeys, type Service,
+  dayOfSlot, daysOf, isSharedServiceList, slotCounterNames, slotOf, statisticsKeys, type Service,
 } from './statistics-keys.js';
 import { eachLimited, readFigures, toCsv, type StatisticsReport } from './statistics-report.js';
 import { judgeSlot, type SeriesState } from './statistics-series.js';
@@ -117,11 +117,11 @@ const MAX_PENDING = 100_000;
 const NONE: readonly Service[] = Object.freeze([]);
 const isService = (service: unknown): boolean => (SERVICES as readonly unknown[]).includes(service);
 
-/** The services counted of `services`: a copy, unless a shared read-only list of services only ({@link servicesOf}). */
+/** The services counted of `services`: a copy, unless one of the read-only lists of {@link servicesOf}. */
 function asList(services: Service | readonly Service[]): readonly Service[] {
   if (typeof services === 'string') return isService(services) ? [services] : NONE;
-  if (!services.length) return NONE;
-  return Object.isFrozen(services) && services.every(isService) ? services : services.filter(isService);
+  if (isSharedServiceList(services)) return services;
+  return services.length ? services.filter(isService) : NONE;
 }
 
 /** The statistics of one instance, adding up with the other instances' in the storage. */

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { BoundedMemo } from '../../lib/observability/bounded-memo.js';
 import { queryScope } from '../../lib/observability/query-scope.js';
 import {
-  LATENCY_BOUNDS_MS, SERVICES, dayCounterNames, dayOf, servicesOf, slotCounterNames, statisticsKeys, type Service,
+  LATENCY_BOUNDS_MS, SERVICES, dayCounterNames, dayOf, isSharedServiceList, servicesOf, slotCounterNames, statisticsKeys, type Service,
 } from '../../lib/observability/statistics-keys.js';
 
 /** The services of a request as documented: the scope's known scopes, else the certificate's roles. */
@@ -82,6 +82,8 @@ describe('observability: what every request computes', () => {
       expect(servicesOf({ roles: ['PSP_AI', 'PSP_AS'] })).to.equal(first);
       expect(Object.isFrozen(first)).to.equal(true);
       expect(Object.isFrozen(servicesOf({}))).to.equal(true);
+      expect(isSharedServiceList(first)).to.equal(true);
+      expect(isSharedServiceList([...first])).to.equal(false);
     });
 
     it('answers the same for scope strings past what is remembered, and for long ones', () => {
