@@ -25,11 +25,11 @@ export function normaliseRequests(options: ResolvedOptions, logger: Logger, prov
   let mountChecked = false;
 
   /** The bank's published entry URLs are the authorization endpoint, for one environment and language. */
-  const mapEntryPage = (req: Request): void => {
+  const mapEntryPage = (req: Request, path: string): void => {
     // Endpoints always come first, whatever an entry path's {lang} could match.
-    if (isReservedPath(req.path)) return;
+    if (isReservedPath(path)) return;
     for (const entry of entries) {
-      const match = entry.pattern.exec(req.path);
+      const match = entry.pattern.exec(path);
       if (!match) continue;
       stateOf(req).entry = { environment: entry.environment, language: match[1] };
       const query = req.url.indexOf('?');
@@ -57,8 +57,12 @@ export function normaliseRequests(options: ResolvedOptions, logger: Logger, prov
       req.headers['x-forwarded-host'] = issuerHost;
       req.headers['x-forwarded-proto'] = 'https';
     }
-    if ((req.method === 'GET' || req.method === 'HEAD') && req.path === METADATA_PATH) req.url = '/.well-known/openid-configuration';
-    else if (req.method === 'GET') mapEntryPage(req);
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      // Each read of `req.path` goes through Express's URL parser (parseurl): read it once.
+      const path = req.path;
+      if (path === METADATA_PATH) req.url = '/.well-known/openid-configuration';
+      else if (req.method === 'GET') mapEntryPage(req, path);
+    }
     next();
   };
 }
