@@ -91,9 +91,11 @@ export function interactionIdFields(interaction: InteractionId | undefined): { i
  * context (audit lines and error logs alike); entries outside a request are written as they are.
  */
 export function withInteractionId(logger: Logger): Logger {
+  // The fields of interactionIdFields first, in one object made per entry.
   const add = (fields: object): object => {
     const interaction = current.getStore();
-    return interaction ? { ...interactionIdFields(interaction), ...fields } : fields;
+    if (!interaction) return fields;
+    return interaction.replaced ? { interactionId: interaction.id, interactionIdReplaced: true, ...fields } : { interactionId: interaction.id, ...fields };
   };
   return {
     info: (fields, message) => logger.info(add(fields), message),
