@@ -1,87 +1,38 @@
 import type { RecordAdapter as Adapter, RecordPayload as AdapterPayload } from '../lib/storage.js';
 
 import { checkCounterGroup, type CounterLimit, type Storage } from '../lib/storage.js';
+import { ExpiryQueue } from './memory/expiry.js';
+import { copyOut, keep, type KeptPayload } from './memory/payloads.js';
 import { accountOf, consumeFailure, organizationOf, ownerOf } from './records.js';
 
 interface Entry {
   readonly model: string;
-  readonly payload: AdapterPayload;
-  /** Whether the payload is JSON data, copied on every read without checks. */
-  readonly plain: boolean;
+  readonly kept: KeptPayload;
   /** Epoch milliseconds, or Infinity for records without expiry. */
   readonly expiresAt: number;
+  /** Whether the payload was written with a `consumed` field: such a record is consumed already. */
+  readonly writtenConsumed: boolean;
+  /** When `consume` consumed the record, epoch seconds: added to every copy read. */
+  consumedAt: number | undefined;
+  /** What the indexes list the record under, read once when it is written: a deletion parses nothing. */
+  readonly grantId: string | undefined;
+  readonly uid: string | undefined;
+  readonly userCode: string | undefined;
+  readonly owner: string | undefined;
+  readonly account: string | undefined;
+  readonly organization: string | undefined;
 }
 
-const SWEEP_EVERY = 1000;
-
-/** Nesting beyond which a payload is left to structuredClone (which also copies cycles). */
-const MAX_PLAIN_DEPTH = 64;
-const NOT_PLAIN = Symbol('not plain');
-
-/**
- * A deep copy of `value` when it is JSON data (plain objects, arrays without holes, primitives), or
- * NOT_PLAIN. Several times cheaper than structuredClone, which the storage pays on every write and
- * every read.
- */
-function plainCopy(value: unknown, depth: number): unknown {
-  if (typeof value !== 'object' || value === null) return typeof value === 'function' || typeof value === 'symbol' ? NOT_PLAIN : value;
-  if (depth > MAX_PLAIN_DEPTH) return NOT_PLAIN;
-  const prototype = Object.getPrototypeOf(value) as unknown;
-  if (Array.isArray(value) && prototype === Array.prototype) {
-    const copy: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i += 1) {
-      const item: unknown = value[i];
-      const copied = item === undefined && !(i in value) ? NOT_PLAIN : plainCopy(item, depth + 1);
-      if (copied === NOT_PLAIN) return NOT_PLAIN;
-      copy[i] = copied;
-    }
-    return copy;
-  }
-  if (prototype !== Object.prototype && prototype !== null) return NOT_PLAIN;
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) {
-    const copied = plainCopy((value as Record<string, unknown>)[key], depth + 1);
-    if (copied === NOT_PLAIN) return NOT_PLAIN;
-    // An own `__proto__` field (JSON.parse makes one) stays a field, as structuredClone keeps it.
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: copied, enumerable: true, writable: true, configurable: true });
-    else copy[key] = copied;
-  }
-  return copy;
+/** A `string` field of a payload, or undefined. */
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
-/**
- * A deep copy of a payload stored as JSON data (checked once, when it was written): every read pays
- * for a copy, none for the checks again.
- */
-function copyStored(value: unknown): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) {
-    const copy: unknown[] = new Array(value.length);
-    for (let i = 0; i < value.length; i += 1) copy[i] = copyStored(value[i]);
-    return copy;
-  }
-  const copy: Record<string, unknown> = {};
-  // Object.keys, not for…in: the records' many shapes make for…in the slower of the two.
-  for (const key of Object.keys(value)) {
-    const copied = copyStored((value as Record<string, unknown>)[key]);
-    if (key === '__proto__') Object.defineProperty(copy, key, { value: copied, enumerable: true, writable: true, configurable: true });
-    else copy[key] = copied;
-  }
-  return copy;
-}
-
-/**
- * A copy of a payload that shares nothing with it: no caller can change a stored record through the
- * object it gave or was given. Anything but JSON data goes through structuredClone, as it always did.
- */
-function copyPayload(payload: AdapterPayload): { payload: AdapterPayload; plain: boolean } {
-  const copied = plainCopy(payload, 0);
-  return copied === NOT_PLAIN ? { payload: structuredClone(payload), plain: false } : { payload: copied as AdapterPayload, plain: true };
-}
-
-/** A copy of a stored entry's payload for a reader. */
+/** A copy of a stored entry's payload for a reader, its consumption included. */
 function readCopy(entry: Entry): AdapterPayload {
-  return entry.plain ? copyStored(entry.payload) as AdapterPayload : structuredClone(entry.payload);
+  const payload = copyOut(entry.kept);
+  if (entry.consumedAt !== undefined) payload.consumed = entry.consumedAt;
+  return payload;
 }
 
 /**
@@ -98,8 +49,10 @@ export class MemoryStorage implements Storage {
   readonly #userCode = new Map<string, string>();
   readonly #adapters = new Map<string, Adapter>();
   readonly #counters = new Map<string, { value: number; expiresAt: number }>();
+  /** Records and counters by expiry: each write deletes those due, and visits nothing else. */
+  readonly #recordExpiries = new ExpiryQueue();
+  readonly #counterExpiries = new ExpiryQueue();
   readonly #now: () => number;
-  #writes = 0;
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
@@ -146,7 +99,7 @@ export class MemoryStorage implements Storage {
   }
 
   async resetCounter(name: string): Promise<void> {
-    this.#counters.delete(name);
+    this.#deleteCounter(name);
   }
 
   /** Number of live records, for tests and diagnostics. */
@@ -154,16 +107,29 @@ export class MemoryStorage implements Storage {
     return this.#records.size;
   }
 
+  /**
+   * What is kept, for tests and diagnostics: counters, entries of the indexes (by grant, client, PSU,
+   * organization, uid and user code), and records and counters waiting to expire.
+   */
+  get counts(): { counters: number; indexEntries: number; expiring: number } {
+    let indexEntries = this.#uid.size + this.#userCode.size;
+    for (const index of [this.#byGrant, this.#byClient, this.#byAccount, this.#byOrganization]) {
+      for (const members of index.values()) indexEntries += members.size;
+    }
+    return { counters: this.#counters.size, indexEntries, expiring: this.#recordExpiries.size + this.#counterExpiries.size };
+  }
+
   #increment(name: string, windowSeconds: number, amount: number): number {
     const now = this.#now();
     let counter = this.#counters.get(name);
     if (!counter || counter.expiresAt <= now) {
+      this.#deleteCounter(name);
       counter = { value: 0, expiresAt: now + windowSeconds * 1000 };
       this.#counters.set(name, counter);
+      this.#counterExpiries.add(name, counter.expiresAt);
     }
     counter.value += amount;
-    this.#writes += 1;
-    if (this.#writes % SWEEP_EVERY === 0) this.#sweep();
+    this.#expire(now);
     return counter.value;
   }
 
@@ -171,10 +137,17 @@ export class MemoryStorage implements Storage {
     const counter = this.#counters.get(name);
     if (!counter) return 0;
     if (counter.expiresAt <= this.#now()) {
-      this.#counters.delete(name);
+      this.#deleteCounter(name);
       return 0;
     }
     return counter.value;
+  }
+
+  #deleteCounter(name: string): void {
+    const counter = this.#counters.get(name);
+    if (!counter) return;
+    this.#counters.delete(name);
+    this.#counterExpiries.remove(name, counter.expiresAt);
   }
 
   #get(key: string): Entry | undefined {
@@ -190,17 +163,14 @@ export class MemoryStorage implements Storage {
     const entry = this.#records.get(key);
     if (!entry) return;
     this.#records.delete(key);
-    const { payload } = entry;
-    if (typeof payload.grantId === 'string') this.#unindex(this.#byGrant, payload.grantId, key);
-    const owner = ownerOf(entry.model, key.slice(entry.model.length + 1), payload);
-    if (owner) this.#unindex(this.#byClient, owner, key);
-    const account = accountOf(entry.model, payload);
-    if (account) this.#unindex(this.#byAccount, account, key);
-    const organization = organizationOf(entry.model, payload);
-    if (organization) this.#unindex(this.#byOrganization, organization, key);
-    if (typeof payload.uid === 'string' && this.#uid.get(`${entry.model}:${payload.uid}`) === key) this.#uid.delete(`${entry.model}:${payload.uid}`);
-    if (typeof payload.userCode === 'string' && this.#userCode.get(`${entry.model}:${payload.userCode}`) === key) {
-      this.#userCode.delete(`${entry.model}:${payload.userCode}`);
+    this.#recordExpiries.remove(key, entry.expiresAt);
+    if (entry.grantId !== undefined) this.#unindex(this.#byGrant, entry.grantId, key);
+    if (entry.owner !== undefined) this.#unindex(this.#byClient, entry.owner, key);
+    if (entry.account !== undefined) this.#unindex(this.#byAccount, entry.account, key);
+    if (entry.organization !== undefined) this.#unindex(this.#byOrganization, entry.organization, key);
+    if (entry.uid !== undefined && this.#uid.get(`${entry.model}:${entry.uid}`) === key) this.#uid.delete(`${entry.model}:${entry.uid}`);
+    if (entry.userCode !== undefined && this.#userCode.get(`${entry.model}:${entry.userCode}`) === key) {
+      this.#userCode.delete(`${entry.model}:${entry.userCode}`);
     }
   }
 
@@ -220,14 +190,46 @@ export class MemoryStorage implements Storage {
     members.add(key);
   }
 
-  #sweep(): void {
+  /** Deletes the records and counters expired at `now`, and only them. */
+  #expire(now: number): void {
+    for (const key of this.#recordExpiries.takeDue(now)) {
+      if ((this.#records.get(key)?.expiresAt ?? Infinity) <= now) this.#delete(key);
+    }
+    for (const name of this.#counterExpiries.takeDue(now)) {
+      if ((this.#counters.get(name)?.expiresAt ?? Infinity) <= now) this.#counters.delete(name);
+    }
+  }
+
+  #write(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined): void {
+    const key = `${model}:${id}`;
+    const kept = keep(payload);
+    this.#delete(key);
     const now = this.#now();
-    for (const [key, entry] of this.#records) {
-      if (entry.expiresAt <= now) this.#delete(key);
-    }
-    for (const [name, counter] of this.#counters) {
-      if (counter.expiresAt <= now) this.#counters.delete(name);
-    }
+    const expiresAt = typeof expiresIn === 'number' ? now + expiresIn * 1000 : Infinity;
+    // Saved with no time left (e.g. an interaction touched after it expired): nothing to keep.
+    if (expiresAt <= now) return;
+    const entry: Entry = {
+      model,
+      kept,
+      expiresAt,
+      writtenConsumed: payload.consumed !== undefined,
+      consumedAt: undefined,
+      grantId: text(payload.grantId),
+      uid: text(payload.uid),
+      userCode: text(payload.userCode),
+      owner: ownerOf(model, id, payload),
+      account: accountOf(model, payload),
+      organization: organizationOf(model, payload),
+    };
+    this.#records.set(key, entry);
+    this.#recordExpiries.add(key, expiresAt);
+    if (entry.grantId !== undefined) this.#index(this.#byGrant, entry.grantId, key);
+    if (entry.owner !== undefined) this.#index(this.#byClient, entry.owner, key);
+    if (entry.account !== undefined) this.#index(this.#byAccount, entry.account, key);
+    if (entry.organization !== undefined) this.#index(this.#byOrganization, entry.organization, key);
+    if (entry.uid !== undefined) this.#uid.set(`${model}:${entry.uid}`, key);
+    if (entry.userCode !== undefined) this.#userCode.set(`${model}:${entry.userCode}`, key);
+    this.#expire(now);
   }
 
   #createAdapter(model: string): Adapter {
@@ -235,21 +237,7 @@ export class MemoryStorage implements Storage {
 
     return {
       upsert: async (id, payload, expiresIn) => {
-        const key = keyOf(id);
-        this.#delete(key);
-        const expiresAt = typeof expiresIn === 'number' ? this.#now() + expiresIn * 1000 : Infinity;
-        this.#records.set(key, { model, ...copyPayload(payload), expiresAt });
-        if (typeof payload.grantId === 'string') this.#index(this.#byGrant, payload.grantId, key);
-        const owner = ownerOf(model, id, payload);
-        if (owner) this.#index(this.#byClient, owner, key);
-        const account = accountOf(model, payload);
-        if (account) this.#index(this.#byAccount, account, key);
-        const organization = organizationOf(model, payload);
-        if (organization) this.#index(this.#byOrganization, organization, key);
-        if (typeof payload.uid === 'string') this.#uid.set(`${model}:${payload.uid}`, key);
-        if (typeof payload.userCode === 'string') this.#userCode.set(`${model}:${payload.userCode}`, key);
-        this.#writes += 1;
-        if (this.#writes % SWEEP_EVERY === 0) this.#sweep();
+        this.#write(model, id, payload, expiresIn);
       },
       find: async (id) => {
         const entry = this.#get(keyOf(id));
@@ -270,8 +258,8 @@ export class MemoryStorage implements Storage {
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
         if (!entry) throw consumeFailure(model, `${model} no longer exists`);
-        if (entry.payload.consumed !== undefined) throw consumeFailure(model, `${model} already consumed`);
-        entry.payload.consumed = Math.floor(this.#now() / 1000);
+        if (entry.writtenConsumed || entry.consumedAt !== undefined) throw consumeFailure(model, `${model} already consumed`);
+        entry.consumedAt = Math.floor(this.#now() / 1000);
       },
       destroy: async (id) => {
         this.#delete(keyOf(id));

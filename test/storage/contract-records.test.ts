@@ -24,6 +24,15 @@ storageContract(({ adapter, backend, find, fresh }) => {
       });
     }
 
+    it('stores a payload as JSON carries it: a field set to undefined left out, an undefined array item null', async () => {
+      const ids = fresh();
+      const id = taggedId(ids.grantId);
+      await adapter('AccessToken').upsert(id, { ...fieldsOf('AccessToken', ids), extra: undefined, list: [undefined, 1], inner: { gone: undefined } }, 300);
+      const found = await find('AccessToken', id);
+      expect(found).to.deep.equal({ ...fieldsOf('AccessToken', ids), list: [null, 1], inner: {} });
+      expect(found).not.to.have.property('extra');
+    });
+
     it('finds nothing for an id never written, in every model', async () => {
       for (const model of MODELS) {
         expect(await find(model, random()), model).to.equal(undefined);
