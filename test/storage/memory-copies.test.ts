@@ -39,6 +39,9 @@ describe('MemoryStorage copies', () => {
     expect(Object.getPrototypeOf(found)).to.equal(Object.prototype);
     expect(Object.keys(found)).to.deep.equal(['__proto__', 'a', 'n']);
     expect(({} as Fields).polluted).to.equal(undefined);
+    const protoField = (fields: Fields) => Object.getOwnPropertyDescriptor(fields, '__proto__')?.value as unknown;
+    expect(protoField(found)).to.deep.equal({ polluted: true });
+    expect(protoField(found)).not.to.equal(protoField(payload));
     expect(found.a).not.to.equal(payload.a);
     expect((found.a as unknown[])[1]).not.to.equal((payload.a as unknown[])[1]);
   });
