@@ -5,22 +5,38 @@ import { ExpiryQueue } from './memory/expiry.js';
 import { copyOut, keep, type KeptPayload } from './memory/payloads.js';
 import { accountOf, consumeFailure, organizationOf, ownerOf } from './records.js';
 
+/** The records of one model, by id, uid and user code: a lookup builds no `model:id` key. */
+class ModelRecords {
+  readonly byId = new Map<string, Entry>();
+  readonly byUid = new Map<string, Entry>();
+  readonly byUserCode = new Map<string, Entry>();
+  constructor(readonly model: string) {}
+}
+
+/**
+ * A stored record. A rewrite of a live record changes its entry in place, so that the indexes and
+ * the expiry queue, which hold entries, are touched only for what the rewrite changed (a flow
+ * rewrites its interaction three times, each time with the same index fields and second of expiry).
+ */
 interface Entry {
-  readonly model: string;
-  readonly kept: KeptPayload;
+  readonly records: ModelRecords;
+  readonly id: string;
+  /** Set when the record is deleted: an entry is never used again once deleted. */
+  deleted: boolean;
+  kept: KeptPayload;
   /** Epoch milliseconds, or Infinity for records without expiry. */
-  readonly expiresAt: number;
+  expiresAt: number;
   /** Whether the payload was written with a `consumed` field: such a record is consumed already. */
-  readonly writtenConsumed: boolean;
+  writtenConsumed: boolean;
   /** When `consume` consumed the record, epoch seconds: added to every copy read. */
   consumedAt: number | undefined;
   /** What the indexes list the record under, read once when it is written: a deletion parses nothing. */
-  readonly grantId: string | undefined;
-  readonly uid: string | undefined;
-  readonly userCode: string | undefined;
-  readonly owner: string | undefined;
-  readonly account: string | undefined;
-  readonly organization: string | undefined;
+  grantId: string | undefined;
+  uid: string | undefined;
+  userCode: string | undefined;
+  owner: string | undefined;
+  account: string | undefined;
+  organization: string | undefined;
 }
 
 /** A `string` field of a payload, or undefined. */
@@ -40,18 +56,17 @@ function readCopy(entry: Entry): AdapterPayload {
  * is shared between processes: production deployments use the Redis storage.
  */
 export class MemoryStorage implements Storage {
-  readonly #records = new Map<string, Entry>();
-  readonly #byGrant = new Map<string, Set<string>>();
-  readonly #byClient = new Map<string, Set<string>>();
-  readonly #byAccount = new Map<string, Set<string>>();
-  readonly #byOrganization = new Map<string, Set<string>>();
-  readonly #uid = new Map<string, string>();
-  readonly #userCode = new Map<string, string>();
+  readonly #models = new Map<string, ModelRecords>();
+  #size = 0;
+  readonly #byGrant = new Map<string, Set<Entry>>();
+  readonly #byClient = new Map<string, Set<Entry>>();
+  readonly #byAccount = new Map<string, Set<Entry>>();
+  readonly #byOrganization = new Map<string, Set<Entry>>();
   readonly #adapters = new Map<string, Adapter>();
   readonly #counters = new Map<string, { value: number; expiresAt: number }>();
   /** Records and counters by expiry: each write deletes those due, and visits nothing else. */
-  readonly #recordExpiries = new ExpiryQueue();
-  readonly #counterExpiries = new ExpiryQueue();
+  readonly #recordExpiries = new ExpiryQueue<Entry>();
+  readonly #counterExpiries = new ExpiryQueue<string>();
   readonly #now: () => number;
 
   constructor(options: { now?: () => number } = {}) {
@@ -61,25 +76,26 @@ export class MemoryStorage implements Storage {
   adapterFor(model: string): Adapter {
     let adapter = this.#adapters.get(model);
     if (!adapter) {
-      adapter = this.#createAdapter(model);
+      adapter = this.#createAdapter(this.#recordsOf(model));
       this.#adapters.set(model, adapter);
     }
     return adapter;
   }
 
   async removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
-    for (const key of [...(this.#byClient.get(clientId) ?? [])]) {
-      if (options.keepMetadata && (key === `Client:${clientId}` || key.startsWith('RegistrationAccessToken:'))) continue;
-      this.#delete(key);
+    for (const entry of [...(this.#byClient.get(clientId) ?? [])]) {
+      const { model } = entry.records;
+      if (options.keepMetadata && ((model === 'Client' && entry.id === clientId) || model === 'RegistrationAccessToken')) continue;
+      this.#delete(entry);
     }
   }
 
   async grantIdsOf(accountId: string): Promise<string[]> {
-    return [...(this.#byAccount.get(accountId) ?? [])].filter((key) => this.#get(key)).map((key) => key.slice('Grant:'.length));
+    return [...(this.#byAccount.get(accountId) ?? [])].filter((entry) => this.#live(entry)).map((entry) => entry.id);
   }
 
   async clientIdsOf(organization: string): Promise<string[]> {
-    return [...(this.#byOrganization.get(organization) ?? [])].filter((key) => this.#get(key)).map((key) => key.slice('Client:'.length));
+    return [...(this.#byOrganization.get(organization) ?? [])].filter((entry) => this.#live(entry)).map((entry) => entry.id);
   }
 
   async incrementCounter(name: string, windowSeconds: number, amount = 1): Promise<number> {
@@ -104,7 +120,7 @@ export class MemoryStorage implements Storage {
 
   /** Number of live records, for tests and diagnostics. */
   get size(): number {
-    return this.#records.size;
+    return this.#size;
   }
 
   /**
@@ -112,7 +128,8 @@ export class MemoryStorage implements Storage {
    * organization, uid and user code), and records and counters waiting to expire.
    */
   get counts(): { counters: number; indexEntries: number; expiring: number } {
-    let indexEntries = this.#uid.size + this.#userCode.size;
+    let indexEntries = 0;
+    for (const records of this.#models.values()) indexEntries += records.byUid.size + records.byUserCode.size;
     for (const index of [this.#byGrant, this.#byClient, this.#byAccount, this.#byOrganization]) {
       for (const members of index.values()) indexEntries += members.size;
     }
@@ -150,111 +167,144 @@ export class MemoryStorage implements Storage {
     this.#counterExpiries.remove(name, counter.expiresAt);
   }
 
-  #get(key: string): Entry | undefined {
-    const entry = this.#records.get(key);
+  #recordsOf(model: string): ModelRecords {
+    let records = this.#models.get(model);
+    if (!records) {
+      records = new ModelRecords(model);
+      this.#models.set(model, records);
+    }
+    return records;
+  }
+
+  /** The record of `id`, unless it has expired (then deleted). */
+  #get(records: ModelRecords, id: string): Entry | undefined {
+    const entry = records.byId.get(id);
     if (entry && entry.expiresAt <= this.#now()) {
-      this.#delete(key);
+      this.#delete(entry);
       return undefined;
     }
     return entry;
   }
 
-  #delete(key: string): void {
-    const entry = this.#records.get(key);
-    if (!entry) return;
-    this.#records.delete(key);
-    this.#recordExpiries.remove(key, entry.expiresAt);
-    if (entry.grantId !== undefined) this.#unindex(this.#byGrant, entry.grantId, key);
-    if (entry.owner !== undefined) this.#unindex(this.#byClient, entry.owner, key);
-    if (entry.account !== undefined) this.#unindex(this.#byAccount, entry.account, key);
-    if (entry.organization !== undefined) this.#unindex(this.#byOrganization, entry.organization, key);
-    if (entry.uid !== undefined && this.#uid.get(`${entry.model}:${entry.uid}`) === key) this.#uid.delete(`${entry.model}:${entry.uid}`);
-    if (entry.userCode !== undefined && this.#userCode.get(`${entry.model}:${entry.userCode}`) === key) {
-      this.#userCode.delete(`${entry.model}:${entry.userCode}`);
-    }
+  /** Whether an entry an index listed is still stored and has not expired (then deleted). */
+  #live(entry: Entry): boolean {
+    if (entry.deleted) return false;
+    if (entry.expiresAt > this.#now()) return true;
+    this.#delete(entry);
+    return false;
   }
 
-  #unindex(index: Map<string, Set<string>>, name: string, key: string): void {
-    const members = index.get(name);
-    if (!members) return;
-    members.delete(key);
-    if (!members.size) index.delete(name);
-  }
-
-  #index(index: Map<string, Set<string>>, name: string, key: string): void {
-    let members = index.get(name);
-    if (!members) {
-      members = new Set();
-      index.set(name, members);
-    }
-    members.add(key);
+  #delete(entry: Entry): void {
+    if (entry.deleted) return;
+    entry.deleted = true;
+    const { records } = entry;
+    records.byId.delete(entry.id);
+    this.#size -= 1;
+    this.#recordExpiries.remove(entry, entry.expiresAt);
+    if (entry.grantId !== undefined) unlist(this.#byGrant, entry.grantId, entry);
+    if (entry.owner !== undefined) unlist(this.#byClient, entry.owner, entry);
+    if (entry.account !== undefined) unlist(this.#byAccount, entry.account, entry);
+    if (entry.organization !== undefined) unlist(this.#byOrganization, entry.organization, entry);
+    if (entry.uid !== undefined && records.byUid.get(entry.uid) === entry) records.byUid.delete(entry.uid);
+    if (entry.userCode !== undefined && records.byUserCode.get(entry.userCode) === entry) records.byUserCode.delete(entry.userCode);
   }
 
   /** Deletes the records and counters expired at `now`, and only them. */
   #expire(now: number): void {
-    for (const key of this.#recordExpiries.takeDue(now)) {
-      if ((this.#records.get(key)?.expiresAt ?? Infinity) <= now) this.#delete(key);
+    for (const entry of this.#recordExpiries.takeDue(now)) {
+      if (entry.expiresAt <= now) this.#delete(entry);
     }
     for (const name of this.#counterExpiries.takeDue(now)) {
       if ((this.#counters.get(name)?.expiresAt ?? Infinity) <= now) this.#counters.delete(name);
     }
   }
 
-  #write(model: string, id: string, payload: AdapterPayload, expiresIn: number | undefined): void {
-    const key = `${model}:${id}`;
+  #write(records: ModelRecords, id: string, payload: AdapterPayload, expiresIn: number | undefined): void {
     const kept = keep(payload);
-    this.#delete(key);
     const now = this.#now();
     const expiresAt = typeof expiresIn === 'number' ? now + expiresIn * 1000 : Infinity;
+    const entry = records.byId.get(id);
     // Saved with no time left (e.g. an interaction touched after it expired): nothing to keep.
-    if (expiresAt <= now) return;
-    const entry: Entry = {
-      model,
-      kept,
-      expiresAt,
-      writtenConsumed: payload.consumed !== undefined,
-      consumedAt: undefined,
-      grantId: text(payload.grantId),
-      uid: text(payload.uid),
-      userCode: text(payload.userCode),
-      owner: ownerOf(model, id, payload),
-      account: accountOf(model, payload),
-      organization: organizationOf(model, payload),
-    };
-    this.#records.set(key, entry);
-    this.#recordExpiries.add(key, expiresAt);
-    if (entry.grantId !== undefined) this.#index(this.#byGrant, entry.grantId, key);
-    if (entry.owner !== undefined) this.#index(this.#byClient, entry.owner, key);
-    if (entry.account !== undefined) this.#index(this.#byAccount, entry.account, key);
-    if (entry.organization !== undefined) this.#index(this.#byOrganization, entry.organization, key);
-    if (entry.uid !== undefined) this.#uid.set(`${model}:${entry.uid}`, key);
-    if (entry.userCode !== undefined) this.#userCode.set(`${model}:${entry.userCode}`, key);
+    if (expiresAt <= now) {
+      if (entry) this.#delete(entry);
+      return;
+    }
+    const { model } = records;
+    const grantId = text(payload.grantId);
+    const uid = text(payload.uid);
+    const userCode = text(payload.userCode);
+    const owner = ownerOf(model, id, payload);
+    const account = accountOf(model, payload);
+    const organization = organizationOf(model, payload);
+    if (!entry) {
+      const created: Entry = {
+        records,
+        id,
+        deleted: false,
+        kept,
+        expiresAt,
+        writtenConsumed: payload.consumed !== undefined,
+        consumedAt: undefined,
+        grantId,
+        uid,
+        userCode,
+        owner,
+        account,
+        organization,
+      };
+      records.byId.set(id, created);
+      this.#size += 1;
+      this.#recordExpiries.add(created, expiresAt);
+      if (grantId !== undefined) listUnder(this.#byGrant, grantId, created);
+      if (owner !== undefined) listUnder(this.#byClient, owner, created);
+      if (account !== undefined) listUnder(this.#byAccount, account, created);
+      if (organization !== undefined) listUnder(this.#byOrganization, organization, created);
+      if (uid !== undefined) records.byUid.set(uid, created);
+      if (userCode !== undefined) records.byUserCode.set(userCode, created);
+    } else {
+      // Rewritten (an expired record not yet deleted too: it is written anew): only what changed moves.
+      entry.kept = kept;
+      entry.writtenConsumed = payload.consumed !== undefined;
+      entry.consumedAt = undefined;
+      this.#recordExpiries.move(entry, entry.expiresAt, expiresAt);
+      entry.expiresAt = expiresAt;
+      if (grantId !== entry.grantId) entry.grantId = relist(this.#byGrant, entry.grantId, grantId, entry);
+      if (owner !== entry.owner) entry.owner = relist(this.#byClient, entry.owner, owner, entry);
+      if (account !== entry.account) entry.account = relist(this.#byAccount, entry.account, account, entry);
+      if (organization !== entry.organization) entry.organization = relist(this.#byOrganization, entry.organization, organization, entry);
+      if (entry.uid !== undefined && entry.uid !== uid && records.byUid.get(entry.uid) === entry) records.byUid.delete(entry.uid);
+      entry.uid = uid;
+      // Set again even when unchanged: the uid names the record written last, as it always did.
+      if (uid !== undefined) records.byUid.set(uid, entry);
+      if (entry.userCode !== undefined && entry.userCode !== userCode && records.byUserCode.get(entry.userCode) === entry) {
+        records.byUserCode.delete(entry.userCode);
+      }
+      entry.userCode = userCode;
+      if (userCode !== undefined) records.byUserCode.set(userCode, entry);
+    }
     this.#expire(now);
   }
 
-  #createAdapter(model: string): Adapter {
-    const keyOf = (id: string) => `${model}:${id}`;
-
+  #createAdapter(records: ModelRecords): Adapter {
+    const { model } = records;
     return {
       upsert: async (id, payload, expiresIn) => {
-        this.#write(model, id, payload, expiresIn);
+        this.#write(records, id, payload, expiresIn);
       },
       find: async (id) => {
-        const entry = this.#get(keyOf(id));
+        const entry = this.#get(records, id);
         return entry ? readCopy(entry) : undefined;
       },
       findByUid: async (uid) => {
-        const key = this.#uid.get(`${model}:${uid}`);
-        const entry = key ? this.#get(key) : undefined;
-        return entry ? readCopy(entry) : undefined;
+        const entry = records.byUid.get(uid);
+        return entry && this.#live(entry) ? readCopy(entry) : undefined;
       },
       findByUserCode: async (userCode) => {
-        const key = this.#userCode.get(`${model}:${userCode}`);
-        const entry = key ? this.#get(key) : undefined;
-        return entry ? readCopy(entry) : undefined;
+        const entry = records.byUserCode.get(userCode);
+        return entry && this.#live(entry) ? readCopy(entry) : undefined;
       },
       consume: async (id) => {
-        const entry = this.#get(keyOf(id));
+        const entry = this.#get(records, id);
         // Two requests redeeming one code or rotated refresh token: only the first one wins, and a
         // record revoked or expired meanwhile is not redeemed either.
         if (!entry) throw consumeFailure(model, `${model} no longer exists`);
@@ -262,13 +312,37 @@ export class MemoryStorage implements Storage {
         entry.consumedAt = Math.floor(this.#now() / 1000);
       },
       destroy: async (id) => {
-        this.#delete(keyOf(id));
+        const entry = records.byId.get(id);
+        if (entry) this.#delete(entry);
       },
       revokeByGrantId: async (grantId) => {
-        for (const key of [...(this.#byGrant.get(grantId) ?? [])]) {
-          if (key.startsWith(`${model}:`)) this.#delete(key);
+        for (const entry of [...(this.#byGrant.get(grantId) ?? [])]) {
+          if (entry.records === records) this.#delete(entry);
         }
       },
     };
   }
+}
+
+function listUnder(index: Map<string, Set<Entry>>, name: string, entry: Entry): void {
+  let members = index.get(name);
+  if (!members) {
+    members = new Set();
+    index.set(name, members);
+  }
+  members.add(entry);
+}
+
+function unlist(index: Map<string, Set<Entry>>, name: string, entry: Entry): void {
+  const members = index.get(name);
+  if (!members) return;
+  members.delete(entry);
+  if (!members.size) index.delete(name);
+}
+
+/** Lists `entry` under `to` instead of `from` in `index`, and gives back `to`. */
+function relist(index: Map<string, Set<Entry>>, from: string | undefined, to: string | undefined, entry: Entry): string | undefined {
+  if (from !== undefined) unlist(index, from, entry);
+  if (to !== undefined) listUnder(index, to, entry);
+  return to;
 }

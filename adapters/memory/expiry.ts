@@ -3,9 +3,9 @@
  * expire, and those seconds in a min-heap. Taking what is due visits only what is due, however many
  * keys wait for later, so a write never pays for the size of the storage.
  */
-export class ExpiryQueue {
+export class ExpiryQueue<K> {
   /** Keys by second (epoch seconds, rounded up): every key of second `s` expires at `s * 1000` or before. */
-  readonly #buckets = new Map<number, Set<string>>();
+  readonly #buckets = new Map<number, Set<K>>();
   /** The seconds of #buckets, as a binary min-heap; each is in it once, until it is taken. */
   readonly #seconds: number[] = [];
 
@@ -17,7 +17,7 @@ export class ExpiryQueue {
   }
 
   /** Waits for `key` to expire at `expiresAt` (epoch milliseconds); Infinity never does. */
-  add(key: string, expiresAt: number): void {
+  add(key: K, expiresAt: number): void {
     if (expiresAt === Infinity) return;
     const second = Math.ceil(expiresAt / 1000);
     let bucket = this.#buckets.get(second);
@@ -33,13 +33,20 @@ export class ExpiryQueue {
    * Forgets `key`, added with `expiresAt`. Its second stays, empty, until it is due: a second taken
    * out of the heap here would cost a search through it.
    */
-  remove(key: string, expiresAt: number): void {
+  remove(key: K, expiresAt: number): void {
     if (expiresAt !== Infinity) this.#buckets.get(Math.ceil(expiresAt / 1000))?.delete(key);
   }
 
+  /** Waits for `key`, added with `from`, to expire at `to` instead; nothing moves within one second. */
+  move(key: K, from: number, to: number): void {
+    if (from === to || (from !== Infinity && to !== Infinity && Math.ceil(from / 1000) === Math.ceil(to / 1000))) return;
+    this.remove(key, from);
+    this.add(key, to);
+  }
+
   /** Takes out the keys expired at `now` (epoch milliseconds), second by second, oldest first. */
-  takeDue(now: number): string[] {
-    const due: string[] = [];
+  takeDue(now: number): K[] {
+    const due: K[] = [];
     while (this.#seconds.length > 0 && this.#seconds[0]! * 1000 <= now) {
       const second = this.#pop();
       const bucket = this.#buckets.get(second);
