@@ -17,7 +17,11 @@ type Outcome = { readonly identity: TppIdentity } | { readonly error: Certificat
  * that Express middleware and oidc-provider's synchronous certificate helpers share one result.
  */
 export class RequestIdentities {
-  readonly #outcomes = new WeakMap<IncomingMessage, Outcome>();
+  /**
+   * Where each request's outcome is kept: a property of the request under this instance's own
+   * symbol, not a WeakMap, whose every entry for a new request costs several times as much to write.
+   */
+  readonly #key = Symbol('TPP identity');
 
   constructor(
     private readonly verifier: CertificateVerifier,
@@ -25,7 +29,8 @@ export class RequestIdentities {
   ) {}
 
   #outcome(req: IncomingMessage): Outcome {
-    let outcome = this.#outcomes.get(req);
+    const carrier = req as IncomingMessage & Record<symbol, Outcome | undefined>;
+    let outcome = carrier[this.#key];
     if (!outcome) {
       try {
         outcome = { identity: this.verifier.identify(presentedCertificate(req, this.source)) };
@@ -33,7 +38,7 @@ export class RequestIdentities {
         if (!(error instanceof CertificateRejectedError)) throw error;
         outcome = { error };
       }
-      this.#outcomes.set(req, outcome);
+      carrier[this.#key] = outcome;
     }
     return outcome;
   }

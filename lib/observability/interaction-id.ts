@@ -44,7 +44,12 @@ export function interactionIdFrom(header: string | readonly string[] | undefined
 }
 
 const current = new AsyncLocalStorage<InteractionId>();
-const byRequest = new WeakMap<object, InteractionId>();
+/**
+ * Where a request's id is kept: a property of the request under a symbol of this module's, not a
+ * WeakMap, whose every entry for a new request costs several times as much to write.
+ */
+const INTERACTION = Symbol('interaction id');
+type Carrier = { [INTERACTION]?: InteractionId };
 
 /** The interaction id of the request being handled (in its asynchronous context), if any. */
 export function currentInteractionId(): InteractionId | undefined {
@@ -58,7 +63,7 @@ export function runWithInteractionId<T>(interaction: InteractionId, work: () => 
 
 /** The interaction id given to `req` by {@link interactionIdMiddleware}, if any. */
 export function interactionIdOf(req: object): InteractionId | undefined {
-  return byRequest.get(req);
+  return (req as Carrier)[INTERACTION];
 }
 
 /**
@@ -68,10 +73,11 @@ export function interactionIdOf(req: object): InteractionId | undefined {
  */
 export function interactionIdMiddleware(options: { readonly generate?: () => string } = {}) {
   return (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void): string => {
-    let interaction = byRequest.get(req);
+    const carrier = req as IncomingMessage & Carrier;
+    let interaction = carrier[INTERACTION];
     if (!interaction) {
       interaction = interactionIdFrom(req.headers[INTERACTION_ID_HEADER], options.generate);
-      byRequest.set(req, interaction);
+      carrier[INTERACTION] = interaction;
     }
     if (!res.headersSent) res.setHeader(INTERACTION_ID_HEADER, interaction.id);
     // `run` calls `next` without arguments: it goes on as `next()` does.

@@ -52,18 +52,21 @@ class Observation {
   }
 }
 
-/** By the Node request (Koa's `ctx.req`, Express's `req`). */
-const notes = new WeakMap<object, RequestNotes>();
+/**
+ * Kept on the Node request (Koa's `ctx.req`, Express's `req`) under a symbol of this module's, not
+ * in a WeakMap, whose every entry for a new request costs several times as much to write.
+ */
+const NOTES = Symbol('request notes');
+type Noted = { [NOTES]?: RequestNotes };
 /** By the answer, for an answer whose `req` is not its request (Node's and Express's are). */
 const answers = new WeakMap<object, RequestNotes>();
 
+function notedOf(req: object): RequestNotes | undefined {
+  return (req as Noted)[NOTES];
+}
+
 function notesOf(req: object): RequestNotes {
-  let noted = notes.get(req);
-  if (!noted) {
-    noted = new RequestNotes();
-    notes.set(req, noted);
-  }
-  return noted;
+  return (req as Noted)[NOTES] ??= new RequestNotes();
 }
 
 /** Adds `more` to what is known of `req` (the Node request; Koa's `ctx.req`, Express's `req`). */
@@ -82,7 +85,7 @@ export function noteRequest(req: object, more: RequestFacts): void {
 
 /** What was noted of `req`. */
 export function factsOf(req: object): RequestFacts {
-  return notes.get(req) ?? {};
+  return notedOf(req) ?? {};
 }
 
 export interface RequestObserverParts {
@@ -99,7 +102,7 @@ const NO_SERVICES: readonly Service[] = Object.freeze([]);
  * listener sees both, and `writableFinished` tells them apart. Shared by every answer (`this`).
  */
 function recordAnswer(this: ServerResponse): void {
-  const noted = notes.get(this.req) ?? answers.get(this);
+  const noted = notedOf(this.req) ?? answers.get(this);
   const observation = noted?.observation;
   if (!noted || !observation) return;
   const answered = this.writableFinished;
