@@ -80,10 +80,18 @@ interface Tracked {
 
 type Outcome = Parameters<TrackedRequest['end']>[0];
 
-/** A request from {@link PsdStatistics.begin}: one object per request, its methods shared. */
+/**
+ * A request from {@link PsdStatistics.begin}: one object per request, its methods shared. The
+ * requests not yet ended are linked in their order of arrival, each to its neighbours: a Set
+ * would hash each new object as it is added.
+ */
 class OpenRequest implements Tracked, TrackedRequest {
   readonly arrival: number;
   stalled = false;
+  /** Whether it is in the list of requests not yet ended. */
+  open = true;
+  previous: OpenRequest | undefined = undefined;
+  next: OpenRequest | undefined = undefined;
   #services: readonly Service[];
   readonly #ended: (request: OpenRequest, outcome: Outcome) => void;
 
@@ -133,9 +141,17 @@ export class PsdStatistics {
   readonly #timer: NodeJS.Timeout | undefined;
   /** Counter name → amount and window, not yet added to the storage. */
   #pending = new Map<string, { amount: number; window: number }>();
-  readonly #tracked = new Set<OpenRequest>();
+  /** The first and the last of the requests not yet ended, in order of arrival. */
+  #first: OpenRequest | undefined;
+  #last: OpenRequest | undefined;
   readonly #ended = (request: OpenRequest, outcome: Outcome): void => {
-    if (!this.#tracked.delete(request)) return;
+    if (!request.open) return;
+    request.open = false;
+    if (request.previous) request.previous.next = request.next;
+    else this.#first = request.next;
+    if (request.next) request.next.previous = request.previous;
+    else this.#last = request.previous;
+    request.previous = request.next = undefined;
     if (outcome.services !== undefined) request.services = outcome.services;
     this.#count(request, outcome.status, outcome.cause, Math.max(0, this.#now() - request.arrival));
   };
@@ -183,7 +199,10 @@ export class PsdStatistics {
    */
   begin(services: Service | readonly Service[] = []): TrackedRequest {
     const request = new OpenRequest(this.#now(), asList(services), this.#ended);
-    this.#tracked.add(request);
+    request.previous = this.#last;
+    if (this.#last) this.#last.next = request;
+    else this.#first = request;
+    this.#last = request;
     return request;
   }
 
@@ -212,7 +231,7 @@ export class PsdStatistics {
 
   /** Tracked requests past 30 s: not answered in time, counted as such in their slot. */
   #markStalled(now: number): void {
-    for (const tracked of this.#tracked) {
+    for (let tracked = this.#first; tracked; tracked = tracked.next) {
       if (tracked.stalled || !tracked.services.length || now - tracked.arrival <= SERIES_SECONDS * 1000) continue;
       tracked.stalled = true;
       const slots = slotCounterNames(slotOf(tracked.arrival));
