@@ -62,6 +62,17 @@ export class StatusCache {
     return record;
   }
 
+  /** The statuses kept in this process for each of `thumbprints`, each holding after `after`; undefined when one is not. */
+  allLocal(thumbprints: readonly string[], after: number): StatusRecord[] | undefined {
+    const records: StatusRecord[] = [];
+    for (const thumbprint of thumbprints) {
+      const record = this.local(thumbprint);
+      if (record === undefined || record.expiresAt <= after) return undefined;
+      records.push(record);
+    }
+    return records;
+  }
+
   /** The status in the storage, while it holds; kept in this process too. Undefined when the storage fails. */
   async stored(thumbprint: string): Promise<StatusRecord | undefined> {
     let payload: StatusRecord | undefined;

@@ -126,10 +126,14 @@ export class RevocationChecker {
    */
   async checkPath(path: readonly X509Certificate[], options: CheckOptions = {}): Promise<PathStatus> {
     const checked = path.slice(0, -1);
-    const issuers = checked.slice(1).map((certificate) => cachedThumbprint(certificate));
-    const records = await Promise.all(checked.map((certificate, index) => {
+    // Statuses this process keeps for the whole path (the usual case on a request) are read
+    // without a promise per certificate; else each is read, or looked up, on its own.
+    const kept = this.#statuses.allLocal(checked.map((certificate) => cachedThumbprint(certificate)), options.refreshBefore ?? this.#now());
+    kept?.forEach((record) => this.#kept(record));
+    const records = kept ?? await Promise.all(checked.map((certificate, index) => {
       const role: CertificateRole = index === 0 ? 'leaf' : 'intermediate';
-      return this.#statusOf(certificate, path[index + 1] as X509Certificate, role, index === 0 ? issuers : undefined, options);
+      const issuers = index === 0 ? checked.slice(1).map((issuer) => cachedThumbprint(issuer)) : undefined;
+      return this.#statusOf(certificate, path[index + 1] as X509Certificate, role, issuers, options);
     }));
     const result = (wanted: StatusRecord['status']) => {
       const index = records.findIndex((record) => record.status === wanted);
