@@ -74,9 +74,12 @@ export function answerMiddleware(parts: AnswerParts) {
     try {
       await next();
     } finally {
-      await returnLentToken(ctx, state);
+      // Awaited only when there is something to wait for: each await costs a microtask turn.
+      const returning = returnLentToken(ctx, state);
+      if (returning instanceof Promise) await returning;
     }
-    await runSteps(parts.steps, ctx, state);
+    const running = runSteps(parts.steps, ctx, state);
+    if (running) await running;
   };
   const { storage, logger } = parts;
   return async (ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> => {

@@ -19,10 +19,12 @@ async function refuseUnrevocable(ctx: KoaContextWithOIDC): Promise<void> {
   answerWithError(ctx, new UnsupportedTokenTypeError('only access tokens and refresh tokens can be revoked'));
 }
 
-/** A revocation: refused for codes and registration tokens, audited for the tokens it ends. */
+/**
+ * A revocation: refused for codes and registration tokens, audited for the tokens it ends. Every
+ * other answer passes without a promise.
+ */
 export function auditRevocation(logger: Logger, recordRevocation: (kind: 'access_token' | 'refresh_token') => void): AnswerStep {
-  return async (ctx) => {
-    if (ctx.oidc?.route !== 'revocation' || ctx.status !== 200) return;
+  const audit = async (ctx: KoaContextWithOIDC): Promise<void> => {
     await refuseUnrevocable(ctx);
     const { entities } = ctx.oidc;
     const kind = entities.RefreshToken ? 'refresh_token' : entities.AccessToken ? 'access_token' : entities.ClientCredentials ? 'client_credentials' : undefined;
@@ -30,4 +32,5 @@ export function auditRevocation(logger: Logger, recordRevocation: (kind: 'access
     logger.info({ event: 'token.revoked', clientId: ctx.oidc.client?.clientId, kind }, 'token revoked by its client');
     recordRevocation(kind === 'refresh_token' ? 'refresh_token' : 'access_token');
   };
+  return (ctx) => (ctx.oidc?.route !== 'revocation' || ctx.status !== 200 ? undefined : audit(ctx));
 }
