@@ -43,8 +43,11 @@ export type BodyLimit = { readonly bytes: number; readonly page: boolean } | und
 
 /** The body limit of a request, by method and path relative to the mount path. */
 export function bodyLimitOf(method: string | undefined, path: string): BodyLimit {
-  // Express routes without regard to case or a trailing slash: so are the limits.
-  const route = path.toLowerCase().replace(/\/+$/, '');
+  // Express routes without regard to case or a trailing slash: so are the limits. The slashes are
+  // counted from the end: a regular expression anchored at the end reads the path from its start.
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 0x2f /* / */) end -= 1;
+  const route = (end === path.length ? path : path.slice(0, end)).toLowerCase();
   if ((method === 'POST' && route === ROUTES.registration) || (method === 'PUT' && route.startsWith(`${ROUTES.registration}/`))) {
     return { bytes: BODY_LIMITS.registration, page: false };
   }
