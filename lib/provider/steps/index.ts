@@ -43,18 +43,14 @@ export function answerSteps(parts: StepParts): readonly AnswerStep[] {
 }
 
 /**
- * Runs `steps` in order until one answers `'final'`; only a step that answers a promise is waited
- * for. A promise comes back only then: when no step has anything to wait for (most answers), the
- * request goes on without a turn of the microtask queue.
+ * Runs `steps` in order (from the one at `from`) until one answers `'final'`; only a step that
+ * answers a promise is waited for. A promise comes back only then: when no step has anything to
+ * wait for (most answers), the request goes on without a turn of the microtask queue.
  */
-export function runSteps(steps: readonly AnswerStep[], ctx: Parameters<AnswerStep>[0], state: Parameters<AnswerStep>[1]): Promise<void> | undefined {
-  return runFrom(0, steps, ctx, state);
-}
-
-function runFrom(from: number, steps: readonly AnswerStep[], ctx: Parameters<AnswerStep>[0], state: Parameters<AnswerStep>[1]): Promise<void> | undefined {
+export function runSteps(steps: readonly AnswerStep[], ctx: Parameters<AnswerStep>[0], state: Parameters<AnswerStep>[1], from = 0): Promise<void> | undefined {
   for (let index = from; index < steps.length; index += 1) {
     const outcome = (steps[index] as AnswerStep)(ctx, state);
-    if (outcome instanceof Promise) return outcome.then((awaited) => (awaited === 'final' ? undefined : runFrom(index + 1, steps, ctx, state)));
+    if (outcome instanceof Promise) return outcome.then((awaited) => (awaited === 'final' ? undefined : runSteps(steps, ctx, state, index + 1)));
     if (outcome === 'final') return undefined;
   }
   return undefined;
