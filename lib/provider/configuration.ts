@@ -16,6 +16,7 @@ import { INTERACTION_PATH, PUSHED_REQUEST_PATH, ROUTES } from '../routes.js';
 import type { Storage } from '../storage.js';
 import { authorizationRequestCheck, pushedRequestOf, type PaymentLinks } from './authorization-request.js';
 import { clientField, clientViewOfClient } from './client-view.js';
+import { CookieSigner } from './cookie-signing.js';
 import { features } from './features.js';
 import { refuse } from './refusals.js';
 import { asyncParameterCheck, attachClientView } from './internals.js';
@@ -107,7 +108,7 @@ export function providerConfiguration(options: ResolvedOptions, storage: Storage
     // the resume cookie to its return URL (`{mount}/authorize/{uid}`); a path here would widen the
     // interaction cookie's to it.
     cookies: {
-      keys: options.cookieKeys,
+      keys: new CookieSigner(options.cookieKeys),
       names: { ...COOKIE_NAMES },
       long: { signed: true, secure: true, sameSite: 'lax', path: mountPath || '/' },
       short: { signed: true, secure: true, sameSite: 'lax' },
