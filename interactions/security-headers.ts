@@ -31,25 +31,29 @@ export function originOf(uri: string | undefined): string | undefined {
   return origin;
 }
 
-/** The headers of a page, with what else it may load or post to. Its styles are the server's own files only. */
+/** ` origin origin…` after a source list's 'self', nothing when there is none. */
+function sources(origins: readonly string[] | undefined): string {
+  return origins?.length ? ` ${origins.join(' ')}` : '';
+}
+
+/** The page's Content-Security-Policy, with what else it may load or post to. Its styles are the server's own files only. */
+export function contentSecurityPolicy(security: PageSecurity = {}): string {
+  return `default-src 'none'; style-src 'self'; img-src 'self'${sources(security.imageOrigins)}; form-action 'self'${sources(security.formTargets)}; frame-ancestors 'none'; base-uri 'none'`;
+}
+
+/** The headers every page has, after its Content-Security-Policy, in the order they are sent. */
+export const PAGE_HEADERS: readonly (readonly [string, string])[] = [
+  ['X-Frame-Options', 'DENY'],
+  ['X-Content-Type-Options', 'nosniff'],
+  ['Referrer-Policy', 'no-referrer'],
+  ['Cache-Control', 'no-store'],
+  ['Pragma', 'no-cache'],
+  ['Cross-Origin-Opener-Policy', 'same-origin'],
+  ['Cross-Origin-Resource-Policy', 'same-origin'],
+  ['Permissions-Policy', 'camera=(), microphone=(), geolocation=(), payment=()'],
+];
+
+/** The headers of a page, with what else it may load or post to. */
 export function pageSecurityHeaders(security: PageSecurity = {}): Record<string, string> {
-  const policy = [
-    "default-src 'none'",
-    "style-src 'self'",
-    `img-src 'self' ${(security.imageOrigins ?? []).join(' ')}`.trim(),
-    `form-action 'self' ${(security.formTargets ?? []).join(' ')}`.trim(),
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-  ].join('; ');
-  return {
-    'Content-Security-Policy': policy,
-    'X-Frame-Options': 'DENY',
-    'X-Content-Type-Options': 'nosniff',
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-    Pragma: 'no-cache',
-    'Cross-Origin-Opener-Policy': 'same-origin',
-    'Cross-Origin-Resource-Policy': 'same-origin',
-    'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
-  };
+  return { 'Content-Security-Policy': contentSecurityPolicy(security), ...Object.fromEntries(PAGE_HEADERS) };
 }
