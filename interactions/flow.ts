@@ -8,7 +8,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 
 import type { EnvironmentName } from '../lib/certificates/identity.js';
-import { acceptLanguageTags, type Language } from '../lib/language.js';
+import type { Language } from '../lib/language.js';
 import type { PaymentAtHand } from '../lib/payments/decisions.js';
 import { authorizationDetailSchema, type PaymentAuthorizationDetail } from '../lib/payments/details.js';
 import {
@@ -24,12 +24,12 @@ import { noteRequest, servicesOf } from '../lib/observability/index.js';
 import type { PsuAccount } from '../lib/psu.js';
 import { localizedValue } from '../lib/registration/localized-metadata.js';
 import { bankCall, Finished, FormRejected, SessionMismatch } from './page-errors.js';
-import { languageFrom, pageContext } from './render-context.js';
+import { pageContext } from './render-context.js';
 import { originOf } from './security-headers.js';
 import type { PageServices } from './services.js';
 import type { PageContext } from './views/layout.js';
 import type { FormTargets, TppView } from './views/pages.js';
-import type { Translate } from './i18n.js';
+import { translator, type Translate } from './i18n.js';
 
 /** Where a PSU is within one authorization, kept server-side in the interaction record. */
 export type Progress =
@@ -106,7 +106,7 @@ function paymentOf(interaction: InteractionRecord): PaymentAtHand | undefined {
 
 /** The form token of an interaction whose first step is not saved yet. */
 function csrfFor(services: PageServices, uid: string): string {
-  return createHmac('sha256', services.options.cookieKeys[0]!).update(`psd2-pages-csrf:${uid}`).digest('base64url');
+  return createHmac('sha256', services.csrfKey).update(`psd2-pages-csrf:${uid}`).digest('base64url');
 }
 
 function sameToken(expected: string, given: unknown): boolean {
@@ -122,19 +122,37 @@ function sameToken(expected: string, given: unknown): boolean {
  */
 export function pageTargets(services: PageServices, language: Language, environment: EnvironmentName, uid: string, csrf: string): Pick<Flow, 'context' | 'forms'> {
   const base = `${services.base}/${uid}`;
+  // Made when a page is drawn for this PSU only: a post that moves on, and a page from its template, need none.
+  let context: PageContext | undefined;
   return {
-    context: pageContext(services.options, language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`),
+    get context() {
+      return context ??= pageContext(services.options, language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`);
+    },
     forms: (action) => ({ csrf, action: `${base}/${action}`, cancel: `${base}/cancel` }),
   };
 }
 
 /** The flow of the interaction in the URL, which must be the one of the PSU's browser. */
 export async function loadFlow(services: PageServices, req: Request, res: Response): Promise<Flow> {
-  const { options, provider } = services;
-  const interaction = await interactionOf(provider, req, res);
+  const interaction = await interactionOf(services.provider, req, res);
   if (interaction.uid !== req.params.uid) throw new SessionMismatch();
   // The services of the authorization, for the PSD2 statistics of this request.
   noteRequest(req, { services: servicesOf({ scope: String(interaction.params.scope ?? '') }) });
+  return flowOf(services, req, interaction);
+}
+
+/**
+ * The flow once `progress` is saved: the interaction at hand holds it, as the record read again
+ * would.
+ */
+export async function saveAndReload(services: PageServices, req: Request, flow: Flow, progress: Progress): Promise<Flow> {
+  await saveProgress(flow, progress);
+  return flowOf(services, req, flow.interaction);
+}
+
+/** The flow of the PSU's interaction, read for this request. */
+async function flowOf(services: PageServices, req: Request, interaction: InteractionRecord): Promise<Flow> {
+  const { provider } = services;
   // Decided already (a double click, a reload, the back button): carry on to the TPP.
   if (interactionEnded(interaction)) throw new Finished(interaction.returnTo);
   const client = clientOf(interaction) ?? await findClient(provider, String(interaction.params.client_id));
@@ -144,13 +162,12 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
   // Until the PSU's first step is saved, the form token derives from the interaction and the
   // cookie key (no write for showing the first page); it is saved with the progress then.
   const progress = interaction.result?.[PROGRESS] as Progress | undefined ?? { step: 'signin', csrf: csrfFor(services, interaction.uid) };
-  const uiLocales = String(interaction.params.ui_locales ?? '').split(' ').filter(Boolean);
-  const language = progress.language ?? languageFrom(options, uiLocales.length ? uiLocales : acceptLanguageTags(req.get('accept-language')));
-  const { csrf } = progress;
-  const { context, forms } = pageTargets(services, language, environment, interaction.uid, csrf);
+  const language = progress.language ?? services.languageOf(String(interaction.params.ui_locales ?? ''), req.headers['accept-language']);
+  const targets = pageTargets(services, language, environment, interaction.uid, progress.csrf);
   const logoUri = localizedValue(metadata, 'logo_uri', language);
   const logo = logoUri?.startsWith('https://') ? logoUri : undefined;
   const redirectOrigin = originOf(String(interaction.params.redirect_uri ?? ''));
+  const logoOrigin = originOf(logo);
   return {
     payment: paymentOf(interaction),
     interaction,
@@ -158,17 +175,19 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
     environment,
     progress,
     language,
-    t: context.t,
-    context,
+    t: translator(language),
+    get context() {
+      return targets.context;
+    },
     tpp: {
       name: localizedValue(metadata, 'client_name', language) ?? client.clientId,
       legalId: typeof metadata.provider_legal_id === 'string' ? metadata.provider_legal_id : undefined,
       logoUri: logo,
     },
-    forms,
+    forms: targets.forms,
     security: {
       formTargets: redirectOrigin ? [redirectOrigin] : [],
-      imageOrigins: [originOf(logo)].filter((origin): origin is string => origin !== undefined),
+      imageOrigins: logoOrigin ? [logoOrigin] : [],
     },
   };
 }

@@ -4,11 +4,12 @@
  */
 import type { Response } from 'express';
 
-import { pickLanguage, type Language } from '../lib/language.js';
+import { acceptLanguageTags, pickLanguage, type Language } from '../lib/language.js';
+import { BoundedMemo } from '../lib/observability/bounded-memo.js';
 import type { ResolvedOptions } from '../lib/options/index.js';
 import type { Html } from './html.js';
 import { translator } from './i18n.js';
-import { pageSecurityHeaders, type PageSecurity } from './security-headers.js';
+import { contentSecurityPolicy, PAGE_HEADERS, type PageSecurity } from './security-headers.js';
 import { stylesheetsOf } from './stylesheets.js';
 import type { PageContext } from './views/layout.js';
 
@@ -33,14 +34,31 @@ export function languageFrom(options: PageOptions, tags: readonly string[]): Lan
   return pickLanguage(tags, options.pages.languages, options.pages.defaultLanguage);
 }
 
+/** Distinct `ui_locales` and Accept-Language values whose language is remembered, each. */
+const LANGUAGES_KEPT = 256;
+
+/**
+ * The language of a PSU who chose none on the pages: the first offered among the authorization's
+ * `ui_locales` when it names any, else among the browser's Accept-Language, else the default. The
+ * few values in use are negotiated once each.
+ */
+export function languageChoice(options: PageOptions): (uiLocales: string, acceptLanguage: string | undefined) => Language {
+  const byLocales = new BoundedMemo(LANGUAGES_KEPT, (uiLocales: string) => {
+    const tags = uiLocales.split(' ').filter(Boolean);
+    return tags.length ? languageFrom(options, tags) : undefined;
+  });
+  const byHeader = new BoundedMemo(LANGUAGES_KEPT, (header: string) => languageFrom(options, acceptLanguageTags(header)));
+  return (uiLocales, acceptLanguage) => (uiLocales ? byLocales.get(uiLocales) : undefined) ?? byHeader.get(acceptLanguage ?? '');
+}
+
 /**
  * Sends a page with its headers straight through Node: Express's `send` would hash the body for an
  * ETag that `no-store` makes useless, look up the content type by name, and turn the text into a
  * buffer written apart from the headers; a text body leaves with its headers in one write.
  */
 export function sendPage(res: Response, status: number, page: Html, security: PageSecurity = {}): void {
-  const headers = pageSecurityHeaders(security);
-  for (const name in headers) res.setHeader(name, headers[name]!);
+  res.setHeader('Content-Security-Policy', contentSecurityPolicy(security));
+  for (const [name, value] of PAGE_HEADERS) res.setHeader(name, value);
   const body = page.value;
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
   res.end(res.req.method === 'HEAD' ? undefined : body);

@@ -3,6 +3,8 @@
  * pages in render.ts and views/, what a failure shows in failures.ts; the decisions themselves
  * are the library's (lib/consent.ts, lib/payments/decisions.ts).
  */
+import { createSecretKey } from 'node:crypto';
+
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type Provider from 'oidc-provider';
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
@@ -17,12 +19,13 @@ import type { EntryPage } from '../lib/provider/index.js';
 import { INTERACTION_PATH, PAGE_ASSETS_PATH } from '../lib/routes.js';
 import type { Storage } from '../lib/storage.js';
 import { failPage, renderAuthorizationError } from './failures.js';
-import { loadFlow, loadPost, saveProgress, type Flow } from './flow.js';
+import { loadFlow, loadPost, saveAndReload, type Flow } from './flow.js';
 import { LoginLimits } from './login-limits.js';
 import { SessionMismatch } from './page-errors.js';
 import { pageForms } from './form-body.js';
 import { PageTemplates } from './page-templates.js';
 import { renderStep } from './render.js';
+import { languageChoice } from './render-context.js';
 import type { PageServices } from './services.js';
 import { cancel } from './steps/cancel.js';
 import { consent } from './steps/consent.js';
@@ -89,6 +92,8 @@ export class PsuPages {
       limits: this.#limits,
       base: `${this.#options.mountPath}${INTERACTION_PATH}`,
       origin: new URL(this.#options.issuer).origin,
+      csrfKey: createSecretKey(Buffer.from(this.#options.cookieKeys[0]!, 'utf8')),
+      languageOf: languageChoice(this.#options),
       templates: new PageTemplates(),
       payments: this.#payments,
       isSuspended: this.#isSuspended,
@@ -104,8 +109,7 @@ export class PsuPages {
       let flow = await loadFlow(services, req, res);
       const lang = req.query.lang;
       if (typeof lang === 'string' && (this.#options.pages.languages as readonly string[]).includes(lang) && lang !== flow.language) {
-        await saveProgress(flow, { ...flow.progress, language: lang as Language });
-        flow = await loadFlow(services, req, res);
+        flow = await saveAndReload(services, req, flow, { ...flow.progress, language: lang as Language });
       }
       await renderStep(services, res, flow);
     };

@@ -11,6 +11,8 @@ import { escapeHtml, html } from '../../interactions/html.js';
 import { CATALOGS, translator } from '../../interactions/i18n.js';
 import { interactionPageOf, languageLinksTo } from '../../interactions/language-links.js';
 import { clientNetwork, LoginLimits } from '../../interactions/login-limits.js';
+import { languageChoice, sendPage } from '../../interactions/render-context.js';
+import { Html } from '../../interactions/html.js';
 import { formatIban } from '../../interactions/views/pages.js';
 import { acceptLanguageTags, pickLanguage } from '../../lib/language.js';
 import { consentRecord, decideConsent, sharedAccounts } from '../../lib/consent.js';
@@ -36,6 +38,53 @@ describe('language choice', () => {
     expect(acceptLanguageTags('en;q=0.5, fr-CH, de;q=0.9, *;q=0.1, it;q=0')).to.deep.equal(['fr-CH', 'de', 'en']);
     expect(acceptLanguageTags(undefined)).to.deep.equal([]);
     expect(acceptLanguageTags('garbage;;;q=x')).to.deep.equal([]);
+  });
+
+  it('negotiates from ui_locales when it names a language, else from Accept-Language, each value as pickLanguage does', () => {
+    const options = { mountPath: '/oauth2', pages: { languages: ['de', 'fr'], defaultLanguage: 'fr' } } as unknown as Parameters<typeof languageChoice>[0];
+    const languageOf = languageChoice(options);
+    expect(languageOf('it de-AT', 'fr')).to.equal('de');
+    expect(languageOf('it', 'de'), 'ui_locales naming no offered language gives the default').to.equal('fr');
+    expect(languageOf('', 'en, de;q=0.5')).to.equal('de');
+    expect(languageOf('   ', 'de'), 'blank ui_locales').to.equal('de');
+    expect(languageOf('', undefined)).to.equal('fr');
+    fc.assert(fc.property(fc.string(), fc.option(fc.string(), { nil: undefined }), (uiLocales, header) => {
+      const tags = uiLocales.split(' ').filter(Boolean);
+      const expected = pickLanguage(tags.length ? tags : acceptLanguageTags(header), ['de', 'fr'], 'fr');
+      return languageOf(uiLocales, header) === expected && languageOf(uiLocales, header) === expected;
+    }));
+  });
+});
+
+describe('page headers', () => {
+  /** The header lines sendPage gives Node, in order. */
+  const sent = (security?: Parameters<typeof sendPage>[3]): string => {
+    const lines: string[] = [];
+    const res = {
+      req: { method: 'GET' },
+      setHeader: (name: string, value: unknown) => lines.push(`${name}: ${String(value)}`),
+      writeHead: (_status: number, more: Record<string, unknown>) => lines.push(...Object.entries(more).map(([name, value]) => `${name}: ${String(value)}`)),
+      end: () => undefined,
+    };
+    sendPage(res as unknown as Parameters<typeof sendPage>[0], 200, new Html('<p>é</p>'), security);
+    return lines.join('\n');
+  };
+  const rest = `X-Frame-Options: DENY
+X-Content-Type-Options: nosniff
+Referrer-Policy: no-referrer
+Cache-Control: no-store
+Pragma: no-cache
+Cross-Origin-Opener-Policy: same-origin
+Cross-Origin-Resource-Policy: same-origin
+Permissions-Policy: camera=(), microphone=(), geolocation=(), payment=()
+Content-Type: text/html; charset=utf-8
+Content-Length: 9`;
+
+  it('are sent in this order with these values, the TPP\'s origins added to the policy', () => {
+    expect(sent()).to.equal(`Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\n${rest}`);
+    expect(sent({ formTargets: ['https://tpp.example'], imageOrigins: ['https://cdn.example', 'https://img.example'] })).to.equal(
+      `Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self' https://cdn.example https://img.example; form-action 'self' https://tpp.example; frame-ancestors 'none'; base-uri 'none'\n${rest}`,
+    );
   });
 });
 
