@@ -68,7 +68,8 @@ export function pageForms(limits: FormLimits): (req: Request, res: Response, nex
         next(refusal(400, 'request size did not match content length', 'request.size.invalid'));
         return;
       }
-      const text = Buffer.concat(chunks, received).toString('utf8');
+      // A form fits in one chunk, most often: read as it came, not copied into one buffer first.
+      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, received)).toString('utf8');
       if (tooManyFields(text, limits.parameters)) {
         next(refusal(413, 'too many parameters', 'parameters.too.many'));
         return;

@@ -124,14 +124,15 @@ export class PsuPages {
     // would (without regard to case or a trailing slash); anything else is a session mismatch. A
     // stylesheet's path is neither: any other file or method under it gets the pages' 404.
     router.use((req, res, next) => {
-      if ((req.method === 'GET' || req.method === 'HEAD') && req.path.startsWith(ASSETS_PREFIX)) {
-        const file = stylesheets.file(req.path.slice(ASSETS_PREFIX.length));
+      const { path } = req;
+      if ((req.method === 'GET' || req.method === 'HEAD') && path.startsWith(ASSETS_PREFIX)) {
+        const file = stylesheets.file(path.slice(ASSETS_PREFIX.length));
         if (file) {
           sendStylesheet(res, file);
           return;
         }
       }
-      const match = PAGE_PATH.exec(req.path);
+      const match = PAGE_PATH.exec(path);
       const step = match?.[2] === undefined ? undefined : STEPS.get(match[2].toLowerCase());
       const showing = match !== null && match[2] === undefined && (req.method === 'GET' || req.method === 'HEAD');
       const posting = step !== undefined && req.method === 'POST';
@@ -139,8 +140,10 @@ export class PsuPages {
         failPage(services, req, res, new SessionMismatch(req.method)).catch(next);
         return;
       }
+      const uid = match![1]!;
       try {
-        req.params = { uid: decodeURIComponent(match![1]!) };
+        // Only an escape changes the id, or makes it unreadable: most ids have none.
+        req.params = { uid: uid.includes('%') ? decodeURIComponent(uid) : uid };
       } catch (error) {
         next(Object.assign(error as Error, { status: 400 }));
         return;
