@@ -53,7 +53,7 @@ export async function failPage(services: PageServices, req: Request, res: Respon
       title: flow.t('error.form.title'),
       message: flow.t('error.form'),
       continueHref: step,
-      cancel: { tpp: flow.tpp, forms: flow.forms('cancel') },
+      cancel: { tpp: flow.tpp, forms: flow.targets.forms('cancel') },
     }, step, flow.security);
     return;
   }

@@ -66,11 +66,11 @@ export interface Flow {
   readonly progress: Progress;
   readonly language: Language;
   readonly t: Translate;
-  readonly context: PageContext;
+  /** The context and form targets of its pages. */
+  readonly targets: PageTargets;
   readonly tpp: TppView;
   /** The payment the PSU is asked to confirm, as the payment API registered it. */
   readonly payment: PaymentAtHand | undefined;
-  readonly forms: (action: string) => FormTargets;
   readonly security: { readonly formTargets: string[]; readonly imageOrigins: string[] };
 }
 
@@ -120,16 +120,31 @@ function sameToken(expected: string, given: unknown): boolean {
  * The context and form targets of a page of the interaction `uid` (or of the placeholders a page
  * template is rendered with): its language links and the addresses its forms post to.
  */
-export function pageTargets(services: PageServices, language: Language, environment: EnvironmentName, uid: string, csrf: string): Pick<Flow, 'context' | 'forms'> {
-  const base = `${services.base}/${uid}`;
-  // Made when a page is drawn for this PSU only: a post that moves on, and a page from its template, need none.
-  let context: PageContext | undefined;
-  return {
-    get context() {
-      return context ??= pageContext(services.options, language, environment === 'sandbox', (lang) => `${base}?lang=${lang}`);
-    },
-    forms: (action) => ({ csrf, action: `${base}/${action}`, cancel: `${base}/cancel` }),
-  };
+export class PageTargets {
+  readonly #services: PageServices;
+  readonly #language: Language;
+  readonly #sandbox: boolean;
+  readonly #base: string;
+  readonly #csrf: string;
+  #context: PageContext | undefined;
+
+  constructor(services: PageServices, language: Language, environment: EnvironmentName, uid: string, csrf: string) {
+    this.#services = services;
+    this.#language = language;
+    this.#sandbox = environment === 'sandbox';
+    this.#base = `${services.base}/${uid}`;
+    this.#csrf = csrf;
+  }
+
+  /** Made when a page is drawn for this PSU alone: a post that moves on, and a page from its template, need none. */
+  get context(): PageContext {
+    return this.#context ??= pageContext(this.#services.options, this.#language, this.#sandbox, (lang) => `${this.#base}?lang=${lang}`);
+  }
+
+  /** Where the form of `action` posts, with the form token and the cancel address. */
+  forms(action: string): FormTargets {
+    return { csrf: this.#csrf, action: `${this.#base}/${action}`, cancel: `${this.#base}/cancel` };
+  }
 }
 
 /** The flow of the interaction in the URL, which must be the one of the PSU's browser. */
@@ -163,7 +178,6 @@ async function flowOf(services: PageServices, req: Request, interaction: Interac
   // cookie key (no write for showing the first page); it is saved with the progress then.
   const progress = interaction.result?.[PROGRESS] as Progress | undefined ?? { step: 'signin', csrf: csrfFor(services, interaction.uid) };
   const language = progress.language ?? services.languageOf(String(interaction.params.ui_locales ?? ''), req.headers['accept-language']);
-  const targets = pageTargets(services, language, environment, interaction.uid, progress.csrf);
   const logoUri = localizedValue(metadata, 'logo_uri', language);
   const logo = logoUri?.startsWith('https://') ? logoUri : undefined;
   const redirectOrigin = originOf(String(interaction.params.redirect_uri ?? ''));
@@ -176,15 +190,12 @@ async function flowOf(services: PageServices, req: Request, interaction: Interac
     progress,
     language,
     t: translator(language),
-    get context() {
-      return targets.context;
-    },
+    targets: new PageTargets(services, language, environment, interaction.uid, progress.csrf),
     tpp: {
       name: localizedValue(metadata, 'client_name', language) ?? client.clientId,
       legalId: typeof metadata.provider_legal_id === 'string' ? metadata.provider_legal_id : undefined,
       logoUri: logo,
     },
-    forms: targets.forms,
     security: {
       formTargets: redirectOrigin ? [redirectOrigin] : [],
       imageOrigins: logoOrigin ? [logoOrigin] : [],

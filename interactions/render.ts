@@ -7,7 +7,7 @@ import type { Response } from 'express';
 import type { PsuAccount } from '../lib/psu.js';
 import { issuesRefreshToken } from '../lib/psd2/token-policy.js';
 import { scopeList } from '../lib/psd2/tokens.js';
-import { accountsOf, pageTargets, type Flow } from './flow.js';
+import { accountsOf, PageTargets, type Flow } from './flow.js';
 import { Html } from './html.js';
 import { sendPage } from './render-context.js';
 import type { PageServices } from './services.js';
@@ -43,7 +43,7 @@ interface StepPage {
    * shows, the key of its template.
    */
   readonly key?: string;
-  render(targets: Pick<Flow, 'context' | 'forms'>): Html;
+  render(targets: PageTargets): Html;
 }
 
 async function stepPage(services: PageServices, flow: Flow, state: StepState): Promise<StepPage> {
@@ -51,28 +51,28 @@ async function stepPage(services: PageServices, flow: Flow, state: StepState): P
   // What the last post left (an error, the login typed, the choice made) makes the page the PSU's own.
   const shared = Object.keys(state).length === 0;
   const keyOf = (...parts: unknown[]): string | undefined => (shared ? JSON.stringify([flow.language, flow.environment, tpp, ...parts]) : undefined);
-  if (state.locked) return { render: ({ context, forms }) => lockedPage(context, { tpp, forms: forms('signin') }) };
+  if (state.locked) return { render: (targets) => lockedPage(targets.context, { tpp, forms: targets.forms('signin') }) };
   const error = state.error ? { error: state.error } : {};
   if (progress.step === 'signin' && flow.environment === 'sandbox') {
     const psus = services.options.sandbox?.testPsus ?? [];
-    return { key: keyOf('sandbox-signin'), render: ({ context, forms }) => sandboxSignInPage(context, { tpp, psus, forms: forms('signin'), ...error }) };
+    return { key: keyOf('sandbox-signin'), render: (targets) => sandboxSignInPage(targets.context, { tpp, psus, forms: targets.forms('signin'), ...error }) };
   }
   if (progress.step === 'signin') {
-    return { key: keyOf('bank-signin'), render: ({ context, forms }) => bankSignInPage(context, { tpp, forms: forms('signin'), ...(state.login ? { login: state.login } : {}), ...error }) };
+    return { key: keyOf('bank-signin'), render: (targets) => bankSignInPage(targets.context, { tpp, forms: targets.forms('signin'), ...(state.login ? { login: state.login } : {}), ...error }) };
   }
   if (progress.step === 'second_factor') {
-    return { render: ({ context, forms }) => secondFactorPage(context, { tpp, forms: forms('second-factor'), ...(progress.hint ? { hint: progress.hint } : {}), ...error }) };
+    return { render: (targets) => secondFactorPage(targets.context, { tpp, forms: targets.forms('second-factor'), ...(progress.hint ? { hint: progress.hint } : {}), ...error }) };
   }
   const { payment } = flow;
-  if (payment) return { render: ({ context, forms }) => paymentPage(context, { tpp, forms: forms('consent'), detail: payment.detail, ...(state.debtorNotHeld ? { debtorNotHeld: true } : {}) }) };
+  if (payment) return { render: (targets) => paymentPage(targets.context, { tpp, forms: targets.forms('consent'), detail: payment.detail, ...(state.debtorNotHeld ? { debtorNotHeld: true } : {}) }) };
   const scope = String(flow.interaction.params.scope);
   const lasting = issuesRefreshToken(flow.client.grantTypeAllowed('refresh_token'), scopeList(scope));
   const accounts = state.accounts ?? await accountsOf(services, flow, progress.psuId);
   return {
     key: keyOf('consent', scope, lasting, accounts),
-    render: ({ context, forms }) => consentPage(context, {
+    render: (targets) => consentPage(targets.context, {
       tpp,
-      forms: forms('consent'),
+      forms: targets.forms('consent'),
       scopes: scopesShown(scope),
       lasting,
       accounts,
@@ -84,9 +84,9 @@ async function stepPage(services: PageServices, flow: Flow, state: StepState): P
 
 /** The page of one PSU: from its template when it has one, else drawn for them. */
 function pageText(services: PageServices, flow: Flow, page: StepPage): string {
-  if (page.key === undefined) return page.render(flow).value;
+  if (page.key === undefined) return page.render(flow.targets).value;
   const { templates } = services;
-  const template = templates.template(page.key, (uid, csrf) => page.render(pageTargets(services, flow.language, flow.environment, uid, csrf)).value);
+  const template = templates.template(page.key, (uid, csrf) => page.render(new PageTargets(services, flow.language, flow.environment, uid, csrf)).value);
   return templates.fill(template, flow.interaction.uid, flow.progress.csrf);
 }
 
