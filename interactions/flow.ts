@@ -153,7 +153,11 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
   if (interaction.uid !== req.params.uid) throw new SessionMismatch();
   // The services of the authorization, for the PSD2 statistics of this request.
   noteRequest(req, { services: servicesOf({ scope: String(interaction.params.scope ?? '') }) });
-  return flowOf(services, req, interaction);
+  // Decided already (a double click, a reload, the back button): carry on to the TPP.
+  if (interactionEnded(interaction)) throw new Finished(interaction.returnTo);
+  const client = clientOf(interaction) ?? await findClient(services.provider, String(interaction.params.client_id));
+  if (!client) throw new SessionMismatch();
+  return flowOf(services, req, interaction, client);
 }
 
 /**
@@ -162,16 +166,11 @@ export async function loadFlow(services: PageServices, req: Request, res: Respon
  */
 export async function saveAndReload(services: PageServices, req: Request, flow: Flow, progress: Progress): Promise<Flow> {
   await saveProgress(flow, progress);
-  return flowOf(services, req, flow.interaction);
+  return flowOf(services, req, flow.interaction, flow.client);
 }
 
-/** The flow of the PSU's interaction, read for this request. */
-async function flowOf(services: PageServices, req: Request, interaction: InteractionRecord): Promise<Flow> {
-  const { provider } = services;
-  // Decided already (a double click, a reload, the back button): carry on to the TPP.
-  if (interactionEnded(interaction)) throw new Finished(interaction.returnTo);
-  const client = clientOf(interaction) ?? await findClient(provider, String(interaction.params.client_id));
-  if (!client) throw new SessionMismatch();
+/** The flow of the PSU's interaction and its client, read for this request. */
+function flowOf(services: PageServices, req: Request, interaction: InteractionRecord, client: ClientRecord): Flow {
   const metadata = client.metadata();
   const environment = metadata.psd2_environment as EnvironmentName;
   // Until the PSU's first step is saved, the form token derives from the interaction and the
