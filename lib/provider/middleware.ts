@@ -12,7 +12,7 @@ import { ROUTES } from '../routes.js';
 import type { Storage } from '../storage.js';
 import { withoutChallengePadding } from './pkce.js';
 import { stateOf } from './request-state.js';
-import { returnLentRegistrationToken, runSteps, type AnswerStep } from './steps/index.js';
+import { isThenable, returnLentRegistrationToken, runSteps, type AnswerStep } from './steps/index.js';
 
 /**
  * Takes an over-long `state` out of an authorization request before oidc-provider reads it, so
@@ -76,7 +76,7 @@ export function answerMiddleware(parts: AnswerParts) {
     } finally {
       // Awaited only when there is something to wait for: each await costs a microtask turn.
       const returning = returnLentToken(ctx, state);
-      if (returning instanceof Promise) await returning;
+      if (isThenable(returning)) await returning;
     }
     const running = runSteps(parts.steps, ctx, state);
     if (running) await running;

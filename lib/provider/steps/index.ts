@@ -47,10 +47,16 @@ export function answerSteps(parts: StepParts): readonly AnswerStep[] {
  * answers a promise is waited for. A promise comes back only then: when no step has anything to
  * wait for (most answers), the request goes on without a turn of the microtask queue.
  */
+/** Whether `value` is a promise or another thenable, to be waited for. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
+}
+
 export function runSteps(steps: readonly AnswerStep[], ctx: Parameters<AnswerStep>[0], state: Parameters<AnswerStep>[1], from = 0): Promise<void> | undefined {
   for (let index = from; index < steps.length; index += 1) {
     const outcome = (steps[index] as AnswerStep)(ctx, state);
-    if (outcome instanceof Promise) return outcome.then((awaited) => (awaited === 'final' ? undefined : runSteps(steps, ctx, state, index + 1)));
+    // Any thenable, not only a native promise: a bank's own storage may answer with another kind.
+    if (isThenable(outcome)) return Promise.resolve(outcome).then((awaited) => (awaited === 'final' ? undefined : runSteps(steps, ctx, state, index + 1)));
     if (outcome === 'final') return undefined;
   }
   return undefined;
