@@ -36,6 +36,8 @@ export function languageFrom(options: PageOptions, tags: readonly string[]): Lan
 
 /** Distinct `ui_locales` and Accept-Language values whose language is remembered, each. */
 const LANGUAGES_KEPT = 256;
+/** Longer values, which browsers do not send, are negotiated each time instead of kept. */
+const REMEMBERED_LENGTH = 256;
 
 /**
  * The language of a PSU who chose none on the pages: the first offered among the authorization's
@@ -43,12 +45,17 @@ const LANGUAGES_KEPT = 256;
  * few values in use are negotiated once each.
  */
 export function languageChoice(options: PageOptions): (uiLocales: string, acceptLanguage: string | undefined) => Language {
-  const byLocales = new BoundedMemo(LANGUAGES_KEPT, (uiLocales: string) => {
+  const fromLocales = (uiLocales: string): Language | undefined => {
     const tags = uiLocales.split(' ').filter(Boolean);
     return tags.length ? languageFrom(options, tags) : undefined;
-  });
-  const byHeader = new BoundedMemo(LANGUAGES_KEPT, (header: string) => languageFrom(options, acceptLanguageTags(header)));
-  return (uiLocales, acceptLanguage) => (uiLocales ? byLocales.get(uiLocales) : undefined) ?? byHeader.get(acceptLanguage ?? '');
+  };
+  const fromHeader = (header: string): Language => languageFrom(options, acceptLanguageTags(header));
+  const byLocales = new BoundedMemo(LANGUAGES_KEPT, fromLocales);
+  const byHeader = new BoundedMemo(LANGUAGES_KEPT, fromHeader);
+  // A client chooses both values: what it may make the server keep is bounded in count and length.
+  const locales = (value: string) => (value.length <= REMEMBERED_LENGTH ? byLocales.get(value) : fromLocales(value));
+  const header = (value: string) => (value.length <= REMEMBERED_LENGTH ? byHeader.get(value) : fromHeader(value));
+  return (uiLocales, acceptLanguage) => (uiLocales ? locales(uiLocales) : undefined) ?? header(acceptLanguage ?? '');
 }
 
 /**
