@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { freePort, RedisProcess } from '../support/redis.js';
+import { RedisProcess, startOnFreePort } from '../support/redis.js';
 
 const run = promisify(execFile);
 
@@ -27,31 +27,23 @@ async function cli(port: number, ...args: string[]): Promise<string> {
   return (await run('redis-cli', ['-p', String(port), ...args])).stdout;
 }
 
-/** A free port whose cluster bus port (10000 above it) is a port too. */
-async function clusterPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (port <= 55535) return port;
-  }
-}
-
 /** Starts six redis-servers and makes them a cluster of three masters with a replica each. */
 export async function startReplicatedCluster(nodeTimeoutMs = 2000): Promise<ReplicatedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-failover-'));
   const nodes: RedisProcess[] = [];
-  for (let i = 0; i < 6; i += 1) {
-    const port = await clusterPort();
-    // A folder each: a replica writes the master's data to dump.rdb in it while syncing.
-    const own = join(dir, String(port));
-    mkdirSync(own);
-    nodes.push(new RedisProcess(port, own, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs)]));
-  }
   const close = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await Promise.all(nodes.map((node) => node.start()));
+    for (let i = 0; i < 6; i += 1) {
+      nodes.push(await startOnFreePort((port) => {
+        // A folder each: a replica writes the master's data to dump.rdb in it while syncing.
+        const own = join(dir, String(port));
+        mkdirSync(own, { recursive: true });
+        return new RedisProcess(port, own, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs)]);
+      }, { cluster: { taken: nodes.map((node) => node.port) } }));
+    }
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes']);
     // Every node agrees the cluster is up, and every replica has synced with its master.
     for (let attempt = 0; ; attempt += 1) {

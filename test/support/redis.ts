@@ -47,6 +47,42 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/** The cluster bus port of a node on `port`: Redis Cluster listens 10000 above it too. */
+const busPortOf = (port: number): number => port + 10_000;
+
+/** Where {@link startOnFreePort} starts a server: for a cluster node, away from the nodes started already. */
+export interface PortChoice {
+  /** The ports of the cluster's nodes started already: a cluster node's port and bus port avoid them. */
+  readonly cluster?: { readonly taken: readonly number[] };
+  /** Where ports come from; default {@link freePort}. */
+  readonly nextPort?: () => Promise<number>;
+}
+
+/**
+ * A redis-server started on a free port, `make` building it for that port. A port found free may
+ * be taken before the server binds it (by another process, or as a cluster node's bus port), so a
+ * server refused its port is started again on another one, ten times at most.
+ */
+export async function startOnFreePort(make: (port: number) => RedisProcess, choice: PortChoice = {}): Promise<RedisProcess> {
+  const { cluster, nextPort = freePort } = choice;
+  const avoided = new Set(cluster ? cluster.taken.flatMap((port) => [port, busPortOf(port)]) : []);
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await nextPort();
+    const usable = !cluster || (busPortOf(port) <= 65_535 && !avoided.has(port) && !avoided.has(busPortOf(port)));
+    if (usable) {
+      const server = make(port);
+      try {
+        await server.start();
+        return server;
+      } catch (error) {
+        if (!(error instanceof Error && /Address already in use/.test(error.message)) || attempt >= 10) throw error;
+      }
+    } else if (attempt >= 10) {
+      throw new Error('found no free port for a Redis Cluster node');
+    }
+  }
+}
+
 /** One redis-server process that can be stopped and started again on the same port. */
 export class RedisProcess {
   #child: ChildProcess | undefined;
@@ -156,8 +192,7 @@ export async function startRedis(): Promise<TestRedis> {
     };
   }
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
-  const server = new RedisProcess(await freePort(), dir);
-  await server.start();
+  const server = await startOnFreePort((port) => new RedisProcess(port, dir));
   const client = createClient({ url: server.url, socket: { reconnectStrategy: (retries) => Math.min(retries * 50, 500) } });
   client.on('error', () => { /* reconnection is the client's job; the storage reports unavailability */ });
   await client.connect();
@@ -181,11 +216,18 @@ export async function startRedis(): Promise<TestRedis> {
 export async function startRedisCluster(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
   const nodes: RedisProcess[] = [];
-  for (let i = 0; i < 3; i += 1) {
-    const port = await freePort();
-    nodes.push(new RedisProcess(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']));
+  try {
+    for (let i = 0; i < 3; i += 1) {
+      nodes.push(await startOnFreePort(
+        (port) => new RedisProcess(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']),
+        { cluster: { taken: nodes.map((node) => node.port) } },
+      ));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-  await Promise.all(nodes.map((node) => node.start()));
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
   // Every node must agree the cluster is up before a client learns its slots.
   for (let attempt = 0; attempt < 200; attempt += 1) {
