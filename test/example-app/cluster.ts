@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { RedisProcess, startOnFreePort } from '../support/redis.js';
+import { startClusterNodes, type RedisProcess } from '../support/redis.js';
 
 const run = promisify(execFile);
 
@@ -30,20 +30,18 @@ async function cli(port: number, ...args: string[]): Promise<string> {
 /** Starts six redis-servers and makes them a cluster of three masters with a replica each. */
 export async function startReplicatedCluster(nodeTimeoutMs = 2000): Promise<ReplicatedCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-failover-'));
-  const nodes: RedisProcess[] = [];
+  let nodes: RedisProcess[] = [];
   const close = async () => {
     await Promise.all(nodes.map((node) => node.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    for (let i = 0; i < 6; i += 1) {
-      nodes.push(await startOnFreePort((port) => {
-        // A folder each: a replica writes the master's data to dump.rdb in it while syncing.
-        const own = join(dir, String(port));
-        mkdirSync(own, { recursive: true });
-        return new RedisProcess(port, own, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs)]);
-      }, { cluster: { taken: nodes.map((node) => node.port) } }));
-    }
+    nodes = await startClusterNodes(6, nodeTimeoutMs, (port) => {
+      // A folder each: a replica writes the master's data to dump.rdb in it while syncing.
+      const own = join(dir, String(port));
+      mkdirSync(own, { recursive: true });
+      return own;
+    });
     await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '1', '--cluster-yes']);
     // Every node agrees the cluster is up, and every replica has synced with its master.
     for (let attempt = 0; ; attempt += 1) {

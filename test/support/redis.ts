@@ -83,6 +83,27 @@ export async function startOnFreePort(make: (port: number) => RedisProcess, choi
   }
 }
 
+/**
+ * `count` redis-servers in cluster mode, started one at a time on free ports, each off the ports
+ * and bus ports of those before it, `dirOf` giving each its folder. Should one fail to start, those
+ * started are stopped.
+ */
+export async function startClusterNodes(count: number, nodeTimeoutMs: number, dirOf: (port: number) => string): Promise<RedisProcess[]> {
+  const nodes: RedisProcess[] = [];
+  try {
+    for (let i = 0; i < count; i += 1) {
+      nodes.push(await startOnFreePort(
+        (port) => new RedisProcess(port, dirOf(port), ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', String(nodeTimeoutMs)]),
+        { cluster: { taken: nodes.map((node) => node.port) } },
+      ));
+    }
+  } catch (error) {
+    await Promise.all(nodes.map((node) => node.stop()));
+    throw error;
+  }
+  return nodes;
+}
+
 /** One redis-server process that can be stopped and started again on the same port. */
 export class RedisProcess {
   #child: ChildProcess | undefined;
@@ -215,19 +236,10 @@ export async function startRedis(): Promise<TestRedis> {
 /** A Redis Cluster of three masters, each a redis-server of its own. */
 export async function startRedisCluster(): Promise<TestRedis> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-cluster-'));
-  const nodes: RedisProcess[] = [];
-  try {
-    for (let i = 0; i < 3; i += 1) {
-      nodes.push(await startOnFreePort(
-        (port) => new RedisProcess(port, dir, ['--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '2000']),
-        { cluster: { taken: nodes.map((node) => node.port) } },
-      ));
-    }
-  } catch (error) {
-    await Promise.all(nodes.map((node) => node.stop()));
+  const nodes = await startClusterNodes(3, 2000, () => dir).catch((error: unknown) => {
     rmSync(dir, { recursive: true, force: true });
     throw error;
-  }
+  });
   await run('redis-cli', ['--cluster', 'create', ...nodes.map((node) => `127.0.0.1:${node.port}`), '--cluster-replicas', '0', '--cluster-yes']);
   // Every node must agree the cluster is up before a client learns its slots.
   for (let attempt = 0; attempt < 200; attempt += 1) {
