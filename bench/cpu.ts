@@ -85,17 +85,16 @@ function redisPerOperation(slices: readonly Slice[], operations: number, probed:
   };
 }
 
-/** One run from its slices: counts and CPU time summed, latency percentiles weighted by completions. */
-export function combine(scenario: ScenarioName, pass: StorageName, session: Session, unit: Prepared['unit'], slices: readonly Slice[], startRssMb: number, probed: Probed | undefined): RunResult {
+/** The load of several slices as one: counts summed, latencies weighted by completions. */
+export function combinedLoad(slices: readonly Slice[]): LoadResult {
   const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
   const completed = sum((slice) => slice.load.completed);
-  const errors = sum((slice) => slice.load.errors);
   const seconds = sum((slice) => slice.load.seconds);
   const weighted = (pick: (load: LoadResult) => number) => (completed ? sum((slice) => pick(slice.load) * slice.load.completed) / completed : Number.NaN);
   const firstError = slices.find((slice) => slice.load.firstError)?.load.firstError;
-  const load: LoadResult = {
+  return {
     completed,
-    errors,
+    errors: sum((slice) => slice.load.errors),
     seconds,
     rate: completed / seconds,
     p50: round(weighted((l) => l.p50)),
@@ -103,6 +102,13 @@ export function combine(scenario: ScenarioName, pass: StorageName, session: Sess
     mean: round(weighted((l) => l.mean)),
     ...(firstError ? { firstError } : {}),
   };
+}
+
+/** One run from its slices: counts and CPU time summed, latency percentiles weighted by completions. */
+export function combine(scenario: ScenarioName, pass: StorageName, session: Session, unit: Prepared['unit'], slices: readonly Slice[], startRssMb: number, probed: Probed | undefined): RunResult {
+  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
+  const load = combinedLoad(slices);
+  const { completed, errors } = load;
   const cpuSeconds = sum((slice) => slice.cpuSeconds);
   const redis = redisPerOperation(slices, Math.max(1, completed + errors), probed);
   const steps = stepLatencies(slices);

@@ -5,13 +5,13 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { measureSlice } from './cpu.js';
+import { combinedLoad, measureSlice, type Slice } from './cpu.js';
 import { FORM, form } from './http.js';
 import { autocannonLoad } from './load.js';
-import { benchDir, config, cpuCount, log, nodeCommand, rootDir } from './options.js';
+import { benchDir, config, cpuCount, driverCpus, log, nodeCommand, rootDir } from './options.js';
 import type { PopulateMessage, PopulateRequest } from './populate.js';
 import type { StorageName } from './protocol.js';
-import { redisInfo } from './redis.js';
+import { redisInfo, startOtherRedis } from './redis.js';
 import type { GrowthResult, GrowthRun, LeakResult, LeakSample } from './results.js';
 import { openSession, prepare, type Context, type Prepared, type Session } from './scenarios.js';
 import { settle } from './slices.js';
@@ -33,53 +33,102 @@ async function populate(context: Context, session: Session, clients: number, gra
   });
 }
 
-/** A client_credentials run of the growth test, with the server's and Redis's CPU per request. */
-async function growthRun(session: Session, context: Context, prepared: Prepared, label: string): Promise<GrowthRun> {
-  const slice = await measureSlice(session, context, prepared, config.duration);
-  const operations = Math.max(1, slice.load.completed + slice.load.errors);
-  const run: GrowthRun = {
-    ...slice.load,
-    serverCpuMicros: (slice.cpuSeconds * 1e6) / operations,
-    utilization: slice.cpuSeconds / slice.wall,
-    redisCpuMicros: (slice.redisCpuSeconds * 1e6) / operations,
-    commands: (slice.commands?.total ?? 0) / operations,
+/** A client_credentials run of the growth test from its slices, with the server's and Redis's CPU per request. */
+function growthRunOf(slices: readonly Slice[]): GrowthRun {
+  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
+  const load = combinedLoad(slices);
+  const operations = Math.max(1, load.completed + load.errors);
+  return {
+    ...load,
+    serverCpuMicros: (sum((slice) => slice.cpuSeconds) * 1e6) / operations,
+    utilization: sum((slice) => slice.cpuSeconds) / sum((slice) => slice.wall),
+    redisCpuMicros: (sum((slice) => slice.redisCpuSeconds) * 1e6) / operations,
+    commands: sum((slice) => slice.commands?.total ?? 0) / operations,
   };
+}
+
+function logGrowthRun(label: string, run: GrowthRun): void {
   log(`  ${label}: ${run.rate.toFixed(0)} req/s, p50 ${run.p50} ms (mean ${run.mean.toFixed(2)}), p99 ${run.p99} ms; server ${run.serverCpuMicros.toFixed(0)} µs CPU/request (${(run.utilization * 100).toFixed(0)}% busy), Redis ${run.redisCpuMicros.toFixed(0)} µs CPU and ${run.commands.toFixed(1)} commands/request${run.errors ? `, ${run.errors} errors (${run.firstError})` : ''}`);
+}
+
+/** One run of `seconds` alone (no other server in between). */
+async function growthRun(server: Measured, label: string): Promise<GrowthRun> {
+  const run = growthRunOf([await measureSlice(server.session, server.context, server.prepared, config.duration)]);
+  logGrowthRun(label, run);
   await settle();
   return run;
 }
 
+/** A server of the growth test, with the context of its own Redis. */
+interface Measured {
+  readonly session: Session;
+  readonly context: Context;
+  readonly prepared: Prepared;
+}
+
+async function measured(context: Context): Promise<Measured> {
+  const session = await openSession(context, 'ours', 'redis');
+  const prepared = await prepare('client_credentials', session, context);
+  await prepared.once();
+  return { session, context, prepared };
+}
+
+/**
+ * Growth: the product on a Redis populated with many clients and grants, against its twin on a
+ * Redis of its own that stays empty, measured in the same alternating slices (as the scenarios
+ * are), so that the drift of a shared machine weighs on both alike: two runs one after the other
+ * on one machine differed by a fifth in server CPU per request with nothing changed. The
+ * populated server is also measured alone before its Redis is written, for information.
+ */
 export async function runGrowth(context: Context): Promise<GrowthResult> {
   await context.redis!.client.flushDb();
-  const session = await openSession(context, 'ours', 'redis');
+  const otherRedis = await startOtherRedis(config.pin ? driverCpus : undefined);
+  const servers: Measured[] = [];
   try {
-    const prepared = await prepare('client_credentials', session, context);
-    await prepared.once();
+    await otherRedis.client.flushDb();
+    const grown = await measured(context);
+    servers.push(grown);
+    const twin = await measured({ ...context, redis: otherRedis });
+    servers.push(twin);
     // Twice the usual warm-up: "before" must not be measured on a colder JIT than "after".
-    await prepared.load(Math.max(2, config.warmup * 2));
-    const before = await growthRun(session, context, prepared, 'before');
-    const populated = await populate(context, session, config.clients, config.grants);
+    for (const server of servers) await server.prepared.load(Math.max(2, config.warmup * 2));
+    const before = await growthRun(grown, 'before (alone, its Redis still empty)');
+    // The twin gets as much load as "before" gave the other: neither server's JIT is warmer.
+    await twin.prepared.load(config.duration);
+    const populated = await populate(context, grown.session, config.clients, config.grants);
     const info = await redisInfo(context.redis!.client);
     log(`  populated in ${populated.seconds.toFixed(0)} s: ${info.keys.toLocaleString('en')} keys, ${(info.usedMemory / 1024 / 1024).toFixed(0)} MB in Redis`);
-    await prepared.load(config.warmup);
-    const after = await growthRun(session, context, prepared, 'after');
+    for (const server of servers) await server.prepared.load(config.warmup);
+    await settle();
+    const slices = new Map<Measured, Slice[]>(servers.map((server) => [server, []]));
+    const sliceSeconds = config.duration / config.slices;
+    for (let i = 0; i < config.slices; i += 1) {
+      for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
+        slices.get(server)!.push(await measureSlice(server.session, server.context, server.prepared, sliceSeconds));
+        await settle();
+      }
+    }
+    const after = growthRunOf(slices.get(grown)!);
+    const reference = growthRunOf(slices.get(twin)!);
+    logGrowthRun('after', after);
+    logGrowthRun('its twin on an empty Redis, in the same slices', reference);
     let afterManyClients: GrowthResult['afterManyClients'];
     if (populated.benchClients.length > 1) {
       const ids = populated.benchClients;
       let next = 0;
       const body = () => form({ grant_type: 'client_credentials', scope: 'pisp', client_id: ids[(next += 1) % ids.length]! });
       const rotating: Prepared = {
-        ...prepared,
+        ...grown.prepared,
         load: (seconds) => autocannonLoad({
-          port: session.endpoint.port, path: '/oauth2/token', connections: config.connections, seconds,
-          tls: { ca: session.endpoint.ca, cert: context.tpp.cert, key: context.tpp.key }, headers: { 'content-type': FORM }, body,
+          port: grown.session.endpoint.port, path: '/oauth2/token', connections: config.connections, seconds,
+          tls: { ca: grown.session.endpoint.ca, cert: context.tpp.cert, key: context.tpp.key }, headers: { 'content-type': FORM }, body,
         }),
       };
-      afterManyClients = { ...await growthRun(session, context, rotating, `after, rotating over ${ids.length} clients`), clientCount: ids.length };
+      afterManyClients = { ...await growthRun({ ...grown, prepared: rotating }, `after, rotating over ${ids.length} clients`), clientCount: ids.length };
     }
     // autocannon's percentiles are whole milliseconds (p50 1 → 2 may be 1.9 → 2.0): the central
     // latency is judged by the mean, which is not rounded.
-    const flat = after.mean <= before.mean * 1.25 + 0.5 && after.p99 <= before.p99 * 1.5 + 1 && after.rate >= before.rate * 0.85 && after.errors === 0;
+    const flat = after.mean <= reference.mean * 1.25 + 0.5 && after.p99 <= reference.p99 * 1.5 + 1 && after.rate >= reference.rate * 0.85 && after.errors === 0;
     return {
       clients: config.clients,
       grants: config.grants,
@@ -88,11 +137,13 @@ export async function runGrowth(context: Context): Promise<GrowthResult> {
       redisMemoryMb: info.usedMemory / 1024 / 1024,
       before,
       after,
+      reference,
       ...(afterManyClients ? { afterManyClients } : {}),
       flat,
     };
   } finally {
-    await session.server.stop();
+    for (const server of servers) await server.session.server.stop();
+    await otherRedis.close();
   }
 }
 

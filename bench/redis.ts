@@ -31,11 +31,11 @@ export interface BenchRedis {
   close(): Promise<void>;
 }
 
-/** REDIS_URL when set, else a redis-server on a free port, without persistence. */
-export async function startRedis(cpus?: string): Promise<BenchRedis> {
+/** `external` (REDIS_URL by default) when set, else a redis-server on a free port, without persistence. */
+export async function startRedis(cpus?: string, external: string | undefined = process.env.REDIS_URL): Promise<BenchRedis> {
   let child: ChildProcess | undefined;
   let dir: string | undefined;
-  let url = process.env.REDIS_URL;
+  let url = external;
   if (!url) {
     dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
     const port = await freePort();
@@ -73,6 +73,18 @@ export async function startRedis(cpus?: string): Promise<BenchRedis> {
       if (dir) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A second Redis that holds nothing of the first: a redis-server of its own, or, with REDIS_URL, the
+ * next logical database of the same server (`redis://host:6379` → `redis://host:6379/1`).
+ */
+export function startOtherRedis(cpus?: string): Promise<BenchRedis> {
+  const external = process.env.REDIS_URL;
+  if (!external) return startRedis(cpus, undefined);
+  const url = new URL(external);
+  url.pathname = `/${(Number(url.pathname.slice(1)) || 0) + 1}`;
+  return startRedis(cpus, url.href);
 }
 
 /** Mutable counters behind {@link RedisCalls}. */

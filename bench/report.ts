@@ -81,10 +81,11 @@ export function markdown(report: Report): string {
     lines.push(`${g.clients.toLocaleString('en')} clients and ${g.grants.toLocaleString('en')} grants written through RedisStorage in ${fixed(g.populateSeconds)} s; Redis then held ${g.redisKeys.toLocaleString('en')} keys, ${fixed(g.redisMemoryMb)} MB.`, '');
     lines.push('| Run | Rate /s | mean ms | p50 ms | p99 ms | Server CPU µs/req | Server busy | Redis CPU µs/req | Redis cmds/req | Errors |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     const row = (label: string, run: GrowthRun) => lines.push(`| ${label} | ${fixed(run.rate)} | ${fixed(run.mean, 2)} | ${fixed(run.p50, 2)} | ${fixed(run.p99, 2)} | ${fixed(run.serverCpuMicros)} | ${fixed(run.utilization * 100)}% | ${fixed(run.redisCpuMicros)} | ${fixed(run.commands, 1)} | ${run.errors} |`);
-    row('before (empty Redis)', g.before);
+    row('before, alone, its Redis still empty (informational)', g.before);
     row('after, same client', g.after);
+    row('its twin on an empty Redis, in the same alternating slices as "after"', g.reference);
     if (g.afterManyClients) row(`after, rotating over ${g.afterManyClients.clientCount.toLocaleString('en')} clients (informational)`, g.afterManyClients);
-    lines.push('', `Flat latency: ${g.flat ? 'PASS' : 'FAIL'} (after vs before: mean latency within 25 % + 0.5 ms (autocannon's percentiles are whole milliseconds), p99 within 50 % + 1 ms, rate within 15 %).`, '');
+    lines.push('', `Flat latency: ${g.flat ? 'PASS' : 'FAIL'} (after against its twin: mean latency within 25 % + 0.5 ms (autocannon's percentiles are whole milliseconds), p99 within 50 % + 1 ms, rate within 15 %).`, '');
   }
 
   if (report.leak) {

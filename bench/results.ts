@@ -99,8 +99,12 @@ export interface GrowthResult {
   readonly populateSeconds: number;
   readonly redisKeys: number;
   readonly redisMemoryMb: number;
+  /** The populated server alone, before its Redis was written (information). */
   readonly before: GrowthRun;
+  /** The populated server, in slices alternating with `reference`'s. */
   readonly after: GrowthRun;
+  /** Its twin on a Redis of its own that stays empty, in the same alternating slices: what `after` is judged against. */
+  readonly reference: GrowthRun;
   /** Requests rotating over many clients of the TPP (informational: oidc-provider caches 100 clients). */
   readonly afterManyClients?: GrowthRun & { readonly clientCount: number };
   readonly flat: boolean;

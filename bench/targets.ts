@@ -119,7 +119,7 @@ export function checks(runs: readonly RunResult[], growth: GrowthResult | undefi
     {
       name: 'flat client_credentials latency with many clients and grants in Redis',
       value: growth
-        ? `${growth.clients.toLocaleString('en')} clients, ${growth.grants.toLocaleString('en')} grants: mean ${growth.before.mean.toFixed(2)} → ${growth.after.mean.toFixed(2)} ms, p50 ${growth.before.p50} → ${growth.after.p50} ms, p99 ${growth.before.p99} → ${growth.after.p99} ms, ${growth.before.rate.toFixed(0)} → ${growth.after.rate.toFixed(0)} req/s`
+        ? `${growth.clients.toLocaleString('en')} clients, ${growth.grants.toLocaleString('en')} grants, against its twin on an empty Redis in the same slices: mean ${growth.reference.mean.toFixed(2)} → ${growth.after.mean.toFixed(2)} ms, p50 ${growth.reference.p50} → ${growth.after.p50} ms, p99 ${growth.reference.p99} → ${growth.after.p99} ms, ${growth.reference.rate.toFixed(0)} → ${growth.after.rate.toFixed(0)} req/s, server CPU ${growth.reference.serverCpuMicros.toFixed(0)} → ${growth.after.serverCpuMicros.toFixed(0)} µs/request`
         : '–',
       pass: growth?.flat,
     },
