@@ -51,8 +51,8 @@ function logGrowthRun(label: string, run: GrowthRun): void {
   log(`  ${label}: ${run.rate.toFixed(0)} req/s, p50 ${run.p50} ms (mean ${run.mean.toFixed(2)}), p99 ${run.p99} ms; server ${run.serverCpuMicros.toFixed(0)} µs CPU/request (${(run.utilization * 100).toFixed(0)}% busy), Redis ${run.redisCpuMicros.toFixed(0)} µs CPU and ${run.commands.toFixed(1)} commands/request${run.errors ? `, ${run.errors} errors (${run.firstError})` : ''}`);
 }
 
-/** One run of `seconds` alone (no other server in between). */
-async function growthRun(server: Measured, label: string): Promise<GrowthRun> {
+/** One run of BENCH_DURATION seconds of one server alone (no other server in between). */
+async function growthRun(server: GrowthServer, label: string): Promise<GrowthRun> {
   const run = growthRunOf([await measureSlice(server.session, server.context, server.prepared, config.duration)]);
   logGrowthRun(label, run);
   await settle();
@@ -60,13 +60,13 @@ async function growthRun(server: Measured, label: string): Promise<GrowthRun> {
 }
 
 /** A server of the growth test, with the context of its own Redis. */
-interface Measured {
+interface GrowthServer {
   readonly session: Session;
   readonly context: Context;
   readonly prepared: Prepared;
 }
 
-async function measured(context: Context): Promise<Measured> {
+async function startGrowthServer(context: Context): Promise<GrowthServer> {
   const session = await openSession(context, 'ours', 'redis');
   const prepared = await prepare('client_credentials', session, context);
   await prepared.once();
@@ -83,12 +83,12 @@ async function measured(context: Context): Promise<Measured> {
 export async function runGrowth(context: Context): Promise<GrowthResult> {
   await context.redis!.client.flushDb();
   const otherRedis = await startOtherRedis(config.pin ? driverCpus : undefined);
-  const servers: Measured[] = [];
+  const servers: GrowthServer[] = [];
   try {
     await otherRedis.client.flushDb();
-    const grown = await measured(context);
+    const grown = await startGrowthServer(context);
     servers.push(grown);
-    const twin = await measured({ ...context, redis: otherRedis });
+    const twin = await startGrowthServer({ ...context, redis: otherRedis });
     servers.push(twin);
     // Twice the usual warm-up: "before" must not be measured on a colder JIT than "after".
     for (const server of servers) await server.prepared.load(Math.max(2, config.warmup * 2));
@@ -100,7 +100,7 @@ export async function runGrowth(context: Context): Promise<GrowthResult> {
     log(`  populated in ${populated.seconds.toFixed(0)} s: ${info.keys.toLocaleString('en')} keys, ${(info.usedMemory / 1024 / 1024).toFixed(0)} MB in Redis`);
     for (const server of servers) await server.prepared.load(config.warmup);
     await settle();
-    const slices = new Map<Measured, Slice[]>(servers.map((server) => [server, []]));
+    const slices = new Map<GrowthServer, Slice[]>(servers.map((server) => [server, []]));
     const sliceSeconds = config.duration / config.slices;
     for (let i = 0; i < config.slices; i += 1) {
       for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
