@@ -59,6 +59,11 @@ function percentile(sorted: readonly number[], p: number): number {
 
 const round = (value: number) => Math.round(value * 100) / 100;
 
+/** The sum over `slices` of what `pick` reads of each. */
+export function sumOf(slices: readonly Slice[], pick: (slice: Slice) => number): number {
+  return slices.reduce((total, slice) => total + pick(slice), 0);
+}
+
 /** p50/p99 of each page of the flow over all slices. */
 function stepLatencies(slices: readonly Slice[]): StepLatency[] | undefined {
   if (!slices.some((slice) => slice.steps?.size)) return undefined;
@@ -70,7 +75,7 @@ function stepLatencies(slices: readonly Slice[]): StepLatency[] | undefined {
 
 function redisPerOperation(slices: readonly Slice[], operations: number, probed: Probed | undefined): RunResult['redis'] {
   if (!slices.every((slice) => slice.commands)) return undefined;
-  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
+  const sum = (pick: (slice: Slice) => number) => sumOf(slices, pick);
   const byCommand: Record<string, number> = {};
   for (const slice of slices) {
     for (const [command, calls] of Object.entries(slice.commands!.byCommand)) byCommand[command] = (byCommand[command] ?? 0) + calls / operations;
@@ -87,7 +92,7 @@ function redisPerOperation(slices: readonly Slice[], operations: number, probed:
 
 /** The load of several slices as one: counts summed, latencies weighted by completions. */
 export function combinedLoad(slices: readonly Slice[]): LoadResult {
-  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
+  const sum = (pick: (slice: Slice) => number) => sumOf(slices, pick);
   const completed = sum((slice) => slice.load.completed);
   const seconds = sum((slice) => slice.load.seconds);
   const weighted = (pick: (load: LoadResult) => number) => (completed ? sum((slice) => pick(slice.load) * slice.load.completed) / completed : Number.NaN);
@@ -106,7 +111,7 @@ export function combinedLoad(slices: readonly Slice[]): LoadResult {
 
 /** One run from its slices: counts and CPU time summed, latency percentiles weighted by completions. */
 export function combine(scenario: ScenarioName, pass: StorageName, session: Session, unit: Prepared['unit'], slices: readonly Slice[], startRssMb: number, probed: Probed | undefined): RunResult {
-  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
+  const sum = (pick: (slice: Slice) => number) => sumOf(slices, pick);
   const load = combinedLoad(slices);
   const { completed, errors } = load;
   const cpuSeconds = sum((slice) => slice.cpuSeconds);

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { combinedLoad, measureSlice, type Slice } from './cpu.js';
+import { combinedLoad, measureSlice, sumOf, type Slice } from './cpu.js';
 import { FORM, form } from './http.js';
 import { autocannonLoad } from './load.js';
 import { benchDir, config, cpuCount, driverCpus, log, nodeCommand, rootDir } from './options.js';
@@ -35,15 +35,15 @@ async function populate(context: Context, session: Session, clients: number, gra
 
 /** A client_credentials run of the growth test from its slices, with the server's and Redis's CPU per request. */
 function growthRunOf(slices: readonly Slice[]): GrowthRun {
-  const sum = (pick: (slice: Slice) => number) => slices.reduce((total, slice) => total + pick(slice), 0);
   const load = combinedLoad(slices);
   const operations = Math.max(1, load.completed + load.errors);
+  const cpuSeconds = sumOf(slices, (slice) => slice.cpuSeconds);
   return {
     ...load,
-    serverCpuMicros: (sum((slice) => slice.cpuSeconds) * 1e6) / operations,
-    utilization: sum((slice) => slice.cpuSeconds) / sum((slice) => slice.wall),
-    redisCpuMicros: (sum((slice) => slice.redisCpuSeconds) * 1e6) / operations,
-    commands: sum((slice) => slice.commands?.total ?? 0) / operations,
+    serverCpuMicros: (cpuSeconds * 1e6) / operations,
+    utilization: cpuSeconds / sumOf(slices, (slice) => slice.wall),
+    redisCpuMicros: (sumOf(slices, (slice) => slice.redisCpuSeconds) * 1e6) / operations,
+    commands: sumOf(slices, (slice) => slice.commands?.total ?? 0) / operations,
   };
 }
 

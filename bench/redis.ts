@@ -81,7 +81,7 @@ export async function startRedis(cpus?: string, external: string | undefined = p
  */
 export function startOtherRedis(cpus?: string): Promise<BenchRedis> {
   const external = process.env.REDIS_URL;
-  if (!external) return startRedis(cpus, undefined);
+  if (!external) return startRedis(cpus);
   const url = new URL(external);
   url.pathname = `/${(Number(url.pathname.slice(1)) || 0) + 1}`;
   return startRedis(cpus, url.href);
