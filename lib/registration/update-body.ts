@@ -4,19 +4,26 @@ import { isDeepStrictEqual } from 'node:util';
 import { ANSWER_FIELDS } from './answer.js';
 import { CERTIFICATE_DERIVED_FIELDS } from './policy.js';
 
-/** Reads a request body whole (already bounded by the body limits) in paused mode, leaving the stream readable. */
-function readWhole(req: IncomingMessage): Promise<Buffer | undefined> {
+/**
+ * Reads a request body whole (already bounded by the body limits) in paused mode and puts back in
+ * front of the stream what `rewrite` makes of it, in the same tick as the last read: once a body
+ * read to its end is left empty for a tick, the stream ends, and what is put back after that is
+ * dropped (a body that had fully arrived before it was read, e.g. while the storage was asked for
+ * the client, reached oidc-provider empty). Resolves once the body is back, or at once when there
+ * is none to read.
+ */
+function rewriteWhole(req: IncomingMessage, rewrite: (body: Buffer) => Buffer): Promise<void> {
   return new Promise((resolve) => process.nextTick(() => {
     if (req.destroyed || (req.complete && req.readableLength === 0)) {
-      resolve(undefined);
+      resolve();
       return;
     }
     const chunks: Buffer[] = [];
-    const finish = (body: Buffer | undefined) => {
+    const finish = () => {
       req.off('readable', onReadable);
-      req.off('close', onClose);
-      req.off('error', onClose);
-      resolve(body);
+      req.off('close', finish);
+      req.off('error', finish);
+      resolve();
     };
     const onReadable = () => {
       while (req.readableLength > 0) {
@@ -24,12 +31,14 @@ function readWhole(req: IncomingMessage): Promise<Buffer | undefined> {
         if (chunk === null) break;
         chunks.push(chunk);
       }
-      if (req.complete) finish(Buffer.concat(chunks));
+      if (!req.complete) return;
+      const body = rewrite(Buffer.concat(chunks));
+      if (body.length) req.unshift(body);
+      finish();
     };
-    const onClose = () => finish(undefined);
     req.on('readable', onReadable);
-    req.once('close', onClose);
-    req.once('error', onClose);
+    req.once('close', finish);
+    req.once('error', finish);
   }));
 }
 
@@ -69,15 +78,16 @@ function preparedUpdate(parsed: unknown, clientId: string, stored: Readonly<Reco
  */
 export async function prepareUpdateBody(req: IncomingMessage, clientId: string, stored?: Readonly<Record<string, unknown>>): Promise<void> {
   if (!/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) return;
-  const body = await readWhole(req);
-  if (!body) return;
-  let replaced = body;
-  try {
-    const prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
-    if (prepared) replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
-  } catch {
-    // Not JSON: oidc-provider refuses it as it would have.
-  }
-  if (replaced !== body && req.headers['content-length'] !== undefined) req.headers['content-length'] = String(replaced.length);
-  if (replaced.length) req.unshift(replaced);
+  await rewriteWhole(req, (body) => {
+    let prepared: Record<string, unknown> | undefined;
+    try {
+      prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
+    } catch {
+      // Not JSON: oidc-provider refuses it as it would have.
+    }
+    if (!prepared) return body;
+    const replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
+    if (req.headers['content-length'] !== undefined) req.headers['content-length'] = String(replaced.length);
+    return replaced;
+  });
 }

@@ -2,9 +2,15 @@
  * Client management (RFC 7592) at registration_client_uri: PUT replaces the whole metadata, with
  * the certificate-derived fields, the roles and the redirect URIs checked again.
  */
+import { setTimeout as delay } from 'node:timers/promises';
+
 import { expect } from 'chai';
 
+import { MemoryStorage } from '../../adapters/memory.js';
+
 import { sandboxTpp } from '../support/pki.js';
+import { withAdapters } from '../support/storage.js';
+import { beforeSuite, suiteServer } from '../support/suite.js';
 import { aispBody, deployedTppBody, expectError, jwkWithX5c, qsealc, register, watchRegistrationAccessTokens } from './helpers.js';
 import { ACME, ACME_DN, ACME_ID, bearer, managementSuite, putBody } from './management.js';
 
@@ -142,5 +148,31 @@ describe('client management (RFC 7592) at registration_client_uri', () => {
         watch.stop();
       }
     });
+  });
+});
+
+describe('client management (RFC 7592) on a storage slow to answer: a PUT body that has arrived whole before it is read', () => {
+  // The client is looked up before the body is read: 50 ms is ample for the body to arrive whole.
+  const storage = withAdapters(new MemoryStorage(), (model, adapter) => (model === 'Client'
+    ? { ...adapter, find: async (id) => { await delay(50); return await adapter.find(id); } }
+    : adapter));
+  const server = suiteServer({ options: { storage } });
+  const tpp = beforeSuite(async () => ({ acme: await sandboxTpp({ ...ACME, roles: ['PSP_AI'] }) }));
+
+  it('takes back what a read answered, with a change: 200, and the change is stored', async () => {
+    const registered = await register(server, tpp.acme, aispBody());
+    const read = await server.request(tpp.acme).get(registered.path);
+    expect(read.status, read.text).to.equal(200);
+    const res = await server.request(tpp.acme).put(registered.path).send({ ...(read.body as Record<string, unknown>), client_name: 'Replaced' });
+    expect(res.status, res.text).to.equal(200);
+    expect(res.body).to.include({ client_name: 'Replaced', client_id: registered.clientId });
+    expect((await server.request(tpp.acme).get(registered.path)).body).to.include({ client_name: 'Replaced' });
+  });
+
+  it('takes an update without client_id (deployed TPP clients leave it out): 200', async () => {
+    const registered = await register(server, tpp.acme, aispBody());
+    const res = await server.request(tpp.acme).put(registered.path).send(putBody(registered, { client_id: undefined, client_name: 'No id' }));
+    expect(res.status, res.text).to.equal(200);
+    expect(res.body).to.include({ client_name: 'No id', client_id: registered.clientId });
   });
 });
