@@ -82,6 +82,12 @@ export class MemoryStorage implements Storage {
     return adapter;
   }
 
+  /** The kept payload of the live record: a write keeps a new one, a deletion none. */
+  recordRevision(model: string, id: string): object | undefined {
+    const records = this.#models.get(model);
+    return records ? this.#get(records, id)?.kept : undefined;
+  }
+
   async removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
     for (const entry of [...(this.#byClient.get(clientId) ?? [])]) {
       const { model } = entry.records;
@@ -310,6 +316,8 @@ export class MemoryStorage implements Storage {
         if (!entry) throw consumeFailure(model, `${model} no longer exists`);
         if (entry.writtenConsumed || entry.consumedAt !== undefined) throw consumeFailure(model, `${model} already consumed`);
         entry.consumedAt = Math.floor(this.#now() / 1000);
+        // A new revision (recordRevision): what a reader gets has changed.
+        entry.kept = { ...entry.kept };
       },
       destroy: async (id) => {
         const entry = records.byId.get(id);

@@ -23,12 +23,25 @@ export class RecordCache {
 
   /** The record's JSON, when it is kept and has not expired. */
   get(key: string): string | undefined {
+    return this.#used(key)?.json;
+  }
+
+  /**
+   * An object standing for what is kept of the record, when it is kept and has not expired: the
+   * same until the key is set again (even to the same JSON), forgotten or cleared, never after.
+   */
+  revision(key: string): object | undefined {
+    return this.#used(key);
+  }
+
+  /** The live entry of `key`, made the most recently used; an expired one is forgotten. */
+  #used(key: string): { readonly json: string; readonly expiresAt: number } | undefined {
     const entry = this.#entries.get(key);
     if (!entry) return undefined;
     this.#entries.delete(key);
     if (entry.expiresAt <= this.now()) return undefined;
     this.#entries.set(key, entry);
-    return entry.json;
+    return entry;
   }
 
   /** Keeps `json` until `expiresAt` (ms since the epoch, when the record itself expires) or `maxAge`. */

@@ -67,6 +67,14 @@ export interface Storage {
    */
   batch?<T>(work: () => Promise<T>): Promise<T>;
   /**
+   * Optional: an object standing for the record `model`/`id` as it is stored now, when the storage
+   * can tell without a call (from its own memory): the same object while the record is unchanged,
+   * and never the same again once it is rewritten, deleted or expired. Undefined when there is no
+   * such record or the storage cannot tell. The server reuses what it built from a record (the
+   * client oidc-provider validated) while its revision is the same, and otherwise reads it.
+   */
+  recordRevision?(model: string, id: string): object | undefined;
+  /**
    * Optional: from now on, tells `observer` the time and outcome of each call and the hits and
    * misses of a cache it keeps. The server calls it once, with its metrics, when it is created
    * (a storage shared by several servers reports to the last one). A storage without it is not

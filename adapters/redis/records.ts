@@ -42,6 +42,17 @@ export class RedisRecords {
     return kept ? this.#readKept(key, kept) : this.read(key);
   }
 
+  /**
+   * What stands for the record at `key` of `model` as the cache keeps it now
+   * (`RecordCache.revision`); undefined when the cache does not keep it. One found counts as a hit
+   * of the cache; none is not a miss, as the record is then read (and that read counted).
+   */
+  revision(model: string, key: string): object | undefined {
+    const revision = CACHED.has(model) ? this.cache?.kept?.revision(key) : undefined;
+    if (revision) this.observer?.recordCacheLookup('records', true);
+    return revision;
+  }
+
   /** The record at `key`, from Redis. */
   async read(key: string): Promise<AdapterPayload | undefined> {
     return (await this.#stored(key))?.payload;

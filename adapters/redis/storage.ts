@@ -109,6 +109,14 @@ export class RedisStorage implements Storage {
     return this.#calls.batch(work);
   }
 
+  /**
+   * While the cache keeps the record (a model it keeps: clients, grants, interactions, sessions),
+   * what stands for it there; otherwise undefined (the record is then read).
+   */
+  recordRevision(model: string, id: string): object | undefined {
+    return this.#records.revision(model, this.#keys.record(model, id));
+  }
+
   adapterFor(model: string): Adapter {
     let adapter = this.#adapters.get(model);
     if (!adapter) {

@@ -11,7 +11,7 @@ import type { ResolvedOptions } from '../options/index.js';
 import type { Storage } from '../storage.js';
 import { grantTag } from '../token-ids.js';
 import { providerConfiguration, type ProviderParts } from './configuration.js';
-import { prefixTokenIds, storeProductFields } from './internals.js';
+import { prefixTokenIds, reuseBuiltClients, storeProductFields } from './internals.js';
 import { answerMiddleware, requestMiddleware } from './middleware.js';
 import { acceptPaddedVerifiers } from './pkce.js';
 import { stateOf } from './request-state.js';
@@ -55,5 +55,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, parts
   // The grant keeps the PSD2 consent (accounts, time of SCA) with the PSU and the scope it already
   // holds, so it lives and dies with the grant.
   storeProductFields(provider);
+  // A client is validated once per stored version of its metadata, not hashed at every look-up.
+  if (storage.recordRevision) reuseBuiltClients(provider, (clientId) => storage.recordRevision?.('Client', clientId));
   return provider;
 }

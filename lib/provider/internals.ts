@@ -84,6 +84,28 @@ export function currentContext(): KoaContextWithOIDC | undefined {
   return (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
 }
 
+/**
+ * Serves `Client.find` with the client oidc-provider built from the stored record as it is now,
+ * when `revisionOf` tells that the record is the one that client was built from ({@link
+ * Storage.recordRevision}): no read, copy, JSON text or hash of the record, which oidc-provider
+ * makes at every look-up to find the client it built. Otherwise oidc-provider looks it up as
+ * before. A built client is kept as long as the storage keeps its revision, and no longer.
+ */
+export function reuseBuiltClients(provider: Provider, revisionOf: (clientId: string) => object | undefined): void {
+  const model = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
+  const find = model.find.bind(model);
+  const built = new WeakMap<object, unknown>();
+  model.find = async (id: unknown) => {
+    const revision = typeof id === 'string' && id ? revisionOf(id) : undefined;
+    if (revision === undefined) return find(id);
+    const known = built.get(revision);
+    if (known !== undefined) return known;
+    const client = await find(id);
+    if (client !== undefined) built.set(revision, client);
+    return client;
+  };
+}
+
 /** An authorization code as the token endpoint reads it. */
 export interface StoredCode {
   codeChallenge?: unknown;

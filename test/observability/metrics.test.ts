@@ -192,6 +192,17 @@ describe('observability: metrics', () => {
     expect(sample(body, `${P}storage_errors_total`, { operation: 'incrementCountersWithin' })).to.equal(1);
   });
 
+  it('passes record revisions through observedStorage, untimed: they are told from memory', async () => {
+    const metrics = createMetrics();
+    const memory = new MemoryStorage();
+    const storage = observedStorage(memory, metrics);
+    await storage.adapterFor('Client').upsert('c1', { client_id: 'c1' });
+    expect(storage.recordRevision?.('Client', 'c1')).to.be.an('object').and.equal(memory.recordRevision('Client', 'c1'));
+    expect(storage.recordRevision?.('Client', 'c2')).to.equal(undefined);
+    const { body } = await metrics.scrape();
+    expect(body).not.to.match(/operation="recordRevision"/);
+  });
+
   describe('bounded labels: hostile input never becomes a label value', () => {
     const allowed: Record<string, (value: string) => boolean> = {
       endpoint: (value) => (ENDPOINTS as readonly string[]).includes(value),

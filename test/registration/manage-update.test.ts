@@ -8,7 +8,10 @@ import { expect } from 'chai';
 
 import { MemoryStorage } from '../../adapters/memory.js';
 
+import { expectErrorPage, expectInteraction } from '../authorization/answers.js';
+import { authorizationUrl, REDIRECT_URI, requestParams } from '../authorization/helpers.js';
 import { sandboxTpp } from '../support/pki.js';
+import { PsuBrowser } from '../support/psu-browser.js';
 import { withAdapters } from '../support/storage.js';
 import { beforeSuite, suiteServer } from '../support/suite.js';
 import { aispBody, deployedTppBody, expectError, jwkWithX5c, qsealc, register, watchRegistrationAccessTokens } from './helpers.js';
@@ -31,6 +34,21 @@ describe('client management (RFC 7592) at registration_client_uri', () => {
       expect(stored?.redirect_uris).to.deep.equal(['https://tpp.example/new-callback']);
       const get = await server.request(tpps.acme).get(registered.path);
       expect(get.body).not.to.have.property('client_name');
+    });
+
+    it('is acted on at once: the replaced redirect URI is refused, the new one starts the pages, and once deleted the client is unknown', async () => {
+      const registered = await register(server, tpps.acme, aispBody({ redirect_uris: [REDIRECT_URI] }));
+      const client = { clientId: registered.clientId, tpp: tpps.acme, environment: 'sandbox' } as const;
+      const authorize = (redirectUri: string) => new PsuBrowser().get(authorizationUrl(server, requestParams(client, { redirect_uri: redirectUri })));
+      // Twice: the second look-up finds the client built at the first.
+      expectInteraction(server, await authorize(REDIRECT_URI));
+      expectInteraction(server, await authorize(REDIRECT_URI));
+      const res = await server.request(tpps.acme).put(registered.path).send(putBody(registered, { redirect_uris: ['https://tpp.example/new-callback'] }));
+      expect(res.status, res.text).to.equal(200);
+      expectErrorPage(await authorize(REDIRECT_URI), 'en');
+      expectInteraction(server, await authorize('https://tpp.example/new-callback'));
+      expect((await server.request(tpps.acme).delete(registered.path)).status).to.equal(204);
+      expectErrorPage(await authorize('https://tpp.example/new-callback'), 'en');
     });
 
     it('replaces the metadata with the registration access token too, keeping the certificate-derived fields', async () => {

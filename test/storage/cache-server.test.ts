@@ -1,12 +1,14 @@
 /**
  * The server on RedisStorage with its cache and pipelined writes: a write that fails fails the
- * request, and a client deleted on one instance is refused at once by another that kept it.
+ * request, and a client deleted or replaced on one instance is acted on at once by another that
+ * kept it.
  */
 import { expect } from 'chai';
 
 import { isRecordOf } from '../../adapters/redis/keys.js';
 import { RedisStorage } from '../../adapters/redis/storage.js';
 import { authorizationUrl, entryPath, exchangeCode, openPages, redirectParams, registerClient, requestParams, sandboxAuthorization, submit } from '../authorization/helpers.js';
+import { fullMetadata } from '../registration/helpers.js';
 import { LEAK } from '../support/leak.js';
 import { sandboxTpp } from '../support/pki.js';
 import { csrfOf, formAction, PsuBrowser } from '../support/psu-browser.js';
@@ -82,5 +84,20 @@ describe('the server on RedisStorage with its cache and pipelined writes', funct
     const deleted = await first.request(client.tpp).delete(`/oauth2/register/${client.clientId}`);
     expect(deleted.status, deleted.text).to.equal(204);
     await until('the second instance refuses the client', async () => (await issue(second)).status === 401, 1000);
+  });
+
+  it('acts at once, on another instance that had it in memory, on metadata replaced with RFC 7592', async () => {
+    const tpp = await sandboxTpp({ roles: ['PSP_AI', 'PSP_PI'], organization: 'Replaced Elsewhere', authorisationNumber: 'PIPE4' });
+    const client = await registerClient(first, { tpp, body: { grant_types: ['authorization_code', 'refresh_token', 'client_credentials'], scope: 'aisp pisp' } });
+    const issue = (on: TestServer) => on.request(client.tpp).post('/oauth2/token').type('form').send({ grant_type: 'client_credentials', scope: 'pisp', client_id: client.clientId });
+    expect((await issue(second)).status, 'the second instance keeps the client').to.equal(200);
+    expect((await issue(second)).status).to.equal(200);
+    const path = `/oauth2/register/${client.clientId}`;
+    const current = await first.request(tpp).get(path);
+    expect(current.status, current.text).to.equal(200);
+    const replaced = await first.request(tpp).put(path).send({ ...fullMetadata(current.body as Record<string, unknown>), grant_types: ['authorization_code', 'refresh_token'], scope: 'aisp' });
+    expect(replaced.status, replaced.text).to.equal(200);
+    await until('the second instance refuses client credentials', async () => (await issue(second)).status === 400, 1000);
+    expect((await issue(first)).body).to.include({ error: 'unauthorized_client' });
   });
 });

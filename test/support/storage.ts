@@ -136,7 +136,10 @@ export function storageContract(define: (contract: Contract) => void): void {
       });
 
       // The contract uses no batch.
-      const storage = forwarding(() => backend().storage);
+      const storage: Storage = {
+        ...forwarding(() => backend().storage),
+        recordRevision: (model, id) => backend().storage.recordRevision?.(model, id),
+      };
       define({
         backend: {
           storage,

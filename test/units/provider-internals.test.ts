@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import Provider from 'oidc-provider';
 
-import { UPSTREAM_MESSAGES, storeProductFields, CONSENT_FIELD, CLIENT_VIEW_FIELD } from '../../lib/provider/internals.js';
+import { MemoryStorage } from '../../adapters/memory.js';
+import { UPSTREAM_MESSAGES, reuseBuiltClients, storeProductFields, CONSENT_FIELD, CLIENT_VIEW_FIELD } from '../../lib/provider/internals.js';
+import type { RecordAdapter } from '../../lib/storage.js';
 
 /**
  * What lib/provider/internals.ts relies on in oidc-provider beyond its documented configuration.
@@ -38,5 +40,70 @@ describe('oidc-provider internals the server relies on', () => {
       expect(provider[model]).to.be.a('function');
     }
     expect((provider.Grant as unknown as { adapter?: { destroy?: unknown } }).adapter?.destroy).to.be.a('function');
+  });
+});
+
+/**
+ * `Client.find` with the clients oidc-provider built reused while the storage tells that the record
+ * is unchanged (Storage.recordRevision), on a real provider and the memory storage.
+ */
+describe('clients reused while their stored metadata is unchanged', () => {
+  type Found = { clientId: string; redirectUris: string[] } | undefined;
+
+  function setup(tellsRevisions: boolean) {
+    const storage = new MemoryStorage();
+    let reads = 0;
+    const adapter = (name: string): RecordAdapter => {
+      const stored = storage.adapterFor(name);
+      return name === 'Client' ? { ...stored, find: (id) => { reads += 1; return stored.find(id); } } : stored;
+    };
+    const provider = new Provider('https://bank.example/oauth2', { adapter } as unknown as ConstructorParameters<typeof Provider>[1]);
+    reuseBuiltClients(provider, (clientId) => (tellsRevisions ? storage.recordRevision('Client', clientId) : undefined));
+    const find = async (id: unknown) => await (provider.Client as unknown as { find(id: unknown): Promise<Found> }).find(id);
+    const write = (redirectUri: unknown) => storage.adapterFor('Client').upsert('tpp-1', { client_id: 'tpp-1', client_secret: 'a secret of the test', redirect_uris: [redirectUri] });
+    return { storage, find, write, reads: () => reads };
+  }
+
+  it('builds a client once per stored version of its metadata, and finds a new version or a deletion at once', async () => {
+    const { storage, find, write, reads } = setup(true);
+    await write('https://tpp.example/one');
+    const first = await find('tpp-1');
+    expect(first?.redirectUris).to.deep.equal(['https://tpp.example/one']);
+    expect(await find('tpp-1'), 'unchanged: the same client').to.equal(first);
+    expect(reads(), 'read once').to.equal(1);
+
+    await write('https://tpp.example/two');
+    const second = await find('tpp-1');
+    expect(second).not.to.equal(first);
+    expect(second?.redirectUris).to.deep.equal(['https://tpp.example/two']);
+    expect(await find('tpp-1')).to.equal(second);
+    expect(reads()).to.equal(2);
+
+    await storage.adapterFor('Client').destroy('tpp-1');
+    expect(await find('tpp-1'), 'deleted').to.equal(undefined);
+    expect(await find('nobody')).to.equal(undefined);
+    expect(await find(42), 'not a client id').to.equal(undefined);
+  });
+
+  it('reads the record at every look-up when the storage tells no revision', async () => {
+    const { find, write, reads } = setup(false);
+    await write('https://tpp.example/one');
+    for (let i = 1; i <= 3; i += 1) {
+      expect((await find('tpp-1'))?.clientId).to.equal('tpp-1');
+      expect(reads()).to.equal(i);
+    }
+  });
+
+  it('keeps nothing of a look-up that failed: metadata oidc-provider refuses is refused each time, and its fix is found', async () => {
+    const { find, write, reads } = setup(true);
+    await write('not a URI');
+    for (let i = 1; i <= 2; i += 1) {
+      let failure: unknown;
+      await find('tpp-1').catch((error: unknown) => { failure = error; });
+      expect((failure as { error?: string } | undefined)?.error).to.equal('invalid_redirect_uri');
+      expect(reads()).to.equal(i);
+    }
+    await write('https://tpp.example/fixed');
+    expect((await find('tpp-1'))?.redirectUris).to.deep.equal(['https://tpp.example/fixed']);
   });
 });

@@ -40,6 +40,37 @@ describe('record cache', () => {
     expect(cache.size).to.equal(3);
   });
 
+  it('tells a revision of a kept record: the same until it is set again, forgotten, cleared or expired', () => {
+    const cache = new RecordCache(10, 60_000, clock);
+    expect(cache.revision('a')).to.equal(undefined);
+    cache.set('a', 'a', now + 5_000);
+    const first = cache.revision('a');
+    expect(first).to.be.an('object');
+    expect(cache.get('a')).to.equal('a');
+    expect(cache.revision('a'), 'read, not changed').to.equal(first);
+    cache.set('a', 'a', now + 5_000);
+    const second = cache.revision('a');
+    expect(second, 'set again to the same JSON').to.be.an('object').and.not.equal(first);
+    now += 5_000;
+    expect(cache.revision('a'), 'expired').to.equal(undefined);
+    cache.set('b', 'b');
+    cache.invalidate('b');
+    expect(cache.revision('b'), 'forgotten').to.equal(undefined);
+    cache.set('c', 'c');
+    cache.clear();
+    expect(cache.revision('c'), 'cleared').to.equal(undefined);
+  });
+
+  it('counts a revision asked for as a use: the record is not the least recently used', () => {
+    const cache = new RecordCache(2, 60_000, clock);
+    cache.set('a', 'a');
+    cache.set('b', 'b');
+    const kept = cache.revision('a');
+    cache.set('c', 'c');
+    expect(cache.revision('a')).to.equal(kept);
+    expect(cache.get('b'), 'least recently used').to.equal(undefined);
+  });
+
   it('forgets a record that changed, and everything when cleared', () => {
     const cache = new RecordCache(10, 60_000, clock);
     cache.set('a', 'a');
