@@ -32,7 +32,13 @@ function rewriteWhole(req: IncomingMessage, rewrite: (body: Buffer) => Buffer): 
         chunks.push(chunk);
       }
       if (!req.complete) return;
-      const body = rewrite(Buffer.concat(chunks));
+      const read = Buffer.concat(chunks);
+      let body: Buffer = read;
+      try {
+        body = rewrite(read);
+      } catch {
+        // Run from the stream's own event, where nothing would catch it: the body goes on as sent.
+      }
       if (body.length) req.unshift(body);
       finish();
     };
@@ -79,14 +85,15 @@ function preparedUpdate(parsed: unknown, clientId: string, stored: Readonly<Reco
 export async function prepareUpdateBody(req: IncomingMessage, clientId: string, stored?: Readonly<Record<string, unknown>>): Promise<void> {
   if (!/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) return;
   await rewriteWhole(req, (body) => {
-    let prepared: Record<string, unknown> | undefined;
+    let replaced: Buffer;
     try {
-      prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
+      const prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
+      if (!prepared) return body;
+      replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
     } catch {
-      // Not JSON: oidc-provider refuses it as it would have.
+      // Not JSON, or JSON nested too deep to write again: oidc-provider refuses it as it would have.
+      return body;
     }
-    if (!prepared) return body;
-    const replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
     if (req.headers['content-length'] !== undefined) req.headers['content-length'] = String(replaced.length);
     return replaced;
   });

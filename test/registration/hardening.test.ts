@@ -55,6 +55,28 @@ describe('registration: metadata refused since the security review', function ()
     return res;
   }
 
+  describe('JSON nested deeper than it can be written again (JSON.parse reads it, JSON.stringify overflows the stack)', () => {
+    const deep = (fields: string) => `{${fields},"redirect_uris":["https://tpp.example/callback"],"scope":"aisp","x":${'['.repeat(28_000)}${']'.repeat(28_000)}}`;
+
+    it('registers the client, the unknown field ignored (RFC 7591 §2), and goes on serving', async () => {
+      const res = await server.request(sandbox).post('/oauth2/register').set('Content-Type', 'application/json').send(deep('"client_name":"Deep"'));
+      expect(res.status, res.text).to.equal(201);
+      expect(res.body).to.include({ client_name: 'Deep' }).and.not.have.property('x');
+      expect((await server.request(sandbox).post('/oauth2/register').send(aispBody())).status).to.equal(201);
+    });
+
+    it('updates the client with its client_id sent; without it, cannot fill it in and refuses with 400, the client as it was', async () => {
+      const registered = await register(server, sandbox, aispBody({ client_name: 'Shallow' }));
+      const put = (fields: string) => server.request(sandbox).put(registered.path).set('Content-Type', 'application/json').send(deep(fields));
+      const refused = await put('"client_name":"Deep"');
+      expectError(refused, 400, 'invalid_request', /client_id/);
+      expect((await server.request(sandbox).get(registered.path)).body).to.include({ client_name: 'Shallow' });
+      const updated = await put(`"client_id":"${registered.clientId}","client_name":"Deep"`);
+      expect(updated.status, updated.text).to.equal(200);
+      expect((await server.request(sandbox).get(registered.path)).body).to.include({ client_name: 'Deep' });
+    });
+  });
+
   describe('client_name with invisible formatting characters (\\p{Cf})', () => {
     for (const [what, name] of Object.entries(FINDINGS)) {
       it(`refuses client_name with ${what}: 400 invalid_client_metadata`, async () => {
