@@ -24,6 +24,8 @@ interface Entry {
   /** Set when the record is deleted: an entry is never used again once deleted. */
   deleted: boolean;
   kept: KeptPayload;
+  /** Stands for the record as it is now (recordRevision): an empty object, new at each change. */
+  revision: object;
   /** Epoch milliseconds, or Infinity for records without expiry. */
   expiresAt: number;
   /** Whether the payload was written with a `consumed` field: such a record is consumed already. */
@@ -82,10 +84,10 @@ export class MemoryStorage implements Storage {
     return adapter;
   }
 
-  /** The kept payload of the live record: a write keeps a new one, a deletion none. */
+  /** The revision of the live record: a write or consumption makes a new one, a deletion none. */
   recordRevision(model: string, id: string): object | undefined {
     const records = this.#models.get(model);
-    return records ? this.#get(records, id)?.kept : undefined;
+    return records ? this.#get(records, id)?.revision : undefined;
   }
 
   async removeClient(clientId: string, options: { keepMetadata?: boolean } = {}): Promise<void> {
@@ -248,6 +250,7 @@ export class MemoryStorage implements Storage {
         id,
         deleted: false,
         kept,
+        revision: {},
         expiresAt,
         writtenConsumed: payload.consumed !== undefined,
         consumedAt: undefined,
@@ -270,6 +273,7 @@ export class MemoryStorage implements Storage {
     } else {
       // Rewritten (an expired record not yet deleted too: it is written anew): only what changed moves.
       entry.kept = kept;
+      entry.revision = {};
       entry.writtenConsumed = payload.consumed !== undefined;
       entry.consumedAt = undefined;
       this.#recordExpiries.move(entry, entry.expiresAt, expiresAt);
@@ -316,8 +320,8 @@ export class MemoryStorage implements Storage {
         if (!entry) throw consumeFailure(model, `${model} no longer exists`);
         if (entry.writtenConsumed || entry.consumedAt !== undefined) throw consumeFailure(model, `${model} already consumed`);
         entry.consumedAt = Math.floor(this.#now() / 1000);
-        // A new revision (recordRevision): what a reader gets has changed.
-        entry.kept = { ...entry.kept };
+        // A new revision: what a reader gets has changed.
+        entry.revision = {};
       },
       destroy: async (id) => {
         const entry = records.byId.get(id);

@@ -50,7 +50,8 @@ export class RecordCache {
     const until = Math.min(now + this.maxAge, expiresAt ?? Number.POSITIVE_INFINITY);
     this.#entries.delete(key);
     if (until <= now) return;
-    this.#entries.set(key, { json, expiresAt: until });
+    // Frozen: the entry itself is what revision() hands out.
+    this.#entries.set(key, Object.freeze({ json, expiresAt: until }));
     for (const oldest of this.#entries.keys()) {
       if (this.#entries.size <= this.maxEntries) break;
       this.#entries.delete(oldest);

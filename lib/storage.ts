@@ -70,8 +70,10 @@ export interface Storage {
    * Optional: an object standing for the record `model`/`id` as it is stored now, when the storage
    * can tell without a call (from its own memory): the same object while the record is unchanged,
    * and never the same again once it is rewritten, deleted or expired. Undefined when there is no
-   * such record or the storage cannot tell. The server reuses what it built from a record (the
-   * client oidc-provider validated) while its revision is the same, and otherwise reads it.
+   * such record or the storage cannot tell. It must agree with `adapterFor(model).find`: while the
+   * revision is the same, `find` answers the record it stands for. The server reuses what it built
+   * from a record (the client oidc-provider validated) while its revision is the same, and
+   * otherwise reads it. Only its identity counts: the object tells nothing of the record.
    */
   recordRevision?(model: string, id: string): object | undefined;
   /**

@@ -84,24 +84,37 @@ export function currentContext(): KoaContextWithOIDC | undefined {
   return (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
 }
 
+/** Clients kept built at most, the least recently used forgotten first (oidc-provider keeps 100 of its own). */
+export const BUILT_CLIENTS = 1000;
+
 /**
  * Serves `Client.find` with the client oidc-provider built from the stored record as it is now,
  * when `revisionOf` tells that the record is the one that client was built from ({@link
  * Storage.recordRevision}): no read, copy, JSON text or hash of the record, which oidc-provider
  * makes at every look-up to find the client it built. Otherwise oidc-provider looks it up as
- * before. A built client is kept as long as the storage keeps its revision, and no longer.
+ * before, and what it built is kept only when the record is still the revision asked for once it
+ * is read (a write meanwhile is not put down to the earlier revision).
  */
-export function reuseBuiltClients(provider: Provider, revisionOf: (clientId: string) => object | undefined): void {
+export function reuseBuiltClients(provider: Provider, revisionOf: (clientId: string) => object | undefined, max = BUILT_CLIENTS): void {
   const model = provider.Client as unknown as { find(id: unknown): Promise<unknown> };
   const find = model.find.bind(model);
-  const built = new WeakMap<object, unknown>();
+  const built = new Map<string, { readonly revision: object; readonly client: unknown }>();
+  const keep = (clientId: string, kept: { readonly revision: object; readonly client: unknown }) => {
+    built.delete(clientId);
+    built.set(clientId, kept);
+    if (built.size > max) built.delete(built.keys().next().value as string);
+  };
   model.find = async (id: unknown) => {
-    const revision = typeof id === 'string' && id ? revisionOf(id) : undefined;
+    if (typeof id !== 'string' || !id) return find(id);
+    const revision = revisionOf(id);
     if (revision === undefined) return find(id);
-    const known = built.get(revision);
-    if (known !== undefined) return known;
+    const known = built.get(id);
+    if (known?.revision === revision) {
+      keep(id, known);
+      return known.client;
+    }
     const client = await find(id);
-    if (client !== undefined) built.set(revision, client);
+    if (client !== undefined && revisionOf(id) === revision) keep(id, { revision, client });
     return client;
   };
 }

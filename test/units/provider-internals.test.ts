@@ -50,7 +50,7 @@ describe('oidc-provider internals the server relies on', () => {
 describe('clients reused while their stored metadata is unchanged', () => {
   type Found = { clientId: string; redirectUris: string[] } | undefined;
 
-  function setup(tellsRevisions: boolean) {
+  function setup(tellsRevisions: boolean, max?: number) {
     const storage = new MemoryStorage();
     let reads = 0;
     const adapter = (name: string): RecordAdapter => {
@@ -58,9 +58,9 @@ describe('clients reused while their stored metadata is unchanged', () => {
       return name === 'Client' ? { ...stored, find: (id) => { reads += 1; return stored.find(id); } } : stored;
     };
     const provider = new Provider('https://bank.example/oauth2', { adapter } as unknown as ConstructorParameters<typeof Provider>[1]);
-    reuseBuiltClients(provider, (clientId) => (tellsRevisions ? storage.recordRevision('Client', clientId) : undefined));
+    reuseBuiltClients(provider, (clientId) => (tellsRevisions ? storage.recordRevision('Client', clientId) : undefined), max);
     const find = async (id: unknown) => await (provider.Client as unknown as { find(id: unknown): Promise<Found> }).find(id);
-    const write = (redirectUri: unknown) => storage.adapterFor('Client').upsert('tpp-1', { client_id: 'tpp-1', client_secret: 'a secret of the test', redirect_uris: [redirectUri] });
+    const write = (redirectUri: unknown, id = 'tpp-1') => storage.adapterFor('Client').upsert(id, { client_id: id, client_secret: 'a secret of the test', redirect_uris: [redirectUri] });
     return { storage, find, write, reads: () => reads };
   }
 
@@ -83,6 +83,55 @@ describe('clients reused while their stored metadata is unchanged', () => {
     expect(await find('tpp-1'), 'deleted').to.equal(undefined);
     expect(await find('nobody')).to.equal(undefined);
     expect(await find(42), 'not a client id').to.equal(undefined);
+  });
+
+  it('keeps at most the clients it is given, the least recently used forgotten first', async () => {
+    const { find, write, reads } = setup(true, 2);
+    for (const id of ['a', 'b', 'c']) await write('https://tpp.example/cb', id);
+    await find('a');
+    await find('b');
+    await find('a');
+    expect(reads()).to.equal(2);
+    await find('c');
+    expect(reads()).to.equal(3);
+    await find('a');
+    expect(reads(), 'a, used last but one, still kept').to.equal(3);
+    await find('b');
+    expect(reads(), 'b, the least recently used, forgotten').to.equal(4);
+  });
+
+  it('keeps nothing built from a record read after its revision changed', async () => {
+    const storage = new MemoryStorage();
+    const first = {};
+    let revision: object = first;
+    let reads = 0;
+    const write = (redirectUri: string) => storage.adapterFor('Client').upsert('tpp-1', { client_id: 'tpp-1', client_secret: 'a secret of the test', redirect_uris: [redirectUri] });
+    const adapter = (name: string): RecordAdapter => {
+      const stored = storage.adapterFor(name);
+      return name === 'Client'
+        ? {
+          ...stored,
+          find: async (id) => {
+            reads += 1;
+            // A write lands while the first look-up is under way.
+            if (reads === 1) {
+              await write('https://tpp.example/two');
+              revision = {};
+            }
+            return stored.find(id);
+          },
+        }
+        : stored;
+    };
+    const provider = new Provider('https://bank.example/oauth2', { adapter } as unknown as ConstructorParameters<typeof Provider>[1]);
+    reuseBuiltClients(provider, () => revision);
+    const find = async (id: string) => await (provider.Client as unknown as { find(id: string): Promise<Found> }).find(id);
+    await write('https://tpp.example/one');
+    expect((await find('tpp-1'))?.redirectUris).to.deep.equal(['https://tpp.example/two']);
+    // A storage answering the first revision again (a replica behind, say) finds nothing kept under it.
+    revision = first;
+    await find('tpp-1');
+    expect(reads).to.equal(2);
   });
 
   it('reads the record at every look-up when the storage tells no revision', async () => {

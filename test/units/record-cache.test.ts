@@ -46,6 +46,7 @@ describe('record cache', () => {
     cache.set('a', 'a', now + 5_000);
     const first = cache.revision('a');
     expect(first).to.be.an('object');
+    expect(Object.isFrozen(first), 'handed out: nothing kept can be changed through it').to.equal(true);
     expect(cache.get('a')).to.equal('a');
     expect(cache.revision('a'), 'read, not changed').to.equal(first);
     cache.set('a', 'a', now + 5_000);
