@@ -14,7 +14,7 @@ import type { StorageName } from './protocol.js';
 import { redisInfo, startOtherRedis } from './redis.js';
 import type { GrowthResult, GrowthRun, LeakResult, LeakSample } from './results.js';
 import { openSession, prepare, type Context, type Prepared, type Session } from './scenarios.js';
-import { settle } from './slices.js';
+import { inAlternatingSlices, settle } from './slices.js';
 
 /** Writes clients and grants through RedisStorage in a child process (bench/populate.ts), on all CPUs. */
 async function populate(context: Context, session: Session, clients: number, grants: number): Promise<{ seconds: number; benchClients: string[] }> {
@@ -101,13 +101,9 @@ export async function runGrowth(context: Context): Promise<GrowthResult> {
     for (const server of servers) await server.prepared.load(config.warmup);
     await settle();
     const slices = new Map<GrowthServer, Slice[]>(servers.map((server) => [server, []]));
-    const sliceSeconds = config.duration / config.slices;
-    for (let i = 0; i < config.slices; i += 1) {
-      for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
-        slices.get(server)!.push(await measureSlice(server.session, server.context, server.prepared, sliceSeconds));
-        await settle();
-      }
-    }
+    await inAlternatingSlices(servers, async (server, _round, seconds) => {
+      slices.get(server)!.push(await measureSlice(server.session, server.context, server.prepared, seconds));
+    });
     const after = growthRunOf(slices.get(grown)!);
     const reference = growthRunOf(slices.get(twin)!);
     logGrowthRun('after', after);

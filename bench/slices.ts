@@ -21,6 +21,21 @@ export function settle(): Promise<void> {
 }
 
 /**
+ * Measures each of `items` for BENCH_DURATION seconds in all, in BENCH_SLICES alternating slices
+ * (forward, then backward), letting the machine settle after each: `measure` gets the item, the
+ * round and the seconds of one slice.
+ */
+export async function inAlternatingSlices<T>(items: readonly T[], measure: (item: T, round: number, seconds: number) => Promise<void>): Promise<void> {
+  const seconds = config.duration / config.slices;
+  for (let round = 0; round < config.slices; round += 1) {
+    for (const item of round % 2 === 0 ? items : [...items].reverse()) {
+      await measure(item, round, seconds);
+      await settle();
+    }
+  }
+}
+
+/**
  * The servers of a pass: all selected ones on memory; on Redis the product, bare, and anchor (a)
  * on its own memory adapter (the Redis target is set against it); anchor (b) is information and
  * runs on the memory pass only.
@@ -67,16 +82,12 @@ export async function runScenario(context: Context, scenario: ScenarioName, stor
     // in the server: let them finish before counting.
     await settle();
     for (const run of runs) if (run.session.storage === 'redis') run.probed = await probe(run.session, run.prepared, PROBES[scenario]);
-    const sliceSeconds = config.duration / config.slices;
-    for (let i = 0; i < config.slices; i += 1) {
-      for (const run of i % 2 === 0 ? runs : [...runs].reverse()) {
-        const { session } = run;
-        const stopProfile = config.profile ? session.server.profile(join(resultsDir, 'profiles', `${scenario}-${storage}-${session.target}-${i + 1}.cpuprofile`)) : undefined;
-        run.slices.push(await measureSlice(session, context, run.prepared, sliceSeconds));
-        await stopProfile?.();
-        await settle();
-      }
-    }
+    await inAlternatingSlices(runs, async (run, round, seconds) => {
+      const { session } = run;
+      const stopProfile = config.profile ? session.server.profile(join(resultsDir, 'profiles', `${scenario}-${storage}-${session.target}-${round + 1}.cpuprofile`)) : undefined;
+      run.slices.push(await measureSlice(session, context, run.prepared, seconds));
+      await stopProfile?.();
+    });
     return runs.map((run) => {
       const result = combine(scenario, storage, run.session, run.prepared.unit, run.slices, run.startRssMb, run.probed);
       log(`  ${run.session.target.padEnd(14)} ${describe(result)}`);
