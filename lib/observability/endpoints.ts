@@ -22,6 +22,8 @@ const EXACT: ReadonlyMap<string, Endpoint> = new Map<string, Endpoint>([
 /** Path prefixes (`/prefix/…`) under the mount path and their endpoint. */
 const PREFIXES: readonly (readonly [string, Endpoint])[] = [
   [`${ROUTES.registration}/`, 'management'],
+  // The PSU's return to the authorization endpoint after the pages (`/authorize/{uid}`).
+  [`${ROUTES.authorization}/`, 'authorization'],
   [`${INTERACTION_PATH}/`, 'interaction'],
   [WELL_KNOWN, 'metadata'],
 ];
@@ -57,9 +59,10 @@ function mountOf(mountPath: string | undefined): string {
  * A classifier of requests for a server mounted at `mountPath`: `(method, path) => endpoint`,
  * where `path` is the request's full path (Express `req.originalUrl`, Node `req.url`), its query
  * ignored. Registration is `POST /register`, management (RFC 7592) `/register/{client_id}`; the
- * authorization endpoint and the entry pages are `authorization`, the PSU pages `interaction`,
- * RFC 8414 metadata (also at the root, with the mount path appended) `metadata`, the OpenAPI
- * document and its page `docs`; anything else, and any method but the usual ones, `other`.
+ * authorization endpoint (the PSU's return to it after the pages, `/authorize/{uid}`, too) and the
+ * entry pages are `authorization`, the PSU pages `interaction`, RFC 8414 metadata (also at the
+ * root, with the mount path appended) `metadata`, the OpenAPI document and its page `docs`;
+ * anything else, and any method but the usual ones, `other`.
  */
 export function endpointClassifier(options: EndpointClassifierOptions = {}): (method: string, path: string) => Endpoint {
   const mount = mountOf(options.mountPath);

@@ -29,6 +29,7 @@ describe('observability: metrics', () => {
       ['PUT', '/oauth2/register/abc123?x=1', 'management'],
       ['DELETE', '/oauth2/register/abc123/', 'management'],
       ['GET', '/oauth2/authorize?client_id=x&scope=aisp', 'authorization'],
+      ['GET', '/oauth2/authorize/uid-1', 'authorization'],
       ['GET', '/oauth2/en/sandbox/signin.html?client_id=x', 'authorization'],
       ['GET', '/oauth2/fr/banque/oauth2_authorization.aspx', 'authorization'],
       ['GET', '/oauth2/interaction/uid-1/login', 'interaction'],

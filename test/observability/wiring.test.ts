@@ -92,6 +92,27 @@ describe('observability: wired into the server', function wiring() {
       expect(token.status, token.text).to.equal(200);
     });
 
+    it('counts the PSU\'s return to the authorization endpoint as authorization, not other', async () => {
+      // Every request of one endpoint, whatever its status, grant type or error.
+      const requests = (text: string, endpoint: string) => text.split('\n')
+        .filter((line) => line.startsWith('psd2_as_http_requests_total{') && line.includes(`endpoint="${endpoint}"`))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+      const before = await scrape();
+      const browser = new PsuBrowser();
+      const { page } = await openSandboxConsent(server, browser, aisp);
+      const done = await submit(server, browser, page, '/consent', { decision: 'grant', accounts: ['sb-anna-1'] });
+      expect(redirectParams(done.location).get('code'), 'the PSU came back through /authorize/{uid}').to.be.a('string');
+      // The return is counted when its connection reports the answer finished, just after the browser has it.
+      const deadline = Date.now() + 2000;
+      let after = await scrape();
+      while (requests(after, 'authorization') - requests(before, 'authorization') < 2 && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        after = await scrape();
+      }
+      expect(requests(after, 'authorization') - requests(before, 'authorization'), 'the authorization request and the return').to.equal(2);
+      expect(requests(after, 'other') - requests(before, 'other')).to.equal(0);
+    });
+
     it('counts a refusal, and a page of an interaction that is gone as expired', async () => {
       const [refused, expired] = [await journey('consent_refused'), await journey('expired')];
       const browser = new PsuBrowser();
