@@ -56,6 +56,7 @@ export function createProvider(options: ResolvedOptions, storage: Storage, parts
   // holds, so it lives and dies with the grant.
   storeProductFields(provider);
   // A client is validated once per stored version of its metadata, not hashed at every look-up.
-  if (storage.recordRevision) reuseBuiltClients(provider, (clientId) => storage.recordRevision?.('Client', clientId));
+  const revisionOf = storage.recordRevision?.bind(storage);
+  if (revisionOf) reuseBuiltClients(provider, (clientId) => revisionOf('Client', clientId));
   return provider;
 }

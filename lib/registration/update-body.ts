@@ -9,8 +9,8 @@ import { CERTIFICATE_DERIVED_FIELDS } from './policy.js';
  * front of the stream what `rewrite` makes of it, in the same tick as the last read: once a body
  * read to its end is left empty for a tick, the stream ends, and what is put back after that is
  * dropped (a body that had fully arrived before it was read, e.g. while the storage was asked for
- * the client, reached oidc-provider empty). Resolves once the body is back, or at once when there
- * is none to read.
+ * the client, reached oidc-provider empty). When `rewrite` throws, the body goes back as sent.
+ * Resolves once the body is back, or at once when there is none to read.
  */
 function rewriteWhole(req: IncomingMessage, rewrite: (body: Buffer) => Buffer): Promise<void> {
   return new Promise((resolve) => process.nextTick(() => {
@@ -84,16 +84,12 @@ function preparedUpdate(parsed: unknown, clientId: string, stored: Readonly<Reco
  */
 export async function prepareUpdateBody(req: IncomingMessage, clientId: string, stored?: Readonly<Record<string, unknown>>): Promise<void> {
   if (!/^application\/json\s*(?:;|$)/i.test(req.headers['content-type'] ?? '')) return;
+  // Not JSON, or JSON nested too deep to write again: the rewrite throws and the body goes on as
+  // sent, for oidc-provider to refuse as it would have.
   await rewriteWhole(req, (body) => {
-    let replaced: Buffer;
-    try {
-      const prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
-      if (!prepared) return body;
-      replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
-    } catch {
-      // Not JSON, or JSON nested too deep to write again: oidc-provider refuses it as it would have.
-      return body;
-    }
+    const prepared = preparedUpdate(JSON.parse(body.toString('utf8')), clientId, stored);
+    if (!prepared) return body;
+    const replaced = Buffer.from(JSON.stringify(prepared), 'utf8');
     if (req.headers['content-length'] !== undefined) req.headers['content-length'] = String(replaced.length);
     return replaced;
   });
