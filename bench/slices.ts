@@ -20,14 +20,25 @@ export function settle(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 500));
 }
 
+/** How long a scenario of a pass is measured: BENCH_DURATION seconds in BENCH_SLICES, the flow on memory longer. */
+export function measuringTime(scenario: ScenarioName, storage: StorageName): { duration: number; slices: number } {
+  return scenario === 'authorization_code' && storage === 'memory'
+    ? { duration: config.flowDuration, slices: config.flowSlices }
+    : { duration: config.duration, slices: config.slices };
+}
+
 /**
- * Measures each of `items` for BENCH_DURATION seconds in all, in BENCH_SLICES alternating slices
- * (forward, then backward), letting the machine settle after each: `measure` gets the item, the
- * round and the seconds of one slice.
+ * Measures each of `items` for `time.duration` seconds in all (BENCH_DURATION unless given), in
+ * `time.slices` alternating slices (forward, then backward), letting the machine settle after each:
+ * `measure` gets the item, the round and the seconds of one slice.
  */
-export async function inAlternatingSlices<T>(items: readonly T[], measure: (item: T, round: number, seconds: number) => Promise<void>): Promise<void> {
-  const seconds = config.duration / config.slices;
-  for (let round = 0; round < config.slices; round += 1) {
+export async function inAlternatingSlices<T>(
+  items: readonly T[],
+  measure: (item: T, round: number, seconds: number) => Promise<void>,
+  time: { duration: number; slices: number } = config,
+): Promise<void> {
+  const seconds = time.duration / time.slices;
+  for (let round = 0; round < time.slices; round += 1) {
     for (const item of round % 2 === 0 ? items : [...items].reverse()) {
       await measure(item, round, seconds);
       await settle();
@@ -87,7 +98,7 @@ export async function runScenario(context: Context, scenario: ScenarioName, stor
       const stopProfile = config.profile ? session.server.profile(join(resultsDir, 'profiles', `${scenario}-${storage}-${session.target}-${round + 1}.cpuprofile`)) : undefined;
       run.slices.push(await measureSlice(session, context, run.prepared, seconds));
       await stopProfile?.();
-    });
+    }, measuringTime(scenario, storage));
     return runs.map((run) => {
       const result = combine(scenario, storage, run.session, run.prepared.unit, run.slices, run.startRssMb, run.probed);
       log(`  ${run.session.target.padEnd(14)} ${describe(result)}`);

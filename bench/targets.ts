@@ -20,20 +20,36 @@ function perRequest(run: RunResult): string {
   return `${fixed(micros)} µs`;
 }
 
+/** The ratio slice by slice: the mean of the slice pairs, two standard errors of it, lowest and highest. */
+export interface PairedRatios {
+  readonly mean: number;
+  readonly twoErrors: number;
+  readonly lowest: number;
+  readonly highest: number;
+  readonly pairs: number;
+}
+
 /**
- * The ratio slice by slice: each slice of ours against the anchor's slice next to it in time
- * (`anchor / ours` CPU per operation), as `mean ±2 standard errors (lowest–highest)`. On a shared
- * 2-CPU machine one slice can land on a major garbage collection or on the other core's burst;
- * the spread says how far one run's ratio can be trusted.
+ * Each slice of ours against the anchor's slice next to it in time (`anchor / ours` CPU per
+ * operation), or undefined with fewer than two pairs. On a shared 2-CPU machine one slice can land
+ * on a major garbage collection or on the other core's burst; the spread says how far one run's
+ * ratio can be trusted.
  */
-export function pairedSpread(ours: RunResult, anchor: RunResult): string | undefined {
+export function pairedRatios(ours: RunResult, anchor: RunResult): PairedRatios | undefined {
   const ratios = (ours.sliceCpuMicros ?? [])
     .map((micros, index) => (anchor.sliceCpuMicros?.[index] ?? Number.NaN) / micros)
     .filter(Number.isFinite);
   if (ratios.length < 2) return undefined;
   const mean = ratios.reduce((total, value) => total + value, 0) / ratios.length;
   const error = Math.sqrt(ratios.reduce((total, value) => total + (value - mean) ** 2, 0) / (ratios.length - 1) / ratios.length);
-  return `slice pairs ${fixed(mean, 2)} ±${fixed(2 * error, 2)} (${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)}, ${ratios.length} pairs)`;
+  return { mean, twoErrors: 2 * error, lowest: Math.min(...ratios), highest: Math.max(...ratios), pairs: ratios.length };
+}
+
+/** `slice pairs mean ±2 standard errors (lowest–highest, n pairs)`, and whether that band leaves the verdict open. */
+export function pairedSpread(paired: PairedRatios, minimum: number): string {
+  const spread = `slice pairs ${fixed(paired.mean, 2)} ±${fixed(paired.twoErrors, 2)} (${fixed(paired.lowest, 2)}–${fixed(paired.highest, 2)}, ${paired.pairs} pairs)`;
+  const settled = paired.mean - paired.twoErrors >= minimum || paired.mean + paired.twoErrors < minimum;
+  return settled ? spread : `${spread}; not settled by this run: the pairs' mean ±2 standard errors reaches across ${minimum}`;
 }
 
 function anchorChecks(runs: readonly RunResult[]): TargetCheck[] {
@@ -47,10 +63,11 @@ function anchorChecks(runs: readonly RunResult[]): TargetCheck[] {
     const value = ours && anchor ? ours.perCore / anchor.perCore : undefined;
     const measured = ours && anchor && value !== undefined && Number.isFinite(value);
     const informational = direct && ours ? `; (b) node:https ${perRequest(direct)}${storage === 'memory' ? '' : ' in the memory pass'}, ours/(b) ${fixed(ours.perCore / direct.perCore, 2)}` : '';
+    const paired = measured && inPass ? pairedRatios(ours, anchor) : undefined;
     return {
       name: `ours/(a) ≥ ${minimum} in server CPU per request: ${what}`,
       value: measured
-        ? `${fixed(value, 2)}${inPass ? ` [${pairedSpread(ours, anchor) ?? 'one slice'}]` : ''}: ours ${perRequest(ours)}, (a) Express ${perRequest(anchor)} CPU per request${informational}${inPass ? '' : ' ((a) from the memory pass)'} [Node ${ours.node}]`
+        ? `${fixed(value, 2)}${inPass ? ` [${paired ? pairedSpread(paired, minimum) : 'one slice'}]` : ''}: ours ${perRequest(ours)}, (a) Express ${perRequest(anchor)} CPU per request${informational}${inPass ? '' : ' ((a) from the memory pass)'} [Node ${ours.node}]`
         : '–',
       pass: measured ? value >= minimum : undefined,
     };
