@@ -1,7 +1,8 @@
 /**
  * One scenario of one pass: every server of the pass alive side by side, each prepared and warmed
- * up, then measured in alternating slices (forward, then backward: ours, bare, (a), (b), (b), (a),
- * bare, ours…) so that the drift of a shared machine weighs on all alike.
+ * up, then measured in alternating slices (forward, then backward: ours-metrics-off, ours, (a),
+ * bare, (b), (b), bare, (a), ours, ours-metrics-off…) so that the drift of a shared machine weighs
+ * on all alike.
  */
 import { join } from 'node:path';
 
@@ -44,6 +45,19 @@ export async function inAlternatingSlices<T>(
       await settle();
     }
   }
+}
+
+/**
+ * The order servers are measured in: each slice of ours has the slices it is compared with next to
+ * it in time, the anchor (a) of the targets on one side and, on the other, the build of the A/B
+ * comparison (`base`) or else ours without metrics (the metrics' cost); the rest after them. A
+ * slice pair minutes apart on a shared machine carries the drift between them into the ratio.
+ */
+const MEASURING_ORDER: readonly Target[] = ['ours-metrics-off', 'base', 'ours', 'anchor-express', 'bare', 'anchor-https'];
+
+/** `items` in the measuring order of the server `targetOf` each. */
+export function inMeasuringOrder<T>(items: readonly T[], targetOf: (item: T) => Target): T[] {
+  return [...items].sort((a, b) => MEASURING_ORDER.indexOf(targetOf(a)) - MEASURING_ORDER.indexOf(targetOf(b)));
 }
 
 /**
@@ -93,7 +107,7 @@ export async function runScenario(context: Context, scenario: ScenarioName, stor
     // in the server: let them finish before counting.
     await settle();
     for (const run of runs) if (run.session.storage === 'redis') run.probed = await probe(run.session, run.prepared, PROBES[scenario]);
-    await inAlternatingSlices(runs, async (run, round, seconds) => {
+    await inAlternatingSlices(inMeasuringOrder(runs, (run) => run.session.target), async (run, round, seconds) => {
       const { session } = run;
       const stopProfile = config.profile ? session.server.profile(join(resultsDir, 'profiles', `${scenario}-${storage}-${session.target}-${round + 1}.cpuprofile`)) : undefined;
       run.slices.push(await measureSlice(session, context, run.prepared, seconds));

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 
 import { config } from '../../bench/options.js';
 import type { RunResult } from '../../bench/results.js';
-import { measuringTime } from '../../bench/slices.js';
+import { TARGETS } from '../../bench/protocol.js';
+import { inMeasuringOrder, measuringTime } from '../../bench/slices.js';
 import { checks, pairedRatios } from '../../bench/targets.js';
 
 /** A memory-pass run of the flow with these CPU µs per flow, slice by slice. */
@@ -63,6 +64,18 @@ describe('bench verdicts', () => {
     const open = flowVerdict([100, 100, 100, 100], [60, 100, 65, 95]);
     expect(open.pass).to.equal(false);
     expect(open.value).to.include('not settled');
+  });
+
+  it('measures ours next to the servers it is compared with, and every server', () => {
+    const order = inMeasuringOrder(TARGETS, (target) => target);
+    expect([...order].sort()).to.deep.equal([...TARGETS].sort());
+    const ours = order.indexOf('ours');
+    expect(order[ours + 1]).to.equal('anchor-express');
+    expect(order[ours - 1]).to.equal('base');
+    const withoutBase = inMeasuringOrder(TARGETS.filter((target) => target !== 'base'), (target) => target);
+    expect(withoutBase.slice(0, 3)).to.deep.equal(['ours-metrics-off', 'ours', 'anchor-express']);
+    // Whatever order BENCH_TARGETS lists them in.
+    expect(inMeasuringOrder(['anchor-https', 'anchor-express', 'bare', 'ours'] as const, (target) => target)).to.deep.equal(['ours', 'anchor-express', 'bare', 'anchor-https']);
   });
 
   it('measures the flow on memory storage for its own time, every other pass for BENCH_DURATION', () => {
