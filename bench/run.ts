@@ -75,7 +75,8 @@ async function main(): Promise<void> {
   if (config.profile) mkdirSync(join(resultsDir, 'profiles'), { recursive: true });
   pinSelf(driverCpus);
   const pinning = config.pin ? `; servers on CPU ${serverCpu}, driver and Redis on CPU ${driverCpus}` : config.pinWanted ? '; not pinned (no taskset)' : '; not pinned';
-  log(`bench on Node ${process.version}${config.quick ? ' (BENCH_QUICK: a smoke run, not a measurement)' : ''}: ${config.duration} s runs (+${config.warmup} s warm-up) in ${config.slices} slices (the flow on memory ${config.flowDuration} s in ${config.flowSlices}), ${config.connections} connections, scenarios ${config.scenarios.join(', ')}, storage ${config.storages.join(', ')}, servers ${config.targets.join(', ')}${pinning}`);
+  const measuring = `${config.duration} s in ${config.slices} slices (the flow on memory ${config.flowDuration} s in ${config.flowSlices})`;
+  log(`bench on Node ${process.version}${config.quick ? ' (BENCH_QUICK: a smoke run, not a measurement)' : ''}: ${measuring} per server after ${config.warmup} s of warm-up, ${config.connections} connections, scenarios ${config.scenarios.join(', ')}, storage ${config.storages.join(', ')}, servers ${config.targets.join(', ')}${pinning}`);
   buildProduct(rootDir);
   if (config.base) buildProduct(config.base);
   log(`product served from ${productBuild}`);
@@ -102,7 +103,7 @@ async function main(): Promise<void> {
       cpu: `${cpus()[0]?.model ?? '?'} × ${cpuCount}`,
       node: process.version,
       product: productBuild,
-      duration: `${config.duration} s in ${config.slices} slices (the flow on memory ${config.flowDuration} s in ${config.flowSlices})${config.quick ? ' (BENCH_QUICK)' : ''}`,
+      duration: `${measuring}${config.quick ? ' (BENCH_QUICK)' : ''}`,
       connections: String(config.connections),
       pinning: config.pin ? `servers on CPU ${serverCpu}, load generator on ${driverCpus}` : 'none',
       redis: context.redis ? (process.env.REDIS_URL ? 'REDIS_URL' : 'redis-server (no persistence)') : 'not used',

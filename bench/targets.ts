@@ -20,6 +20,15 @@ function perRequest(run: RunResult): string {
   return `${fixed(micros)} µs`;
 }
 
+/** The mean of paired slice figures and two standard errors of it (NaN with fewer than two). */
+function meanAndTwoErrors(values: readonly number[]): { mean: number; twoErrors: number } {
+  const mean = values.reduce((total, value) => total + value, 0) / values.length;
+  const twoErrors = values.length > 1
+    ? 2 * Math.sqrt(values.reduce((total, value) => total + (value - mean) ** 2, 0) / (values.length - 1) / values.length)
+    : Number.NaN;
+  return { mean, twoErrors };
+}
+
 /** The ratio slice by slice: the mean of the slice pairs, two standard errors of it, lowest and highest. */
 export interface PairedRatios {
   readonly mean: number;
@@ -40,9 +49,7 @@ export function pairedRatios(ours: RunResult, anchor: RunResult): PairedRatios |
     .map((micros, index) => (anchor.sliceCpuMicros?.[index] ?? Number.NaN) / micros)
     .filter(Number.isFinite);
   if (ratios.length < 2) return undefined;
-  const mean = ratios.reduce((total, value) => total + value, 0) / ratios.length;
-  const error = Math.sqrt(ratios.reduce((total, value) => total + (value - mean) ** 2, 0) / (ratios.length - 1) / ratios.length);
-  return { mean, twoErrors: 2 * error, lowest: Math.min(...ratios), highest: Math.max(...ratios), pairs: ratios.length };
+  return { ...meanAndTwoErrors(ratios), lowest: Math.min(...ratios), highest: Math.max(...ratios), pairs: ratios.length };
 }
 
 /** `slice pairs mean ±2 standard errors (lowest–highest, n pairs)`, and whether that band leaves the verdict open. */
@@ -113,10 +120,7 @@ export function metricsCostCheck(runs: readonly RunResult[], storage: StorageNam
   if (!on || !off) return { name, value: '–', pass: undefined };
   const cost = on.cpuMicros - off.cpuMicros;
   const paired = (on.sliceCpuMicros ?? []).map((micros, index) => micros - (off.sliceCpuMicros?.[index] ?? Number.NaN)).filter(Number.isFinite);
-  const mean = paired.reduce((total, value) => total + value, 0) / paired.length;
-  const noise = paired.length > 1
-    ? 2 * Math.sqrt(paired.reduce((total, value) => total + (value - mean) ** 2, 0) / (paired.length - 1) / paired.length)
-    : Number.NaN;
+  const noise = meanAndTwoErrors(paired).twoErrors;
   const measured = Number.isFinite(cost) && Number.isFinite(noise);
   return {
     name,
